@@ -1,0 +1,3 @@
+from survey.cli import cli
+
+cli(prog_name="python -m survey")

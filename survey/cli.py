@@ -1,0 +1,203 @@
+"""``python -m survey``: a thin command-line shell over the ``survey`` library.
+
+Each command opens the database, calls one library function and turns library errors into
+one line on stderr with a non-zero exit (like sqlite-utils' CLI).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+from survey.store import StoreError, default_db_path, open_db
+
+db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    help="SQLite database file (default: $SURVEY_DB or data/survey.db).",
+)
+
+
+def library_errors(fn):
+    """Turn expected library exceptions into ``click.ClickException`` (one line, exit 1)."""
+    from questionnaires import AnswerError, QuestionnaireError
+    from survey.fieldwork import TokenError
+    from survey.rounds import DrawError
+    from survey.users import UserError
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (StoreError, DrawError, UserError, TokenError, QuestionnaireError, AnswerError,
+                LookupError, ValueError, OSError) as e:
+            raise click.ClickException(str(e)) from e
+
+    return wrapper
+
+
+def _open(db_path: str | None, *, create: bool = False):
+    return open_db(db_path or default_db_path(), create=create)
+
+
+@click.group()
+@click.version_option("0.1.0", prog_name="survey")
+def cli() -> None:
+    """Power-supply customer-satisfaction survey system (供电服务满意度抽样调查系统)."""
+
+
+def _write_credentials(db_path: Path, credentials: dict[str, str]) -> Path:
+    path = db_path.parent / "demo-credentials.txt"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write("# Demo accounts (user  role  password) for " + str(db_path) + "\n")
+        for user, password in credentials.items():
+            f.write(f"{user}\t{password}\n")
+    return path
+
+
+def _seed_demo(db_path: Path, customers: int, seed: int, force: bool) -> None:
+    from survey.demo import build_demo
+
+    if db_path.exists():
+        if not force:
+            raise click.ClickException(f"{db_path} already exists; use --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(db_path) + suffix).unlink(missing_ok=True)
+    db = open_db(db_path)
+    result = build_demo(db, customers=customers, seed=seed)
+    db.conn.close()
+    cred = _write_credentials(db_path, result.credentials)
+    click.echo(f"Demo database {db_path}: {result.customers} customers, closed round {result.closed_round}, "
+               f"open round {result.open_round}.")
+    click.echo("Demo accounts (shown once; also saved in " + str(cred) + "):")
+    for user, password in result.credentials.items():
+        click.echo(f"  {user:8} {password}")
+
+
+@cli.command()
+@db_option
+@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(10, 10_000_000))
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--force", is_flag=True, help="Replace an existing database file.")
+@library_errors
+def demo(db_path, customers, seed, force):
+    """Build a seeded demo database (Fujian frame, users, a closed and an open round)."""
+    _seed_demo(Path(db_path or default_db_path()), customers, seed, force)
+
+
+@cli.command()
+@db_option
+@click.option("--port", default=8501, show_default=True, type=int)
+@click.option("--customers", default=50_000, show_default=True, type=int, help="Demo size on first run.")
+def up(db_path, port, customers):
+    """Seed the demo database on first run, then open the app (streamlit run survey_app.py)."""
+    path = Path(db_path or default_db_path())
+    if not path.exists():
+        _seed_demo(path, customers, 7, False)
+    env = dict(os.environ, SURVEY_DB=str(path.resolve()))
+    app = Path(__file__).resolve().parent.parent / "survey_app.py"
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+           "--browser.gatherUsageStats", "false"]
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+@cli.command("import-frame")
+@db_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--encoding", default=None, help="CSV encoding (default: detect UTF-8 / GB18030).")
+@click.option("--sheet", default=None, help="Excel sheet name.")
+@library_errors
+def import_frame(db_path, file, encoding, sheet):
+    """Validate and import a customer frame (CSV or XLSX); all or nothing."""
+    from sampling.frame import read_frame
+    from survey.frames import store_frame
+
+    result = read_frame(file, encoding=encoding, sheet=sheet)
+    if not result.ok:
+        for p in result.problems[:20]:
+            where = ", ".join(x for x in (f"row {p.row}" if p.row else "", p.column or "",
+                                          f"value {p.value!r}" if p.value else "") if x)
+            click.echo(f"{file}: {where}: {p.message_en}", err=True)
+        raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported")
+    summary = store_frame(_open(db_path, create=True), result.frame, by="cli", source=Path(file).name)
+    click.echo(f"added {summary.added}, updated {summary.updated}, deactivated {summary.deactivated}")
+
+
+@cli.command()
+@db_option
+@click.option("--size", required=True, type=int, help="Total sample size.")
+@click.option("--strata", default="region,customer_type", show_default=True)
+@click.option("--allocation", default="proportional", show_default=True)
+@click.option("--reserve", default=0, show_default=True, type=int, help="Reserve units per stratum.")
+@click.option("--name", default=None)
+@library_errors
+def draw(db_path, size, strata, allocation, reserve, name):
+    """Draw a stratified PRN sample; prints the new round's id on the last line."""
+    from survey.rounds import draw_round
+
+    cols = tuple(s.strip() for s in strata.split(",") if s.strip())
+    result = draw_round(_open(db_path), size=size, strata=cols, allocation=allocation, reserve=reserve,
+                        name=name, created_by="cli")
+    click.echo(f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata")
+    click.echo(result.round_id)
+
+
+@cli.command()
+@db_option
+@click.argument("round_id", type=int)
+@click.option("--base-url", default="http://localhost:8501/", show_default=True)
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV file (default stdout).")
+@library_errors
+def invitations(db_path, round_id, base_url, output):
+    """Write the invitation CSV (customer_id,name,phone,link) of a round."""
+    from survey.fieldwork import invitation_rows, invitations_csv, write_invitations
+
+    db = _open(db_path)
+    if output:
+        n = write_invitations(db, round_id, output, base_url=base_url, by="cli")
+        click.echo(f"wrote {n} invitations to {output}", err=True)
+    else:
+        click.echo(invitations_csv(invitation_rows(db, round_id, base_url)).lstrip("\ufeff"), nl=False)
+
+
+@cli.command()
+@db_option
+@click.argument("round_id", type=int)
+@click.option("--item", default="overall", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@library_errors
+def report(db_path, round_id, item, as_json):
+    """Per-region weighted estimates (mean score with 95% CI) of a round."""
+    from survey.results import region_estimates, responses_frame
+
+    table = region_estimates(responses_frame(_open(db_path), round_id), item)
+    if as_json:
+        click.echo(json.dumps({"round_id": round_id, "item": item, "regions": table.to_dict(orient="records")},
+                              ensure_ascii=False, indent=2))
+    else:
+        click.echo(table.to_string(index=False))
+
+
+@cli.command("create-user")
+@db_option
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["staff", "manager", "admin"]))
+@click.option("--region", default=None, help="Restrict the user to one region.")
+@click.password_option(help="Password (prompted when omitted).")
+@library_errors
+def create_user_cmd(db_path, name, role, region, password):
+    """Create a staff, manager or admin account."""
+    from survey.users import create_user
+
+    create_user(_open(db_path, create=True), name, role, password, region=region, by="cli")
+    click.echo(f"created {role} {name}" + (f" ({region})" if region else ""))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,230 @@
+"""The only module that opens the SQLite database.
+
+Everything in ``survey/`` reaches the database through :func:`open_db`, which returns a
+``sqlite_utils.Database`` in WAL mode with foreign keys on and the schema migrated to
+the newest version. Schema changes are numbered migrations in :data:`MIGRATIONS`; an
+existing file upgrades in place, each migration in its own transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+DEFAULT_DB = Path("data") / "survey.db"
+
+
+class StoreError(Exception):
+    "The database file cannot be used."
+
+
+def default_db_path() -> Path:
+    """The database path: ``$SURVEY_DB`` if set, else ``data/survey.db``."""
+    return Path(os.environ.get("SURVEY_DB") or DEFAULT_DB)
+
+
+def now() -> str:
+    """Current UTC time as an ISO-8601 string (second precision), the format stored everywhere."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY,
+            name TEXT, phone TEXT, region TEXT NOT NULL, district TEXT,
+            customer_type TEXT NOT NULL, urban_rural TEXT,
+            complaints_12m INTEGER NOT NULL DEFAULT 0,
+            opted_out INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            has_valid_phone INTEGER NOT NULL DEFAULT 1,
+            prn REAL NOT NULL,
+            last_surveyed_at TEXT,
+            updated_at TEXT
+        );
+        CREATE INDEX idx_customers_region_type_prn ON customers (region, customer_type, prn);
+        CREATE INDEX idx_customers_region_prn ON customers (region, prn);
+        CREATE TABLE questionnaires (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL, version TEXT NOT NULL,
+            sha256 TEXT NOT NULL UNIQUE,
+            definition TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE rounds (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            survey TEXT NOT NULL DEFAULT 'default',
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            design TEXT NOT NULL,
+            questionnaire_id INTEGER NOT NULL REFERENCES questionnaires(id),
+            created_by TEXT,
+            created_at TEXT NOT NULL,
+            expires_at TEXT,
+            closed_at TEXT
+        );
+        CREATE TABLE round_strata (
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            stratum TEXT NOT NULL,
+            population INTEGER NOT NULL,      -- N_h (eligible customers; SQLite names are case-insensitive)
+            sample_size INTEGER NOT NULL,     -- n_h
+            reserve_size INTEGER NOT NULL DEFAULT 0,  -- r_h
+            start REAL NOT NULL, next_start REAL NOT NULL,
+            PRIMARY KEY (round_id, stratum)
+        );
+        CREATE TABLE assignments (
+            id INTEGER PRIMARY KEY,
+            round_id INTEGER NOT NULL REFERENCES rounds(id),
+            customer_id TEXT NOT NULL REFERENCES customers(id),
+            stratum TEXT NOT NULL,
+            prn REAL NOT NULL,
+            pi REAL NOT NULL,
+            weight REAL NOT NULL,
+            is_reserve INTEGER NOT NULL DEFAULT 0,
+            released_at TEXT,
+            status TEXT NOT NULL DEFAULT 'issued',
+            mode TEXT,
+            token_hash TEXT UNIQUE,
+            expires_at TEXT,
+            draft TEXT,
+            updated_at TEXT,
+            UNIQUE (round_id, customer_id)
+        );
+        CREATE INDEX idx_assignments_round_stratum ON assignments (round_id, stratum, is_reserve, prn);
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            assignment_id INTEGER NOT NULL UNIQUE REFERENCES assignments(id),
+            submitted_at TEXT NOT NULL,
+            mode TEXT NOT NULL DEFAULT 'web',
+            interviewer TEXT,
+            questionnaire_sha256 TEXT NOT NULL
+        );
+        CREATE TABLE answers (
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            question_id TEXT NOT NULL,
+            value TEXT,
+            PRIMARY KEY (response_id, question_id)
+        );
+        CREATE TABLE follow_ups (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'open',
+            owner TEXT, due_at TEXT, note TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE users (
+            name TEXT PRIMARY KEY,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'manager', 'admin')),
+            region TEXT,
+            password_hash TEXT NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL, user TEXT, action TEXT NOT NULL, detail TEXT
+        );
+        """
+    )
+
+
+#: Numbered migrations. Append only; never edit a released one.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "initial schema", _m1_initial),
+]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest applied migration number (0 for an empty file)."""
+    if "schema_migrations" not in db.table_names():
+        return 0
+    return db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> list[int]:
+    """Apply every pending migration, each in one transaction; return the versions applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
+    )
+    current = schema_version(db)
+    applied = []
+    for version, name, apply in MIGRATIONS:
+        if version <= current:
+            continue
+        with transaction(db):
+            apply(db)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                [version, name, now()],
+            )
+        applied.append(version)
+    return applied
+
+
+def open_db(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite_utils.Database:
+    """Open (and migrate) the survey database at ``path`` (default :func:`default_db_path`).
+
+    The connection uses WAL journaling, ``foreign_keys=ON`` and a 30 s busy timeout so
+    that several processes (app workers, CLI) can share one file.
+    """
+    path = Path(path) if path is not None else default_db_path()
+    if not create and not path.exists():
+        raise StoreError(f"database file {str(path)!r} does not exist")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: not a usable SQLite database ({e})") from e
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    db = sqlite_utils.Database(conn)
+    migrate(db)
+    return db
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database, *, immediate: bool = True) -> Iterator[sqlite_utils.Database]:
+    """All-or-nothing block: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
+
+    ``IMMEDIATE`` takes the write lock up front, so two writers never both read-then-write
+    (no lost update, no double response).
+    """
+    conn = db.conn
+    if conn.in_transaction:  # nested: the outer block owns the transaction
+        yield db
+        return
+    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")
+
+
+def get_setting(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
+
+
+def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
+    db.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def audit(db: sqlite_utils.Database, user: str | None, action: str, detail: str = "") -> None:
+    """Append one line to the audit log."""
+    db.execute("INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)", [now(), user, action, detail])

@@ -1,0 +1,61 @@
+"""Customer link tokens.
+
+A token is ``base64url(HMAC-SHA256(key, "assignment:<id>"))`` truncated to 32 characters
+(192 bits). The key lives outside the database (``$SURVEY_SECRET`` or ``secret.key`` next
+to the database file), the database stores only ``sha256(token)``: a stolen database file
+yields no usable link, while staff can re-export invitations at any time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import sqlite_utils
+
+TOKEN_LENGTH = 32  # characters of base64url = 192 bits
+
+
+def db_file(db: sqlite_utils.Database) -> Path | None:
+    """The file behind a database connection (None for in-memory)."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return Path(file)
+    return None
+
+
+def secret_key(db: sqlite_utils.Database) -> bytes:
+    """The HMAC key: ``$SURVEY_SECRET`` if set, else ``secret.key`` beside the database (created once)."""
+    env = os.environ.get("SURVEY_SECRET")
+    if env:
+        return env.encode("utf-8")
+    path = db_file(db)
+    key_path = (path.parent if path else Path("data")) / "secret.key"
+    if not key_path.exists():
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return key_path.read_text().strip().encode("utf-8")
+
+
+def make_token(key: bytes, assignment_id: int) -> str:
+    """The link token of one assignment (deterministic given the key)."""
+    mac = hmac.new(key, f"assignment:{int(assignment_id)}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii")[:TOKEN_LENGTH]
+
+
+def token_hash(token: str) -> str:
+    """What the database stores and looks up: sha256 of the token, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(token: object) -> bool:
+    """Cheap syntactic check before any database lookup."""
+    if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
+        return False
+    return all(c.isascii() and (c.isalnum() or c in "-_") for c in token)

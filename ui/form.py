@@ -1,0 +1,93 @@
+"""The one questionnaire renderer: web respondents and phone interviewers use the same form.
+
+Widgets are keyed ``q_<question id>`` and live outside ``st.form`` so that skip logic
+(``relevant``) shows and hides questions as answers change. Validation happens on the
+server in ``Questionnaire.validate``; this module only collects raw answers.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from questionnaires import Question, Questionnaire
+from ui.i18n import label, t
+
+LIKERT_DEFAULT_ENDS = ({"zh": "非常不满意", "en": "Very dissatisfied"}, {"zh": "非常满意", "en": "Very satisfied"})
+
+
+def widget_key(question_id: str, prefix: str = "q") -> str:
+    return f"{prefix}_{question_id}"
+
+
+def _title(q: Question) -> str:
+    text = label(q.label)
+    return text + (t("required_mark") if q.required else "")
+
+
+def _likert_format(q: Question):
+    low = label(q.low_label) or label(LIKERT_DEFAULT_ENDS[0])
+    high = label(q.high_label) or label(LIKERT_DEFAULT_ENDS[1])
+
+    def fmt(v: int) -> str:
+        return f"{v} {low}" if v == 1 else (f"{v} {high}" if v == 5 else str(v))
+
+    return fmt
+
+
+def _render_question(q: Question, key: str, initial: object) -> object:
+    """Draw one question's widget and return its raw value (None when unanswered)."""
+    help_text = label(q.hint) or None
+    if key not in st.session_state and initial is not None:
+        st.session_state[key] = initial
+    if q.type == "likert5":
+        return st.radio(_title(q), [1, 2, 3, 4, 5], index=None, key=key, horizontal=True,
+                        format_func=_likert_format(q), help=help_text)
+    if q.type == "rating10":
+        return st.radio(_title(q), list(range(11)), index=None, key=key, horizontal=True, help=help_text,
+                        captions=None)
+    if q.type == "yesno":
+        return st.radio(_title(q), ["yes", "no"], index=None, key=key, horizontal=True, help=help_text,
+                        format_func=lambda v: t("yes") if v == "yes" else t("no"))
+    if q.type == "single":
+        labels = {c.value: label(c.label) for c in q.choices}
+        return st.radio(_title(q), list(labels), index=None, key=key, help=help_text, format_func=labels.get)
+    if q.type == "multiple":
+        labels = {c.value: label(c.label) for c in q.choices}
+        return st.multiselect(_title(q), list(labels), key=key, help=help_text, format_func=labels.get,
+                              placeholder=t("choose"))
+    if q.type == "number":
+        return st.number_input(_title(q), value=None, key=key, help=help_text,
+                               min_value=q.minimum, max_value=q.maximum)
+    if q.type == "text":
+        return st.text_area(_title(q), key=key, help=help_text, max_chars=q.max_length or None)
+    if q.type == "note":
+        st.markdown(label(q.label))
+        return None
+    raise ValueError(f"unsupported question type {q.type!r} for question {q.id!r}")
+
+
+def render_questionnaire(questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q") -> dict:
+    """Render the relevant questions, in order, and return the raw answers so far.
+
+    A question is drawn only while its ``relevant`` condition holds for the answers above it,
+    so questions appear and disappear as the respondent answers (XLSForm semantics).
+    """
+    draft = draft or {}
+    answers: dict = {}
+    for q in questionnaire.questions:
+        if q not in questionnaire.relevant_questions(answers):
+            continue
+        value = _render_question(q, widget_key(q.id, prefix), draft.get(q.id))
+        if value is not None and value != [] and value != "":
+            answers[q.id] = value
+    return answers
+
+
+def show_problems(problems, questionnaire: Questionnaire) -> None:
+    """List what must be fixed, naming each question in the respondent's language."""
+    lines = []
+    for p in problems:
+        q = questionnaire.question(p.question_id) if p.question_id else None
+        name = label(q.label) if q is not None else ""
+        lines.append(f"- **{name}**: {p.message(st.session_state.get('lang', 'zh'))}")
+    st.error(t("fix_answers") + "\n" + "\n".join(lines))
