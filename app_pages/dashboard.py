@@ -17,7 +17,9 @@ rounds = [r for r in list_rounds(db) if r["completed"]]
 if not rounds:
     st.info(t("no_responses"))
     st.stop()
-round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="dash_round",
+# Default to the newest closed round (complete fieldwork), else the newest round with answers.
+default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)
+round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="dash_round", index=default,
                         format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i))
 questionnaire = round_questionnaire(db, round_id)
 items = {q.id: label(q.label) for q in questionnaire.questions if q.type == "likert5"}
@@ -33,10 +35,10 @@ c1.metric(t("weighted_mean"), f"{overall.estimate:.2f}", help=f"95% CI {overall.
 c2.metric(t("respondents"), f"{len(frame):,}")
 
 regions = table.iloc[:-1]
-st.altair_chart(ci_chart(regions, value_title=items[item]), use_container_width=True)
+st.altair_chart(ci_chart(regions, value_title=items[item]), width="stretch")
 st.caption(t("ci_caption"))
 shown = regions.rename(columns={"region": t("col_region"), "estimate": t("col_estimate"), "n": t("col_n")})
-st.dataframe(shown, hide_index=True, use_container_width=True,
+st.dataframe(shown, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.3f")
                             for c in (t("col_estimate"), "se", "ci_low", "ci_high")})
 

@@ -32,7 +32,7 @@ if answers and answers != info.draft:
     except TokenError:
         pass
 
-if st.button(t("submit"), type="primary", use_container_width=True):
+if st.button(t("submit"), type="primary", width="stretch"):
     try:
         submit_response(db, token, answers, mode="web")
     except AnswerError as e:

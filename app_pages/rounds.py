@@ -31,6 +31,7 @@ if go:
     except DrawError as e:
         st.error(str(e))
     else:
+        st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
         st.success(t("drawn", id=result.round_id, n=result.sample_size, r=result.reserve_size, k=len(result.strata)))
 
 st.subheader(t("rounds_list"))
@@ -38,7 +39,7 @@ rounds = list_rounds(db)
 if not rounds:
     st.info(t("no_rounds"))
     st.stop()
-st.dataframe(pd.DataFrame(rounds), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(rounds), hide_index=True, width="stretch")
 
 st.subheader(t("invitations"))
 round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="inv_round",

@@ -9,7 +9,7 @@ from ui.i18n import t
 
 db = session.db()
 st.title(t("users"))
-st.dataframe(pd.DataFrame(list_users(db)), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(list_users(db)), hide_index=True, width="stretch")
 st.subheader(t("create_user"))
 with st.form("create_user"):
     name = st.text_input(t("username"), key="new_user_name")

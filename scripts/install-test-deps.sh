@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine:
+#   - Debian's chromium (+ a CJK font) for the real-browser tests (never `playwright install`);
+#   - R with the survey package, the statistical reference;
+#   - the pinned Python packages (runtime + test).
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-wqy-microhei)
+if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(survey)' >/dev/null 2>&1; then
+  need+=(r-base-core r-cran-survey)
+fi
+if ((${#need[@]})); then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python -m pip install -q --disable-pip-version-check -r requirements-dev.txt

@@ -1,0 +1,173 @@
+"""Every page through streamlit.testing.v1.AppTest, for each role and for customers' links."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from survey.store import open_db
+from survey.tokens import make_token, secret_key
+from survey.users import User
+
+APP = str(Path(__file__).resolve().parents[2] / "survey_app.py")
+
+
+@pytest.fixture
+def app(demo_path, monkeypatch):
+    monkeypatch.setenv("SURVEY_DB", str(demo_path))
+
+    def make(user: User | None = None, token: str | None = None, lang: str = "zh") -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=30)
+        at.session_state["lang"] = lang
+        if user is not None:
+            at.session_state["user"] = user
+        if token is not None:
+            at.query_params["t"] = token
+        return at.run()
+
+    return make
+
+
+def _token(demo_path, status="issued", offset=0) -> tuple[int, str]:
+    db = open_db(demo_path)
+    aid = db.execute(
+        "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
+        " AND a.is_reserve = 0 AND a.status = ? ORDER BY a.id LIMIT 1 OFFSET ?", [status, offset]).fetchone()[0]
+    token = make_token(secret_key(db), aid)
+    db.conn.close()
+    return aid, token
+
+
+def _texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "markdown", "caption", "info", "error", "success", "warning", "subheader")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_without_token_or_sign_in_only_the_login_form(app):
+    at = app()
+    assert not at.exception
+    assert "工作人员登录" in _texts(at)
+    assert [t.label for t in at.text_input] == ["用户名", "密码"]
+    assert not at.radio or all(r.key == "lang" for r in at.radio)
+
+
+def test_wrong_password_is_refused(app):
+    at = app()
+    at.text_input(key="login_name").input("staff")
+    at.text_input(key="login_password").input("not-the-password")
+    at.button[0].click().run()
+    assert "用户名或密码错误" in _texts(at)
+    assert at.session_state["user"] is None
+
+
+@pytest.mark.parametrize("role, title", [("staff", "抽样与邀请"), ("manager", "满意度看板"), ("admin", "满意度看板")])
+def test_sign_in_opens_the_role_start_page(app, demo_credentials, role, title):
+    at = app()
+    at.text_input(key="login_name").input(role)
+    at.text_input(key="login_password").input(demo_credentials[role])
+    at.button[0].click().run()
+    assert not at.exception
+    assert at.session_state["user"].role == role
+    assert title in _texts(at)
+
+
+def test_staff_draws_a_round_and_gets_invitations(app, demo_path):
+    at = app(User("staff", "staff"))
+    assert not at.exception
+    at.number_input(key="draw_size").set_value(120)
+    at.text_input(key="draw_name").input("AppTest round")
+    at.button[0].click().run()  # the form's submit button
+    assert not at.exception
+    assert "已抽取第" in _texts(at)
+    db = open_db(demo_path)
+    rid, n = db.execute("SELECT r.id, COUNT(a.id) FROM rounds r JOIN assignments a ON a.round_id = r.id"
+                        " WHERE r.name = 'AppTest round' AND a.is_reserve = 0").fetchone()
+    assert n == 120
+    assert db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'draw' AND user = 'staff'").fetchone()[0] == 1
+    assert at.selectbox(key="inv_round").value == rid  # newest round first
+    assert at.get("download_button")  # the invitation CSV is offered
+
+
+def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(app):
+    at = app(User("manager", "manager"))
+    assert not at.exception
+    assert "满意度看板" in _texts(at)
+    assert len(at.metric) == 2
+    table = at.dataframe[0].value
+    assert len(table) == 9  # the nine Fujian cities
+    assert (table["ci_low"] < table["均值"]).all() and (table["均值"] < table["ci_high"]).all()
+    assert "Kruskal" in _texts(at) or "差异" in _texts(at)
+    at.selectbox(key="dash_item").set_value("attitude").run()
+    assert not at.exception
+
+
+def test_dashboard_in_english(app):
+    at = app(User("manager", "manager"), lang="en")
+    assert not at.exception
+    assert "Satisfaction dashboard" in _texts(at)
+    assert "Xiamen" in set(at.dataframe[0].value["Region"])
+
+
+def test_admin_sees_users_page(app):
+    at = app(User("admin", "admin"))
+    assert not at.exception
+    at.switch_page("app_pages/users.py").run()
+    assert not at.exception
+    assert {"admin", "staff", "manager"} <= set(at.dataframe[0].value["name"])
+
+
+def test_staff_cannot_reach_manager_pages(app):
+    at = app(User("staff", "staff"))
+    with pytest.raises(Exception):  # noqa: B017 - the page is not registered for this role
+        at.switch_page("app_pages/dashboard.py").run()
+        assert "满意度看板" not in _texts(at)
+        raise AssertionError("no error")
+
+
+def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path):
+    aid, token = _token(demo_path)
+    at = app(token=token)
+    assert not at.exception
+    assert at.radio(key="q_overall")
+    assert not [r for r in at.radio if r.key == "q_outage_notice"]
+    at.radio(key="q_planned_outage").set_value("yes").run()
+    assert at.radio(key="q_outage_notice")  # skip logic shows the follow-up question
+    at.button[0].click().run()
+    text = _texts(at)
+    assert "请检查以下问题" in text and "总体" in text
+    db = open_db(demo_path)
+    assert db.execute("SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid]).fetchone()[0] == 0
+
+
+def test_customer_submits_then_link_is_used(app, demo_path):
+    aid, token = _token(demo_path)
+    at = app(token=token)
+    for qid, value in (("overall", 4), ("attitude", 5), ("skill", 4), ("reliability", 4), ("voltage", 5),
+                       ("planned_outage", "no"), ("reported_fault", "no"), ("billing", 3), ("complained", "no")):
+        at.radio(key=f"q_{qid}").set_value(value).run()
+    at.radio(key="q_vs_last_year").set_value("better").run()
+    at.text_area(key="q_suggestion").input("希望营业厅周末也开门").run()
+    at.button[0].click().run()
+    assert not at.exception
+    assert "提交成功" in _texts(at)
+    db = open_db(demo_path)
+    answers = dict(db.execute("SELECT x.question_id, x.value FROM answers x JOIN responses r ON r.id = x.response_id"
+                              " WHERE r.assignment_id = ?", [aid]).fetchall())
+    assert answers["overall"] == "4" and answers["suggestion"] == "希望营业厅周末也开门"
+    again = app(token=token)
+    assert "此链接无效或已使用过" in _texts(again)
+    assert not [r for r in again.radio if r.key == "q_overall"]
+    db = open_db(demo_path)
+    assert db.execute("SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid]).fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("token", ["", "nope", "A" * 32, "<script>alert(1)</script>"])
+def test_unknown_tokens_get_the_polite_message_and_no_form(app, token):
+    at = app(token=token)
+    assert not at.exception
+    assert "此链接无效或已使用过" in _texts(at)
+    assert not [r for r in at.radio if r.key.startswith("q_")]
+    assert not at.button
