@@ -101,11 +101,7 @@ def rao_scott_chisq(
     wsum = w.sum()
     table = np.bincount(cell, weights=w, minlength=n_cells)
     p = table / wsum
-    # scores of the cell-proportion means: z_ik = w_i (1{cell_i = k} − p_k) / Σw, 0 outside
-    z = -np.outer(w, p)
-    z[np.arange(len(rows)), cell] += w
-    z /= wsum
-    V = _stratified_covariance(design, z, rows)
+    V = _cell_covariance(design, rows, cell, n_cells, p, wsum)
     # contrasts: interaction columns of ~rows*cols, residualised on ~rows+cols (R: qr.resid)
     rr = np.tile(np.arange(nr), nc)
     cc = np.repeat(np.arange(nc), nr)
@@ -129,16 +125,26 @@ def rao_scott_chisq(
     return RaoScottResult(float(f_stat), float(d0), float(d0 * nu), pvalue, pearson)
 
 
-def _stratified_covariance(design, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Σ_h factor_h Σ_{i∈h} (z_i − z̄_h)(z_i − z̄_h)ᵀ over all n_h units (zeros outside ``rows``)."""
+def _cell_covariance(design, rows: np.ndarray, cell: np.ndarray, n_cells: int, p: np.ndarray, wsum: float) -> np.ndarray:
+    """Linearised covariance of the cell proportions, from per-stratum aggregates.
+
+    Scores ``z_i = w_i (e_{cell_i} − p) / Σw`` (0 for units with a missing variable). Per
+    stratum, ``Σ z zᵀ = (diag(A_h) − A_h pᵀ − p A_hᵀ + B_h p pᵀ) / (Σw)²`` with ``A_hk`` the sum of
+    w² in cell k and ``B_h = Σ_k A_hk``; the stratum sum of scores is ``s_h = (T_h − S_h p)/Σw``
+    with ``T_hk`` the sum of w. Then ``V = Σ_h factor_h (Σ z zᵀ − s_h s_hᵀ / n_h)`` (no centring
+    for a stratum with one unit, as R's lonely.psu = "adjust").
+    """
     n_strata = len(design.n_h)
-    h = design.stratum[rows]
-    sums = np.zeros((n_strata, z.shape[1]))
-    np.add.at(sums, h, z)
-    means = np.where(design.center[:, None], sums / design.n_h[:, None], 0.0)
-    centred = (z - means[h]) * np.sqrt(design.factor[h])[:, None]
-    absent = design.n_h - np.bincount(h, minlength=n_strata)
-    return centred.T @ centred + (means * (design.factor * absent)[:, None]).T @ means
+    w = design.weights[rows]
+    key = design.stratum[rows] * n_cells + cell
+    T = np.bincount(key, weights=w, minlength=n_strata * n_cells).reshape(n_strata, n_cells)
+    A = np.bincount(key, weights=w * w, minlength=n_strata * n_cells).reshape(n_strata, n_cells)
+    f = design.factor
+    fA = f @ A
+    fB = float(f @ A.sum(axis=1))
+    Q = np.diag(fA) - np.outer(fA, p) - np.outer(p, fA) + fB * np.outer(p, p)
+    S = (T - T.sum(axis=1, keepdims=True) * p) * np.sqrt(np.where(design.center, f / design.n_h, 0.0))[:, None]
+    return (Q - S.T @ S) / wsum**2
 
 
 def cramers_v(table: pd.DataFrame | np.ndarray | Sequence[Sequence[float]]) -> float:

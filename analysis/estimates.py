@@ -108,9 +108,16 @@ def _domains(data: pd.DataFrame, by: str | list[str] | None) -> tuple[np.ndarray
         missing |= codes < 0
         combined = combined * max(len(uniques), 1) + codes
     combined[missing] = -1
-    present, dom = np.unique(combined[~missing], return_inverse=True)
-    codes = np.full(len(data), -1, dtype=np.int64)
-    codes[~missing] = dom
+    radix = int(np.prod([max(len(u), 1) for u in levels], dtype=float))
+    if radix <= 1_000_000:  # dense lookup table: O(n) instead of a sort
+        seen = np.bincount(combined[~missing], minlength=radix) > 0
+        present = np.flatnonzero(seen)
+        lookup = np.cumsum(seen) - 1
+        codes = np.where(missing, -1, lookup[np.where(missing, 0, combined)])
+    else:
+        present, dom = np.unique(combined[~missing], return_inverse=True)
+        codes = np.full(len(data), -1, dtype=np.int64)
+        codes[~missing] = dom
     digits = {}
     rest = present
     for b, uniques in zip(reversed(by_cols), reversed(levels), strict=True):

@@ -55,7 +55,7 @@ USERDICT_PATH = DATA_DIR / "userdict.txt"
 TOPIC_KEYS = ("attitude", "skill", "outage_notice", "reliability", "repair", "billing", "channels",
               "procedures", "external", "praise")  # fmt: skip
 _TOPIC_FIELDS = {"label_zh", "label_en", "complaint", "keywords", "weak_keywords", "negative", "subjects",
-                 "cues", "requests", "negatable", "description"}  # fmt: skip
+                 "cues", "requests", "negatable", "drop_if_only_praise", "description"}  # fmt: skip
 _SETTINGS_FIELDS = {"gap", "window", "negation_gap", "negators", "suggestion_markers", "empty_texts"}
 _CLAUSE_BREAK = re.compile(r"[,.!?;:、。\n\r\t|]")
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -80,6 +80,7 @@ class Topic:
     cues: tuple[str, ...] = ()
     requests: tuple[str, ...] = ()
     negatable: bool = False
+    drop_if_only_praise: bool = False
 
 
 @dataclass(frozen=True)
@@ -226,8 +227,11 @@ class _Matcher:
                     parts.setdefault(t, {}).setdefault(kind, []).append((start, end, ref))
         ctx = _Context(text, breaks, negators, markers, self.settings)
         found = {t for t, kinds in parts.items() if ctx.matches(kinds, self.topics[t].negatable, weak=False)}
-        if not found:
-            found = {t for t, kinds in parts.items() if ctx.matches(kinds, self.topics[t].negatable, weak=True)}
+        if not found:  # weak keywords (a bare 停电, a polite 谢谢) only speak when nothing else does
+            found = {t for t, kinds in parts.items() if ctx.matches(kinds, True, weak=True)}
+        praise = {t for t in found if not self.topics[t].complaint}
+        if praise and all(self.topics[t].drop_if_only_praise for t in found - praise):
+            found = praise  # "thanks for working through the typhoon" is no complaint about the typhoon
         return tuple(self.topics[t].key for t in sorted(found))
 
 
@@ -326,7 +330,7 @@ def _parse(data: object, source: str) -> TopicDictionary:
             if not isinstance(spec.get(name), str) or not spec[name].strip():
                 raise ValueError(f"topic {key!r}: {name} must be a non-empty text, but got {spec.get(name)!r}")
         flags = {name: spec.get(name, default) for name, default in
-                 (("complaint", key != "praise"), ("negatable", False))}  # fmt: skip
+                 (("complaint", key != "praise"), ("negatable", False), ("drop_if_only_praise", False))}  # fmt: skip
         for name, flag in flags.items():
             if not isinstance(flag, bool):
                 raise ValueError(f"topic {key!r}: {name} must be true or false, but got {flag!r}")

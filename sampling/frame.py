@@ -237,15 +237,17 @@ def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
 
 
 def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, Problem | None]:
-    text, problem = _decode(data, encoding)
+    text, codec, problem = _decode(data, encoding)
     if problem is not None:
         return None, problem
-    if not text.strip():
+    if not text or text.isspace():
         return None, _problem("empty_file")
-    first_line = text.split("\n", 1)[0]
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]
     sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
     try:
-        return _parse_csv(text.encode("utf-8"), sep), None
+        payload = data.removeprefix(codecs.BOM_UTF8) if codec == "utf-8" else text.encode("utf-8")
+        return _parse_csv(payload, sep), None
     except Exception as exc:  # any parser failure is a problem in the file, not a crash
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         line = re.search(r"line (\d+)", detail)
@@ -254,7 +256,8 @@ def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, P
         return None, _problem("parse_error", row=where, detail=_short(detail, 200))
 
 
-def _decode(data: bytes, encoding: str | None) -> tuple[str, Problem | None]:
+def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None]:
+    """Decoded text, the codec used and a problem (if the bytes are not text in a supported encoding)."""
     if encoding is not None:
         try:
             codec = codecs.lookup(encoding).name
@@ -262,28 +265,28 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, Problem | None]:
             raise ValueError(f"encoding must be a known codec name, but got {encoding!r}") from None
         codec = "gb18030" if codec in ("gbk", "gb2312", "cp936") else codec
         try:
-            return data.decode("utf-8-sig" if codec == "utf-8" else codec).lstrip("\ufeff"), None
+            return data.decode("utf-8-sig" if codec == "utf-8" else codec).lstrip("\ufeff"), codec, None
         except UnicodeDecodeError as exc:
-            return "", _problem("bad_encoding", row=data.count(b"\n", 0, exc.start) + 1, encoding=encoding)
+            return "", codec, _problem("bad_encoding", row=data.count(b"\n", 0, exc.start) + 1, encoding=encoding)
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         try:
-            return data.decode("utf-16").lstrip("\ufeff"), None
+            return data.decode("utf-16").lstrip("\ufeff"), "utf-16", None
         except UnicodeDecodeError as exc:
-            return "", _problem("not_text", row=data.count(b"\n", 0, exc.start) + 1)
+            return "", "utf-16", _problem("not_text", row=data.count(b"\n", 0, exc.start) + 1)
     try:
-        return data.decode("utf-8-sig"), None
+        return data.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError as exc:
         first_bad_line = data.count(b"\n", 0, exc.start) + 1
     loose = data.decode("utf-8", errors="replace")
     utf8_line = _CJK_UTF8_LINE.search(loose)
     if utf8_line is not None:
         utf8_line_no = loose.count("\n", 0, utf8_line.start()) + 1
-        return "", _problem("mixed_encoding", row=max(utf8_line_no, first_bad_line))
+        return "", "", _problem("mixed_encoding", row=max(utf8_line_no, first_bad_line))
     body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     try:
-        return body.decode("gb18030"), None
+        return body.decode("gb18030"), "gb18030", None
     except UnicodeDecodeError as exc:
-        return "", _problem("not_text", row=body.count(b"\n", 0, exc.start) + 1)
+        return "", "", _problem("not_text", row=body.count(b"\n", 0, exc.start) + 1)
 
 
 def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
@@ -440,11 +443,25 @@ def _as_text(series: pd.Series) -> pd.Series:
     return series.astype("str").str.strip()
 
 
-def _lookup(cells: pd.Series, table: dict[str, Any]) -> np.ndarray:
-    """Map each cell through ``table`` by its ``_key`` (per distinct value, so a million rows cost little)."""
+def _lookup(cells: pd.Series, table: dict[str, Any], default: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Map cells through ``table`` by their ``_key``, once per distinct value (a million rows cost little).
+
+    Returns the mapped values (``default`` where unknown) and a mask of the unknown cells.
+    """
     codes, uniques = pd.factorize(cells)
-    mapped = np.array([table.get(_key(u)) for u in uniques] + [None], dtype=object)
-    return mapped[codes]
+    mapped = [table.get(_key(u)) for u in uniques]
+    unknown = np.array([m is None for m in mapped] + [True])[codes]
+    values = np.array([default if m is None else m for m in mapped] + [default])
+    return values[codes], unknown
+
+
+def _text_lookup(cells: pd.Series, table: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Like ``_lookup`` for text values, built with a vectorised take (no million Python strings)."""
+    codes, uniques = pd.factorize(cells)
+    mapped = [table.get(_key(u)) for u in uniques]
+    unknown = np.array([m is None for m in mapped] + [True])[codes]
+    values = pd.Series([m or "" for m in mapped] + [""], dtype="str")
+    return values.take(codes).reset_index(drop=True), unknown
 
 
 def _validate(
@@ -488,36 +505,34 @@ def _validate(
     for col in REQUIRED_COLUMNS:
         out.add(empty(col) & ~flagged[col], "empty_required", col, cells[col])
     ids = cells["id"]
-    duplicate = ids.duplicated(keep="first").to_numpy() & ~empty("id") & ~flagged["id"]
-    if duplicate.any():
-        codes = pd.factorize(ids)[0]
-        first_pos = np.unique(codes, return_index=True)[1]
-        out.add(duplicate, "duplicate_id", "id", ids, first_row=lambda i: int(rows[first_pos[codes[i]]]))
+    codes = pd.factorize(ids)[0]  # codes number distinct ids in order of first appearance
+    first_pos = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1))
+    duplicate = (first_pos[codes] != np.arange(n)) & ~empty("id") & ~flagged["id"]
+    out.add(duplicate, "duplicate_id", "id", ids, first_row=lambda i: int(rows[first_pos[codes[i]]]))
 
-    customer_type = _lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES)
-    out.add(pd.isna(customer_type) & ~empty("customer_type") & ~flagged["customer_type"], "unknown_customer_type",
-            "customer_type", cells["customer_type"])  # fmt: skip
+    customer_type, unknown = _text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES)
+    bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
+    out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
 
-    urban_rural = np.full(n, "", dtype=object)
+    urban_rural = pd.Series([""] * n, dtype="str")
     if "urban_rural" in cells:
-        urban_rural = _lookup(cells["urban_rural"], URBAN_RURAL_ALIASES)
-        bad = pd.isna(urban_rural) & ~empty("urban_rural") & ~flagged["urban_rural"]
+        urban_rural, unknown = _text_lookup(cells["urban_rural"], URBAN_RURAL_ALIASES)
+        bad = unknown & ~empty("urban_rural") & ~flagged["urban_rural"]
         out.add(bad, "unknown_urban_rural", "urban_rural", cells["urban_rural"])
-        urban_rural = np.where(pd.isna(urban_rural), "", urban_rural)
 
     complaints = np.zeros(n, dtype=np.int64)
     if "complaints_12m" in cells:
-        parsed = _lookup(cells["complaints_12m"], _COUNTS)
-        bad = pd.isna(parsed) & ~empty("complaints_12m") & ~flagged["complaints_12m"]
+        complaints, unknown = _lookup(cells["complaints_12m"], _COUNTS, 0)
+        bad = unknown & ~empty("complaints_12m") & ~flagged["complaints_12m"]
         out.add(bad, "bad_complaints", "complaints_12m", cells["complaints_12m"])
-        complaints = np.where(pd.isna(parsed), 0, parsed).astype(np.int64)
+        complaints = complaints.astype(np.int64)
 
     opted_out = np.zeros(n, dtype=bool)
     if "opted_out" in cells:
-        parsed = _lookup(cells["opted_out"], _BOOL_VALUES)
-        bad = pd.isna(parsed) & ~empty("opted_out") & ~flagged["opted_out"]
+        opted_out, unknown = _lookup(cells["opted_out"], _BOOL_VALUES, False)
+        bad = unknown & ~empty("opted_out") & ~flagged["opted_out"]
         out.add(bad, "bad_opted_out", "opted_out", cells["opted_out"])
-        opted_out = np.where(pd.isna(parsed), False, parsed).astype(bool)
+        opted_out = opted_out.astype(bool)
 
     phone, has_phone = pd.Series([""] * n, dtype="str"), np.zeros(n, dtype=bool)
     if "phone" in cells:
@@ -534,7 +549,7 @@ def _validate(
 
     frame = pd.DataFrame({
         "id": ids, "name": text("name"), "phone": phone, "region": cells["region"], "district": text("district"),
-        "customer_type": pd.Series(customer_type, dtype="str"), "urban_rural": pd.Series(urban_rural, dtype="str"),
+        "customer_type": customer_type, "urban_rural": urban_rural,
         "complaints_12m": complaints, "opted_out": opted_out, "has_valid_phone": has_phone,
     })  # fmt: skip
     return FrameResult(frame, (), 0, n, used)
@@ -557,8 +572,14 @@ def _normalise_phones(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
     todo = ~valid & (cells != "").to_numpy()
     phones = cells.copy()
     if todo.any():
-        sub = cells[todo].str.normalize("NFKC").str.replace(r"[\s\-()]", "", regex=True)
-        sub = sub.str.replace(r"^(?:\+86|0086|86)(1[3-9][0-9]{9})$", r"\1", regex=True)
+        sub = cells[todo]
+        wide = ~sub.str.isascii()
+        if wide.any():
+            sub = sub.where(~wide, sub.str.normalize("NFKC"))
+        for separator in (" ", "-", "(", ")", "\t"):
+            sub = sub.str.replace(separator, "", regex=False)
+        prefixed = sub.str.fullmatch(r"(?:\+86|0086|86)1[3-9][0-9]{9}")
+        sub = sub.where(~prefixed, sub.str[-11:])
         ok = sub.str.fullmatch(_MOBILE_OR_LANDLINE).to_numpy(dtype=bool, na_value=False)
         phones[todo] = sub.where(ok, cells[todo])
         valid[np.flatnonzero(todo)[ok]] = True

@@ -25,7 +25,7 @@ def _open_assignment(db_path, offset=0):
 
 def _pick(page: Page, question_id: str, option_index: int) -> None:
     """Click the n-th option of a radio question (widgets carry the class st-key-q_<id>)."""
-    page.locator(f".st-key-q_{question_id} [data-baseweb='radio']").nth(option_index).click()
+    page.locator(f".st-key-q_{question_id} [data-testid='stRadioOption']").nth(option_index).click()
     expect(page.locator(f".st-key-q_{question_id} input[type='radio']").nth(option_index)).to_be_checked()
 
 
