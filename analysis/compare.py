@@ -105,7 +105,9 @@ def rao_scott_chisq(
     # contrasts: interaction columns of ~rows*cols, residualised on ~rows+cols (R: qr.resid)
     rr = np.tile(np.arange(nr), nc)
     cc = np.repeat(np.arange(nc), nr)
-    X1 = np.column_stack([np.ones(n_cells)] + [rr == i for i in range(1, nr)] + [cc == j for j in range(1, nc)])
+    X1 = np.column_stack(
+        [np.ones(n_cells)] + [rr == i for i in range(1, nr)] + [cc == j for j in range(1, nc)]
+    )
     X12 = np.column_stack([(rr == i) & (cc == j) for j in range(1, nc) for i in range(1, nr)]).astype(float)
     C = X12 - X1 @ np.linalg.lstsq(X1, X12, rcond=None)[0]
     inv_p = np.divide(1.0, p, out=np.zeros_like(p), where=p != 0)
@@ -125,7 +127,9 @@ def rao_scott_chisq(
     return RaoScottResult(float(f_stat), float(d0), float(d0 * nu), pvalue, pearson)
 
 
-def _cell_covariance(design, rows: np.ndarray, cell: np.ndarray, n_cells: int, p: np.ndarray, wsum: float) -> np.ndarray:
+def _cell_covariance(
+    design, rows: np.ndarray, cell: np.ndarray, n_cells: int, p: np.ndarray, wsum: float
+) -> np.ndarray:
     """Linearised covariance of the cell proportions, from per-stratum aggregates.
 
     Scores ``z_i = w_i (e_{cell_i} − p) / Σw`` (0 for units with a missing variable). Per
@@ -143,7 +147,8 @@ def _cell_covariance(design, rows: np.ndarray, cell: np.ndarray, n_cells: int, p
     fA = f @ A
     fB = float(f @ A.sum(axis=1))
     Q = np.diag(fA) - np.outer(fA, p) - np.outer(p, fA) + fB * np.outer(p, p)
-    S = (T - T.sum(axis=1, keepdims=True) * p) * np.sqrt(np.where(design.center, f / design.n_h, 0.0))[:, None]
+    centring = np.where(design.center, f / design.n_h, 0.0)  # lonely strata are not centred
+    S = (T - T.sum(axis=1, keepdims=True) * p) * np.sqrt(centring)[:, None]
     return (Q - S.T @ S) / wsum**2
 
 
@@ -201,7 +206,9 @@ def kruskal_regions(data: pd.DataFrame, y: str, group: str) -> KruskalResult:
     return KruskalResult(float(h), float(pvalue), float(h / ((n**2 - 1) / (n + 1))), len(samples), n)
 
 
-def dunn_pairs(data: pd.DataFrame, y: str, group: str, p_adjust: str = "holm", alpha: float = 0.05) -> pd.DataFrame:
+def dunn_pairs(
+    data: pd.DataFrame, y: str, group: str, p_adjust: str = "holm", alpha: float = 0.05
+) -> pd.DataFrame:
     """Dunn's (1964, *Technometrics* 6) pairwise rank test after Kruskal-Wallis.
 
     Treats the respondents as a simple random sample. Via ``scikit_posthocs.posthoc_dunn``
@@ -222,8 +229,7 @@ def dunn_pairs(data: pd.DataFrame, y: str, group: str, p_adjust: str = "holm", a
         return pd.DataFrame(columns=columns)
     pmat = sp.posthoc_dunn(d, val_col="y", group_col="g", p_adjust=p_adjust)
     records = [
-        (a, b, means[a], means[b], float(pmat.loc[a, b]))
-        for a, b in itertools.combinations(means.index, 2)
+        (a, b, means[a], means[b], float(pmat.loc[a, b])) for a, b in itertools.combinations(means.index, 2)
     ]
     out = pd.DataFrame.from_records(records, columns=columns[:5])
     out["significant"] = out["pvalue_adj"] < alpha
@@ -304,7 +310,7 @@ def format_p(p: float, lang: str = "zh") -> str:
 def _label(labels: Mapping[str, object] | None, key: object, lang: str) -> str:
     if labels is None:
         return str(key)
-    value = labels.get(key, key) if key in labels else key
+    value = labels.get(key, key)
     if isinstance(value, Mapping):
         value = value.get(lang, next(iter(value.values())))
     return str(value)
@@ -356,7 +362,11 @@ def plain_findings(
 
 
 def region_comparison_sentence(
-    result: KruskalResult, lang: str = "zh", *, item_label: Mapping[str, str] | None = None, alpha: float = 0.05
+    result: KruskalResult,
+    lang: str = "zh",
+    *,
+    item_label: Mapping[str, str] | None = None,
+    alpha: float = 0.05,
 ) -> str:
     """One plain sentence on a Kruskal-Wallis result: do the regions differ at ``alpha``?
 
@@ -374,9 +384,7 @@ def region_comparison_sentence(
             return f"{item or ''}评分无法在地区之间比较（地区或不同取值不足）。"
         return f"The {item + ' ' if item else ''}score cannot be compared between regions (too few regions or distinct values)."
     detail_zh = f"Kruskal-Wallis H={result.statistic:.2f}, {format_p(result.pvalue, 'zh')}, ε²={result.epsilon_squared:.3f}"
-    detail_en = (
-        f"Kruskal-Wallis H = {result.statistic:.2f}, {format_p(result.pvalue, 'en')}, ε² = {result.epsilon_squared:.3f}"
-    )
+    detail_en = f"Kruskal-Wallis H = {result.statistic:.2f}, {format_p(result.pvalue, 'en')}, ε² = {result.epsilon_squared:.3f}"
     subject_en = f"The {item + ' ' if item else ''}score"
     if result.pvalue < alpha:
         if lang == "zh":

@@ -81,7 +81,9 @@ def _prepare(data: object, y: Sequence[str], strata: str, weights: str, fpc: str
             raise ValueError(f"fpc must be constant within each stratum, but column {fpc!r} varies")
         if np.any(pop_h < n_h):
             bad = uniques[np.argmax(pop_h < n_h)]
-            raise ValueError(f"fpc must be at least the stratum sample size n_h, but stratum {bad!r} has N_h < n_h")
+            raise ValueError(
+                f"fpc must be at least the stratum sample size n_h, but stratum {bad!r} has N_h < n_h"
+            )
         f = (pop_h - n_h) / pop_h
     lonely = n_h == 1
     factor = np.where(lonely, f, f * n_h / np.where(lonely, 2.0, n_h - 1.0))
@@ -356,7 +358,9 @@ def survey_proportion(
             low, high = 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
         else:
             n_rows = r["n"].astype(float)
-            t_n = np.where(n_rows > 1, stats.t.ppf(1 - alpha / 2, np.where(n_rows > 1, n_rows - 1, 1)), np.nan)
+            t_n = np.where(
+                n_rows > 1, stats.t.ppf(1 - alpha / 2, np.where(n_rows > 1, n_rows - 1, 1)), np.nan
+            )
             n_eff = p * (1 - p) / var * (t_n / t) ** 2
             low = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
             high = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))

@@ -77,7 +77,9 @@ def _weight_values(values: pd.Series, parameter: str) -> np.ndarray:
     return w
 
 
-def base_weights(N_h: float | np.ndarray | pd.Series, n_h: float | np.ndarray | pd.Series) -> np.ndarray | pd.Series:
+def base_weights(
+    N_h: float | np.ndarray | pd.Series, n_h: float | np.ndarray | pd.Series
+) -> np.ndarray | pd.Series:
     """Base (design) weights ``N_h / n_h`` of stratified simple random sampling.
 
     The inverse of the inclusion probability ``π = n_h / N_h`` (Lohr 2019, *Sampling: Design
@@ -195,7 +197,9 @@ def poststratify(df: pd.DataFrame, *, weight: str, cell: str, totals: Mapping[ob
     target = cells.map(lambda c: totals.get(c, np.nan)).to_numpy(dtype=float)
     if np.isnan(target).any():
         missing = sorted({str(c) for c in cells[np.isnan(target)]})
-        raise ValueError(f"totals must give a total for every cell in column {cell!r}, but {missing!r} are missing")
+        raise ValueError(
+            f"totals must give a total for every cell in column {cell!r}, but {missing!r} are missing"
+        )
     bad_totals = {k: v for k, v in totals.items() if not (np.isfinite(v) and v > 0)}
     if bad_totals:
         raise ValueError(f"totals must be positive and finite, but got {bad_totals!r}")
@@ -259,11 +263,15 @@ def rake(
         target = cells.map(lambda c, t=totals: t.get(c, np.nan)).to_numpy(dtype=float)
         if np.isnan(target).any():
             missing = sorted({str(c) for c in cells[np.isnan(target)]})
-            raise ValueError(f"margins[{column!r}] must give a total for every level, but {missing!r} are missing")
+            raise ValueError(
+                f"margins[{column!r}] must give a total for every level, but {missing!r} are missing"
+            )
         codes, uniques = pd.factorize(cells, sort=True)
         absent = [k for k in totals if k not in set(uniques)]
         if absent:
-            raise ValueError(f"margins[{column!r}] must only name levels present in df, but {absent!r} are absent")
+            raise ValueError(
+                f"margins[{column!r}] must only name levels present in df, but {absent!r} are absent"
+            )
         level_target = np.array([totals[u] for u in uniques], dtype=float)
         prepared.append((codes, level_target))
         grand.append(float(sum(totals.values())))
@@ -276,12 +284,12 @@ def rake(
             if np.any(sums <= 0):
                 raise RakingDidNotConverge("a margin level has no positive weight left")
             w *= (level_target / sums)[codes]
-        worst = max(
-            np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) - t) / t) for c, t in prepared
-        )
+        worst = max(np.max(np.abs(np.bincount(c, weights=w, minlength=len(t)) - t) / t) for c, t in prepared)
         if worst < tol:
             return pd.Series(w, index=df.index, name="weight")
-    raise RakingDidNotConverge(f"raking did not converge in max_iter={max_iter} cycles (largest relative gap {worst:.3g})")
+    raise RakingDidNotConverge(
+        f"raking did not converge in max_iter={max_iter} cycles (largest relative gap {worst:.3g})"
+    )
 
 
 def weight_summary(w: np.ndarray | pd.Series | list[float]) -> WeightSummary:
@@ -300,7 +308,9 @@ def weight_summary(w: np.ndarray | pd.Series | list[float]) -> WeightSummary:
     if values.size == 0:
         raise ValueError("w must contain at least one weight, but got an empty sequence")
     if not np.all(np.isfinite(values)) or np.any(values < 0):
-        raise ValueError(f"w must hold finite non-negative weights, but got {values[~(np.isfinite(values) & (values >= 0))][0]!r}")
+        raise ValueError(
+            f"w must hold finite non-negative weights, but got {values[~(np.isfinite(values) & (values >= 0))][0]!r}"
+        )
     total = float(values.sum())
     if total <= 0:
         raise ValueError(f"w must have a positive sum, but got {total!r}")

@@ -19,8 +19,13 @@ if not rounds:
     st.stop()
 # Default to the newest closed round (complete fieldwork), else the newest round with answers.
 default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)
-round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="dash_round", index=default,
-                        format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i))
+round_id = st.selectbox(
+    t("pick_round"),
+    [r["id"] for r in rounds],
+    key="dash_round",
+    index=default,
+    format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i),
+)
 questionnaire = round_questionnaire(db, round_id)
 items = {q.id: label(q.label) for q in questionnaire.questions if q.type == "likert5"}
 item = st.selectbox(t("item"), list(items), format_func=items.get, key="dash_item")
@@ -31,16 +36,24 @@ if lang() == "en":
     table["region"] = table["region"].map(lambda r: "All" if r == "全部" else region_name_en(r))
 overall = table.iloc[-1]
 c1, c2 = st.columns(2)
-c1.metric(t("weighted_mean"), f"{overall.estimate:.2f}", help=f"95% CI {overall.ci_low:.2f}–{overall.ci_high:.2f}")
+c1.metric(
+    t("weighted_mean"), f"{overall.estimate:.2f}", help=f"95% CI {overall.ci_low:.2f}–{overall.ci_high:.2f}"
+)
 c2.metric(t("respondents"), f"{len(frame):,}")
 
 regions = table.iloc[:-1]
 st.altair_chart(ci_chart(regions, value_title=items[item]), width="stretch")
 st.caption(t("ci_caption"))
 shown = regions.rename(columns={"region": t("col_region"), "estimate": t("col_estimate"), "n": t("col_n")})
-st.dataframe(shown, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
-                            for c in (t("col_estimate"), "se", "ci_low", "ci_high")})
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        c: st.column_config.NumberColumn(format="%.3f")
+        for c in (t("col_estimate"), "se", "ci_low", "ci_high")
+    },
+)
 
 result = kruskal_regions(frame, item, "region")
 st.markdown(f"**{region_comparison_sentence(result, lang())}**")

@@ -77,7 +77,7 @@ URBAN_RURAL_ALIASES = {"城镇": "城镇", "城市": "城镇", "urban": "城镇"
 _BOOL_VALUES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False,
                 "yes": True, "no": False, "y": True, "n": False}  # fmt: skip
 
-_LABEL_ZH = dict(zip(CANONICAL_COLUMNS, "户号 户名 联系电话 供电单位 区县 用户类别 城乡类别 近12个月投诉次数 拒访".split()))
+_LABEL_ZH = dict(zip(CANONICAL_COLUMNS, "户号 户名 联系电话 供电单位 区县 用户类别 城乡类别 近12个月投诉次数 拒访".split(), strict=False))
 _MESSAGES = {
     "empty_file": ("文件是空的", "the file is empty"),
     "no_data_rows": ("只有表头，没有数据行", "the file has a header row but no data rows"),

@@ -39,5 +39,7 @@ def prn_array(salt: str, customer_ids: Iterable[str]) -> np.ndarray:
         raise ValueError(f"salt must be a non-empty string, but got {salt!r}")
     prefix = salt.encode("utf-8")
     sha = hashlib.sha256
-    out = [int(sha(prefix + str(cid).encode("utf-8")).hexdigest()[:PRN_HEX_DIGITS], 16) for cid in customer_ids]
+    out = [
+        int(sha(prefix + str(cid).encode("utf-8")).hexdigest()[:PRN_HEX_DIGITS], 16) for cid in customer_ids
+    ]
     return np.asarray(out, dtype=np.float64) / _SCALE

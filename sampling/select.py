@@ -50,7 +50,9 @@ def rotation_order(prns: np.ndarray, ids: np.ndarray, start: float) -> np.ndarra
     return np.lexsort((ids, prns, wrapped))
 
 
-def _per_stratum(value: float | int | Mapping[str, float | int], key: str, default: float | int) -> float | int:
+def _per_stratum(
+    value: float | int | Mapping[str, float | int], key: str, default: float | int
+) -> float | int:
     if isinstance(value, Mapping):
         return value.get(key, default)
     return value

@@ -18,7 +18,10 @@ import click
 from survey.store import StoreError, default_db_path, open_db
 
 db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False), default=None,
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    default=None,
     help="SQLite database file (default: $SURVEY_DB or data/survey.db).",
 )
 
@@ -34,8 +37,17 @@ def library_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (StoreError, DrawError, UserError, TokenError, QuestionnaireError, AnswerError,
-                LookupError, ValueError, OSError) as e:
+        except (
+            StoreError,
+            DrawError,
+            UserError,
+            TokenError,
+            QuestionnaireError,
+            AnswerError,
+            LookupError,
+            ValueError,
+            OSError,
+        ) as e:
             raise click.ClickException(str(e)) from e
 
     return wrapper
@@ -73,8 +85,10 @@ def _seed_demo(db_path: Path, customers: int, seed: int, force: bool) -> None:
     result = build_demo(db, customers=customers, seed=seed)
     db.conn.close()
     cred = _write_credentials(db_path, result.credentials)
-    click.echo(f"Demo database {db_path}: {result.customers} customers, closed round {result.closed_round}, "
-               f"open round {result.open_round}.")
+    click.echo(
+        f"Demo database {db_path}: {result.customers} customers, closed round {result.closed_round}, "
+        f"open round {result.open_round}."
+    )
     click.echo("Demo accounts (shown once; also saved in " + str(cred) + "):")
     for user, password in result.credentials.items():
         click.echo(f"  {user:8} {password}")
@@ -102,8 +116,17 @@ def up(db_path, port, customers):
         _seed_demo(path, customers, 7, False)
     env = dict(os.environ, SURVEY_DB=str(path.resolve()))
     app = Path(__file__).resolve().parent.parent / "survey_app.py"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-           "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     raise SystemExit(subprocess.call(cmd, env=env))
 
 
@@ -121,8 +144,15 @@ def import_frame(db_path, file, encoding, sheet):
     result = read_frame(file, encoding=encoding, sheet=sheet)
     if not result.ok:
         for p in result.problems[:20]:
-            where = ", ".join(x for x in (f"row {p.row}" if p.row else "", p.column or "",
-                                          f"value {p.value!r}" if p.value else "") if x)
+            where = ", ".join(
+                x
+                for x in (
+                    f"row {p.row}" if p.row else "",
+                    p.column or "",
+                    f"value {p.value!r}" if p.value else "",
+                )
+                if x
+            )
             click.echo(f"{file}: {where}: {p.message_en}", err=True)
         raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported")
     summary = store_frame(_open(db_path, create=True), result.frame, by="cli", source=Path(file).name)
@@ -142,9 +172,18 @@ def draw(db_path, size, strata, allocation, reserve, name):
     from survey.rounds import draw_round
 
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
-    result = draw_round(_open(db_path), size=size, strata=cols, allocation=allocation, reserve=reserve,
-                        name=name, created_by="cli")
-    click.echo(f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata")
+    result = draw_round(
+        _open(db_path),
+        size=size,
+        strata=cols,
+        allocation=allocation,
+        reserve=reserve,
+        name=name,
+        created_by="cli",
+    )
+    click.echo(
+        f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata"
+    )
     click.echo(result.round_id)
 
 
@@ -152,7 +191,9 @@ def draw(db_path, size, strata, allocation, reserve, name):
 @db_option
 @click.argument("round_id", type=int)
 @click.option("--base-url", default="http://localhost:8501/", show_default=True)
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV file (default stdout).")
+@click.option(
+    "-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV file (default stdout)."
+)
 @library_errors
 def invitations(db_path, round_id, base_url, output):
     """Write the invitation CSV (customer_id,name,phone,link) of a round."""
@@ -178,8 +219,13 @@ def report(db_path, round_id, item, as_json):
 
     table = region_estimates(responses_frame(_open(db_path), round_id), item)
     if as_json:
-        click.echo(json.dumps({"round_id": round_id, "item": item, "regions": table.to_dict(orient="records")},
-                              ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(
+                {"round_id": round_id, "item": item, "regions": table.to_dict(orient="records")},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         click.echo(table.to_string(index=False))
 

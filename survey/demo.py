@@ -27,12 +27,28 @@ from survey.store import set_setting, transaction
 from survey.users import create_user
 
 #: Latent satisfaction shifts per region (points on the 1–5 scale).
-REGION_EFFECT = {"厦门": 0.30, "福州": 0.15, "莆田": 0.0, "三明": 0.05, "泉州": -0.30, "漳州": -0.05,
-                 "南平": -0.15, "龙岩": 0.05, "宁德": -0.10}
+REGION_EFFECT = {
+    "厦门": 0.30,
+    "福州": 0.15,
+    "莆田": 0.0,
+    "三明": 0.05,
+    "泉州": -0.30,
+    "漳州": -0.05,
+    "南平": -0.15,
+    "龙岩": 0.05,
+    "宁德": -0.10,
+}
 TYPE_EFFECT = {"居民": 0.0, "一般工商业": -0.15, "大工业": 0.10, "农业": -0.20}
 RESPONSE_RATE = {"居民": 0.62, "一般工商业": 0.55, "大工业": 0.75, "农业": 0.50}
 ITEMS = ("overall", "attitude", "skill", "reliability", "voltage", "billing")
-ITEM_SHIFT = {"overall": 0.0, "attitude": 0.15, "skill": 0.05, "reliability": -0.10, "voltage": 0.0, "billing": -0.20}
+ITEM_SHIFT = {
+    "overall": 0.0,
+    "attitude": 0.15,
+    "skill": 0.05,
+    "reliability": -0.10,
+    "voltage": 0.0,
+    "billing": -0.20,
+}
 
 
 @dataclass(frozen=True)
@@ -64,12 +80,20 @@ def make_frame(n: int, seed: int) -> pd.DataFrame:
     names = np.array(names, dtype=object)
     names[company] = companies
     phones = [fake.phone_number() for _ in range(n)]
-    return pd.DataFrame({
-        "id": [f"35{i:08d}" for i in range(1, n + 1)],
-        "name": names, "phone": phones, "region": region, "district": district, "customer_type": ctype,
-        "urban_rural": urban, "complaints_12m": complaints,
-        "opted_out": rng.random(n) < 0.01, "has_valid_phone": rng.random(n) > 0.005,
-    })
+    return pd.DataFrame(
+        {
+            "id": [f"35{i:08d}" for i in range(1, n + 1)],
+            "name": names,
+            "phone": phones,
+            "region": region,
+            "district": district,
+            "customer_type": ctype,
+            "urban_rural": urban,
+            "complaints_12m": complaints,
+            "opted_out": rng.random(n) < 0.01,
+            "has_valid_phone": rng.random(n) > 0.005,
+        }
+    )
 
 
 def _likert(value: float) -> int:
@@ -87,8 +111,11 @@ def simulate_answers(rng: np.random.Generator, region: str, ctype: str, complain
     a["reported_fault"] = "yes" if rng.random() < 0.15 else "no"
     if a["reported_fault"] == "yes":
         a["repair"] = _likert(latent + rng.normal(0, 0.7))
-    channels = [c for c, p in (("hotline", 0.25), ("online", 0.45), ("counter", 0.15), ("wechat", 0.2))
-                if rng.random() < p]
+    channels = [
+        c
+        for c, p in (("hotline", 0.25), ("online", 0.45), ("counter", 0.15), ("wechat", 0.2))
+        if rng.random() < p
+    ]
     a["channels"] = channels or ["none"]
     if "hotline" in channels:
         a["hotline"] = _likert(latent + rng.normal(0, 0.6))
@@ -106,8 +133,14 @@ def simulate_answers(rng: np.random.Generator, region: str, ctype: str, complain
 
 def _suggestion(rng: np.random.Generator, a: dict) -> str:
     low = [k for k, v in a.items() if isinstance(v, int) and k in ITEM_SHIFT and v <= 2]
-    topic_of = {"attitude": "attitude", "skill": "skill", "reliability": "reliability", "voltage": "reliability",
-                "billing": "billing", "overall": "procedures"}
+    topic_of = {
+        "attitude": "attitude",
+        "skill": "skill",
+        "reliability": "reliability",
+        "voltage": "reliability",
+        "billing": "billing",
+        "overall": "procedures",
+    }
     if a.get("outage_notice", 5) <= 2:
         low.append("outage_notice")
     if a.get("repair", 5) <= 2:
@@ -125,10 +158,17 @@ def _suggestion(rng: np.random.Generator, a: dict) -> str:
     return str(pool[rng.integers(len(pool))])
 
 
-def _simulate_fieldwork(db: sqlite_utils.Database, round_id: int, rng: np.random.Generator, *,
-                        completion_scale: float, start: datetime) -> None:
-    questionnaire = get_questionnaire(db, db.execute("SELECT questionnaire_id FROM rounds WHERE id = ?",
-                                                     [round_id]).fetchone()[0])
+def _simulate_fieldwork(
+    db: sqlite_utils.Database,
+    round_id: int,
+    rng: np.random.Generator,
+    *,
+    completion_scale: float,
+    start: datetime,
+) -> None:
+    questionnaire = get_questionnaire(
+        db, db.execute("SELECT questionnaire_id FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
+    )
     rows = db.execute(
         "SELECT a.id, c.region, c.customer_type, c.complaints_12m FROM assignments a"
         " JOIN customers c ON c.id = a.customer_id WHERE a.round_id = ? AND a.is_reserve = 0 ORDER BY a.id",
@@ -142,11 +182,19 @@ def _simulate_fieldwork(db: sqlite_utils.Database, round_id: int, rng: np.random
                 answers = questionnaire.validate(simulate_answers(rng, region, ctype, complaints))
                 when = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 20)))
                 mode = "phone" if rng.random() < 0.3 else "web"
-                _store_response(db, aid, questionnaire, answers, mode=mode,
-                                interviewer="staff" if mode == "phone" else None,
-                                submitted_at=when.replace(microsecond=0).isoformat())
+                _store_response(
+                    db,
+                    aid,
+                    questionnaire,
+                    answers,
+                    mode=mode,
+                    interviewer="staff" if mode == "phone" else None,
+                    submitted_at=when.replace(microsecond=0).isoformat(),
+                )
             else:
-                status = rng.choice(["refusal", "non_contact", "issued", "wrong_number"], p=[0.3, 0.45, 0.2, 0.05])
+                status = rng.choice(
+                    ["refusal", "non_contact", "issued", "wrong_number"], p=[0.3, 0.45, 0.2, 0.05]
+                )
                 db.execute("UPDATE assignments SET status = ? WHERE id = ?", [str(status), aid])
 
 
@@ -162,13 +210,16 @@ def build_demo(db: sqlite_utils.Database, *, customers: int = 50_000, seed: int 
     default_questionnaire_id(db)
     n1 = min(2000, max(10, customers // 25))
     first = draw_round(db, size=n1, name="2026年第三季度满意度调查", reserve=2, created_by="demo")
-    _simulate_fieldwork(db, first.round_id, rng, completion_scale=1.0,
-                        start=datetime(2026, 8, 1, 9, tzinfo=UTC))
+    _simulate_fieldwork(
+        db, first.round_id, rng, completion_scale=1.0, start=datetime(2026, 8, 1, 9, tzinfo=UTC)
+    )
     close_round(db, first.round_id, by="demo")
-    second = draw_round(db, size=max(10, n1 * 3 // 4), name="2026年第四季度满意度调查", reserve=2,
-                        created_by="demo")
-    _simulate_fieldwork(db, second.round_id, rng, completion_scale=0.35,
-                        start=datetime(2026, 11, 10, 9, tzinfo=UTC))
+    second = draw_round(
+        db, size=max(10, n1 * 3 // 4), name="2026年第四季度满意度调查", reserve=2, created_by="demo"
+    )
+    _simulate_fieldwork(
+        db, second.round_id, rng, completion_scale=0.35, start=datetime(2026, 11, 10, 9, tzinfo=UTC)
+    )
     credentials = {}
     for user, role in (("admin", "admin"), ("staff", "staff"), ("manager", "manager")):
         password = secrets.token_urlsafe(9)

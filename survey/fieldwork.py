@@ -42,7 +42,9 @@ class TokenInfo:
     draft: dict
 
 
-def invitation_rows(db: sqlite_utils.Database, round_id: int, base_url: str = "http://localhost:8501/") -> list[dict]:
+def invitation_rows(
+    db: sqlite_utils.Database, round_id: int, base_url: str = "http://localhost:8501/"
+) -> list[dict]:
     """One row per sampled (or released reserve) customer with a personal link ``…?t=<token>``."""
     if db.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchone() is None:
         raise LookupError(f"round {round_id!r} does not exist")
@@ -153,8 +155,16 @@ def submit_response(
         return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
 
 
-def _store_response(db, assignment_id: int, questionnaire: Questionnaire, clean: dict, *, mode: str,
-                    interviewer: str | None, submitted_at: str | None = None) -> int:
+def _store_response(
+    db,
+    assignment_id: int,
+    questionnaire: Questionnaire,
+    clean: dict,
+    *,
+    mode: str,
+    interviewer: str | None,
+    submitted_at: str | None = None,
+) -> int:
     cur = db.execute(
         "INSERT INTO responses (assignment_id, submitted_at, mode, interviewer, questionnaire_sha256)"
         " VALUES (?, ?, ?, ?, ?)",
@@ -163,7 +173,10 @@ def _store_response(db, assignment_id: int, questionnaire: Questionnaire, clean:
     response_id = cur.lastrowid
     db.conn.executemany(
         "INSERT INTO answers (response_id, question_id, value) VALUES (?, ?, ?)",
-        [(response_id, qid, encode_value(questionnaire.question(qid), value)) for qid, value in clean.items()],
+        [
+            (response_id, qid, encode_value(questionnaire.question(qid), value))
+            for qid, value in clean.items()
+        ],
     )
     db.execute(
         "UPDATE assignments SET status = 'complete', mode = ?, draft = NULL, updated_at = ? WHERE id = ?",

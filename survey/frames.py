@@ -11,8 +11,18 @@ from sampling.prn import prn_array
 from survey.rounds import frame_salt
 from survey.store import audit, now, transaction
 
-FRAME_COLUMNS = ("id", "name", "phone", "region", "district", "customer_type", "urban_rural",
-                 "complaints_12m", "opted_out", "has_valid_phone")
+FRAME_COLUMNS = (
+    "id",
+    "name",
+    "phone",
+    "region",
+    "district",
+    "customer_type",
+    "urban_rural",
+    "complaints_12m",
+    "opted_out",
+    "has_valid_phone",
+)
 
 
 @dataclass(frozen=True)
@@ -26,8 +36,9 @@ class ImportSummary:
         return self.added + self.updated
 
 
-def store_frame(db: sqlite_utils.Database, frame: pd.DataFrame, *, by: str | None = None,
-                source: str = "") -> ImportSummary:
+def store_frame(
+    db: sqlite_utils.Database, frame: pd.DataFrame, *, by: str | None = None, source: str = ""
+) -> ImportSummary:
     """Write a validated frame in ONE transaction (all or nothing).
 
     New customers get their permanent random number from the frame's salt; existing ones
@@ -54,11 +65,15 @@ def store_frame(db: sqlite_utils.Database, frame: pd.DataFrame, *, by: str | Non
             [stamp],
         ).rowcount
         data["prn"] = prn_array(salt, data["id"])
-        records = data.assign(
-            complaints_12m=data["complaints_12m"].astype(int),
-            opted_out=data["opted_out"].astype(bool).astype(int),
-            has_valid_phone=data["has_valid_phone"].astype(bool).astype(int),
-        ).astype(object).where(data.notna(), None)
+        records = (
+            data.assign(
+                complaints_12m=data["complaints_12m"].astype(int),
+                opted_out=data["opted_out"].astype(bool).astype(int),
+                has_valid_phone=data["has_valid_phone"].astype(bool).astype(int),
+            )
+            .astype(object)
+            .where(data.notna(), None)
+        )
         db.conn.executemany(
             """
             INSERT INTO customers (id, name, phone, region, district, customer_type, urban_rural, complaints_12m,
@@ -74,8 +89,12 @@ def store_frame(db: sqlite_utils.Database, frame: pd.DataFrame, *, by: str | Non
         )
         db.execute("DELETE FROM incoming_ids")
         summary = ImportSummary(len(data) - existing, existing, deactivated)
-        audit(db, by, "import_frame",
-              f"{source} added={summary.added} updated={summary.updated} deactivated={summary.deactivated}")
+        audit(
+            db,
+            by,
+            "import_frame",
+            f"{source} added={summary.added} updated={summary.updated} deactivated={summary.deactivated}",
+        )
     return summary
 
 

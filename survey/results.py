@@ -8,8 +8,17 @@ import sqlite_utils
 from analysis.estimates import survey_mean
 from survey.forms import round_questionnaire
 
-DESIGN_COLUMNS = ("response_id", "stratum", "N_h", "region", "district", "customer_type", "urban_rural",
-                  "mode", "submitted_at")
+DESIGN_COLUMNS = (
+    "response_id",
+    "stratum",
+    "N_h",
+    "region",
+    "district",
+    "customer_type",
+    "urban_rural",
+    "mode",
+    "submitted_at",
+)
 
 
 def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | None = None) -> pd.DataFrame:

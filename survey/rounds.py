@@ -97,13 +97,13 @@ def _check_strata(strata) -> None:
 
 def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, ...]) -> dict[str, float]:
     """Where the last round of the same survey and stratification ended, per stratum."""
-    rows = db.execute(
-        "SELECT id, design FROM rounds WHERE survey = ? ORDER BY id DESC", [survey]
-    ).fetchall()
+    rows = db.execute("SELECT id, design FROM rounds WHERE survey = ? ORDER BY id DESC", [survey]).fetchall()
     for round_id, design in rows:
         if tuple(json.loads(design).get("strata", [])) == tuple(strata):
             return dict(
-                db.execute("SELECT stratum, next_start FROM round_strata WHERE round_id = ?", [round_id]).fetchall()
+                db.execute(
+                    "SELECT stratum, next_start FROM round_strata WHERE round_id = ?", [round_id]
+                ).fetchall()
             )
     return {}
 
@@ -112,7 +112,9 @@ def _scan(db, strata, values, where, params, start, limit) -> list[tuple[str, fl
     """The rotation-order scan of one stratum: ``prn >= start`` then, wrapping, ``prn < start``."""
     eq = "".join(f" AND {c} = ?" for c in strata)
     base = f"SELECT id, prn FROM customers WHERE {where}{eq}"  # noqa: S608
-    first = db.execute(f"{base} AND prn >= ? ORDER BY prn, id LIMIT ?", [*params, *values, start, limit]).fetchall()
+    first = db.execute(
+        f"{base} AND prn >= ? ORDER BY prn, id LIMIT ?", [*params, *values, start, limit]
+    ).fetchall()
     if len(first) < limit:
         first += db.execute(
             f"{base} AND prn < ? ORDER BY prn, id LIMIT ?", [*params, *values, start, limit - len(first)]
@@ -167,7 +169,7 @@ def draw_round(
         starts = _previous_starts(db, survey, strata)
         qid = questionnaire_id or default_questionnaire_id(db)
         q_sha = get_questionnaire(db, qid).sha256()
-        round_id = (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rounds").fetchone()[0])
+        round_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rounds").fetchone()[0]
         next_assignment = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM assignments").fetchone()[0]
         key = secret_key(db)
         created = now()
@@ -188,16 +190,35 @@ def draw_round(
                 aid = next_assignment + len(rows)
                 is_reserve = pos >= n_h
                 rows.append(
-                    (aid, round_id, cid, label, prn_value, n_h / N_h, N_h / n_h, int(is_reserve),
-                     "reserve" if is_reserve else "issued", token_hash(make_token(key, aid)), expires, created)
+                    (
+                        aid,
+                        round_id,
+                        cid,
+                        label,
+                        prn_value,
+                        n_h / N_h,
+                        N_h / n_h,
+                        int(is_reserve),
+                        "reserve" if is_reserve else "issued",
+                        token_hash(make_token(key, aid)),
+                        expires,
+                        created,
+                    )
                 )
                 if not is_reserve:
                     sampled_ids.append(cid)
         design = {
-            "size": size, "strata": list(strata), "allocation": allocation, "reserve": reserve,
-            "survey": survey, "exclude_days": exclude_days, "expires_days": expires_days,
-            "salt_id": hashlib.sha256(salt.encode()).hexdigest()[:12], "direction": "ascending",
-            "engine": "sqlite-index-scan", "questionnaire_sha256": q_sha,
+            "size": size,
+            "strata": list(strata),
+            "allocation": allocation,
+            "reserve": reserve,
+            "survey": survey,
+            "exclude_days": exclude_days,
+            "expires_days": expires_days,
+            "salt_id": hashlib.sha256(salt.encode()).hexdigest()[:12],
+            "direction": "ascending",
+            "engine": "sqlite-index-scan",
+            "questionnaire_sha256": q_sha,
             "starts": {s.stratum: s.start for s in stratum_rows},
             "eligibility": "active AND NOT opted_out AND has_valid_phone",
         }
@@ -205,7 +226,16 @@ def draw_round(
         db.execute(
             "INSERT INTO rounds (id, name, survey, status, design, questionnaire_id, created_by, created_at, expires_at)"
             " VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
-            [round_id, name, survey, json.dumps(design, ensure_ascii=False), qid, created_by, created, expires],
+            [
+                round_id,
+                name,
+                survey,
+                json.dumps(design, ensure_ascii=False),
+                qid,
+                created_by,
+                created,
+                expires,
+            ],
         )
         db.conn.executemany(
             "INSERT INTO round_strata (round_id, stratum, population, sample_size, reserve_size, start, next_start)"

@@ -227,4 +227,6 @@ def set_setting(db: sqlite_utils.Database, key: str, value: str) -> None:
 
 def audit(db: sqlite_utils.Database, user: str | None, action: str, detail: str = "") -> None:
     """Append one line to the audit log."""
-    db.execute("INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)", [now(), user, action, detail])
+    db.execute(
+        "INSERT INTO audit_log (at, user, action, detail) VALUES (?, ?, ?, ?)", [now(), user, action, detail]
+    )

@@ -6,8 +6,13 @@ import altair as alt
 import pandas as pd
 
 
-def ci_chart(table: pd.DataFrame, *, category: str = "region", value_title: str = "",
-             domain: tuple[float, float] | None = None) -> alt.Chart:
+def ci_chart(
+    table: pd.DataFrame,
+    *,
+    category: str = "region",
+    value_title: str = "",
+    domain: tuple[float, float] | None = None,
+) -> alt.Chart:
     """Point estimate with a 95% CI bar per category, sorted by estimate (highest first)."""
     order = table.sort_values("estimate", ascending=False)[category].tolist()
     scale = alt.Scale(domain=list(domain), zero=False) if domain else alt.Scale(zero=False)
@@ -17,7 +22,12 @@ def ci_chart(table: pd.DataFrame, *, category: str = "region", value_title: str 
     )
     points = base.mark_point(filled=True, size=80).encode(
         x="estimate:Q",
-        tooltip=[category, alt.Tooltip("estimate:Q", format=".3f"), alt.Tooltip("ci_low:Q", format=".3f"),
-                 alt.Tooltip("ci_high:Q", format=".3f"), "n:Q"],
+        tooltip=[
+            category,
+            alt.Tooltip("estimate:Q", format=".3f"),
+            alt.Tooltip("ci_low:Q", format=".3f"),
+            alt.Tooltip("ci_high:Q", format=".3f"),
+            "n:Q",
+        ],
     )
     return (bars + points).properties(height=max(160, 28 * len(table)))

@@ -12,7 +12,10 @@ import streamlit as st
 from questionnaires import Question, Questionnaire
 from ui.i18n import label, t
 
-LIKERT_DEFAULT_ENDS = ({"zh": "非常不满意", "en": "Very dissatisfied"}, {"zh": "非常满意", "en": "Very satisfied"})
+LIKERT_DEFAULT_ENDS = (
+    {"zh": "非常不满意", "en": "Very dissatisfied"},
+    {"zh": "非常满意", "en": "Very satisfied"},
+)
 
 
 def widget_key(question_id: str, prefix: str = "q") -> str:
@@ -40,24 +43,41 @@ def _render_question(q: Question, key: str, initial: object) -> object:
     if key not in st.session_state and initial is not None:
         st.session_state[key] = initial
     if q.type == "likert5":
-        return st.radio(_title(q), [1, 2, 3, 4, 5], index=None, key=key, horizontal=True,
-                        format_func=_likert_format(q), help=help_text)
+        return st.radio(
+            _title(q),
+            [1, 2, 3, 4, 5],
+            index=None,
+            key=key,
+            horizontal=True,
+            format_func=_likert_format(q),
+            help=help_text,
+        )
     if q.type == "rating10":
-        return st.radio(_title(q), list(range(11)), index=None, key=key, horizontal=True, help=help_text,
-                        captions=None)
+        return st.radio(
+            _title(q), list(range(11)), index=None, key=key, horizontal=True, help=help_text, captions=None
+        )
     if q.type == "yesno":
-        return st.radio(_title(q), ["yes", "no"], index=None, key=key, horizontal=True, help=help_text,
-                        format_func=lambda v: t("yes") if v == "yes" else t("no"))
+        return st.radio(
+            _title(q),
+            ["yes", "no"],
+            index=None,
+            key=key,
+            horizontal=True,
+            help=help_text,
+            format_func=lambda v: t("yes") if v == "yes" else t("no"),
+        )
     if q.type == "single":
         labels = {c.value: label(c.label) for c in q.choices}
         return st.radio(_title(q), list(labels), index=None, key=key, help=help_text, format_func=labels.get)
     if q.type == "multiple":
         labels = {c.value: label(c.label) for c in q.choices}
-        return st.multiselect(_title(q), list(labels), key=key, help=help_text, format_func=labels.get,
-                              placeholder=t("choose"))
+        return st.multiselect(
+            _title(q), list(labels), key=key, help=help_text, format_func=labels.get, placeholder=t("choose")
+        )
     if q.type == "number":
-        return st.number_input(_title(q), value=None, key=key, help=help_text,
-                               min_value=q.minimum, max_value=q.maximum)
+        return st.number_input(
+            _title(q), value=None, key=key, help=help_text, min_value=q.minimum, max_value=q.maximum
+        )
     if q.type == "text":
         return st.text_area(_title(q), key=key, help=help_text, max_chars=q.max_length or None)
     if q.type == "note":
@@ -66,7 +86,9 @@ def _render_question(q: Question, key: str, initial: object) -> object:
     raise ValueError(f"unsupported question type {q.type!r} for question {q.id!r}")
 
 
-def render_questionnaire(questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q") -> dict:
+def render_questionnaire(
+    questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q"
+) -> dict:
     """Render the relevant questions, in order, and return the raw answers so far.
 
     A question is drawn only while its ``relevant`` condition holds for the answers above it,

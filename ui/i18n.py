@@ -12,8 +12,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     # login
     "login": ("登录", "Sign in"),
     "login_title": ("工作人员登录", "Staff sign-in"),
-    "login_hint": ("客户请通过短信中的专属链接填写问卷，无需登录。",
-                   "Customers answer through the personal link in their text message; no sign-in needed."),
+    "login_hint": (
+        "客户请通过短信中的专属链接填写问卷，无需登录。",
+        "Customers answer through the personal link in their text message; no sign-in needed.",
+    ),
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),
     "login_failed": ("用户名或密码错误。", "Wrong user name or password."),
@@ -24,21 +26,30 @@ STRINGS: dict[str, tuple[str, str]] = {
     "role_admin": ("管理员", "administrator"),
     # respond
     "respond": ("问卷", "Survey"),
-    "respond_intro": ("感谢您抽出宝贵时间参与本次调查。您的回答仅用于改进供电服务，我们将严格保密。",
-                      "Thank you for taking part. Your answers are confidential and used only to improve our service."),
+    "respond_intro": (
+        "感谢您抽出宝贵时间参与本次调查。您的回答仅用于改进供电服务，我们将严格保密。",
+        "Thank you for taking part. Your answers are confidential and used only to improve our service.",
+    ),
     "submit": ("提交问卷", "Submit"),
     "thanks_title": ("提交成功，感谢您的参与！", "Submitted — thank you!"),
-    "thanks_body": ("您的意见对我们非常重要。如需帮助，请拨打 95598 供电服务热线。",
-                    "Your opinion matters to us. For help, call the 95598 service hotline."),
-    "link_invalid": ("此链接无效或已使用过，无需再次填写。如有疑问，请拨打 95598 供电服务热线。",
-                     "This link is not valid or has already been used; there is nothing more to fill in. "
-                     "Questions? Call the 95598 service hotline."),
+    "thanks_body": (
+        "您的意见对我们非常重要。如需帮助，请拨打 95598 供电服务热线。",
+        "Your opinion matters to us. For help, call the 95598 service hotline.",
+    ),
+    "link_invalid": (
+        "此链接无效或已使用过，无需再次填写。如有疑问，请拨打 95598 供电服务热线。",
+        "This link is not valid or has already been used; there is nothing more to fill in. "
+        "Questions? Call the 95598 service hotline.",
+    ),
     "fix_answers": ("请检查以下问题后再提交：", "Please check these questions before submitting:"),
     "required_mark": ("（必答）", " (required)"),
     "choose": ("请选择", "Choose"),
     "yes": ("是", "Yes"),
     "no": ("否", "No"),
-    "draft_saved": ("已自动保存，可稍后通过同一链接继续填写。", "Saved automatically; you can continue later from the same link."),
+    "draft_saved": (
+        "已自动保存，可稍后通过同一链接继续填写。",
+        "Saved automatically; you can continue later from the same link.",
+    ),
     # staff: rounds
     "rounds": ("抽样与邀请", "Sampling & invitations"),
     "draw_title": ("设计并抽取新一轮样本", "Design and draw a new round"),
@@ -50,7 +61,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "alloc_equal": ("等量分配", "Equal"),
     "reserve": ("每层备用样本数", "Reserve units per stratum"),
     "draw": ("抽取样本", "Draw sample"),
-    "drawn": ("已抽取第 {id} 轮：{n} 户（备用 {r} 户），共 {k} 层。", "Drew round {id}: {n} customers (+{r} reserve) in {k} strata."),
+    "drawn": (
+        "已抽取第 {id} 轮：{n} 户（备用 {r} 户），共 {k} 层。",
+        "Drew round {id}: {n} customers (+{r} reserve) in {k} strata.",
+    ),
     "frame_size": ("抽样框：{n} 户可抽样客户", "Sampling frame: {n} eligible customers"),
     "rounds_list": ("已有轮次", "Rounds"),
     "invitations": ("邀请名单", "Invitations"),
@@ -67,10 +81,14 @@ STRINGS: dict[str, tuple[str, str]] = {
     "item": ("指标", "Item"),
     "overall_row": ("全部", "All"),
     "no_responses": ("该轮次还没有答卷。", "This round has no responses yet."),
-    "ci_caption": ("按分层抽样设计加权（N_h/r_h），误差线为 95% 置信区间。",
-                   "Weighted by the stratified design (N_h/r_h); bars are 95% confidence intervals."),
-    "test_caption": ("地区间比较：Kruskal-Wallis 检验（将样本视为简单随机样本，未考虑权重）。",
-                     "Regional comparison: Kruskal-Wallis test (treats the sample as simple random, unweighted)."),
+    "ci_caption": (
+        "按分层抽样设计加权（N_h/r_h），误差线为 95% 置信区间。",
+        "Weighted by the stratified design (N_h/r_h); bars are 95% confidence intervals.",
+    ),
+    "test_caption": (
+        "地区间比较：Kruskal-Wallis 检验（将样本视为简单随机样本，未考虑权重）。",
+        "Regional comparison: Kruskal-Wallis test (treats the sample as simple random, unweighted).",
+    ),
     "respondents": ("答卷数", "Responses"),
     "weighted_mean": ("加权均值（1–5）", "Weighted mean (1–5)"),
     # admin
@@ -104,4 +122,6 @@ def language_switch(container=None) -> None:
     """A 中文 / English switch bound to ``st.session_state["lang"]``."""
     target = container or st.sidebar
     st.session_state.setdefault("lang", "zh")
-    target.radio(STRINGS["language"][0], options=list(LANGS), format_func=LANGS.get, key="lang", horizontal=True)
+    target.radio(
+        STRINGS["language"][0], options=list(LANGS), format_func=LANGS.get, key="lang", horizontal=True
+    )

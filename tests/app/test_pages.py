@@ -34,15 +34,20 @@ def _token(demo_path, status="issued", offset=0) -> tuple[int, str]:
     db = open_db(demo_path)
     aid = db.execute(
         "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
-        " AND a.is_reserve = 0 AND a.status = ? ORDER BY a.id LIMIT 1 OFFSET ?", [status, offset]).fetchone()[0]
+        " AND a.is_reserve = 0 AND a.status = ? ORDER BY a.id LIMIT 1 OFFSET ?",
+        [status, offset],
+    ).fetchone()[0]
     token = make_token(secret_key(db), aid)
     db.conn.close()
     return aid, token
 
 
 def _texts(at: AppTest) -> str:
-    parts = [e.value for kind in ("title", "markdown", "caption", "info", "error", "success", "warning", "subheader")
-             for e in getattr(at, kind)]
+    parts = [
+        e.value
+        for kind in ("title", "markdown", "caption", "info", "error", "success", "warning", "subheader")
+        for e in getattr(at, kind)
+    ]
     return "\n".join(str(p) for p in parts)
 
 
@@ -63,7 +68,9 @@ def test_wrong_password_is_refused(app):
     assert at.session_state["user"] is None
 
 
-@pytest.mark.parametrize("role, title", [("staff", "抽样与邀请"), ("manager", "满意度看板"), ("admin", "满意度看板")])
+@pytest.mark.parametrize(
+    "role, title", [("staff", "抽样与邀请"), ("manager", "满意度看板"), ("admin", "满意度看板")]
+)
 def test_sign_in_opens_the_role_start_page(app, demo_credentials, role, title):
     at = app()
     at.text_input(key="login_name").input(role)
@@ -83,10 +90,15 @@ def test_staff_draws_a_round_and_gets_invitations(app, demo_path):
     assert not at.exception
     assert "已抽取第" in _texts(at)
     db = open_db(demo_path)
-    rid, n = db.execute("SELECT r.id, COUNT(a.id) FROM rounds r JOIN assignments a ON a.round_id = r.id"
-                        " WHERE r.name = 'AppTest round' AND a.is_reserve = 0").fetchone()
+    rid, n = db.execute(
+        "SELECT r.id, COUNT(a.id) FROM rounds r JOIN assignments a ON a.round_id = r.id"
+        " WHERE r.name = 'AppTest round' AND a.is_reserve = 0"
+    ).fetchone()
     assert n == 120
-    assert db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'draw' AND user = 'staff'").fetchone()[0] == 1
+    assert (
+        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'draw' AND user = 'staff'").fetchone()[0]
+        == 1
+    )
     assert at.selectbox(key="inv_round").value == rid  # newest round first
     assert at.get("download_button")  # the invitation CSV is offered
 
@@ -145,8 +157,17 @@ def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path
 def test_customer_submits_then_link_is_used(app, demo_path):
     aid, token = _token(demo_path)
     at = app(token=token)
-    for qid, value in (("overall", 4), ("attitude", 5), ("skill", 4), ("reliability", 4), ("voltage", 5),
-                       ("planned_outage", "no"), ("reported_fault", "no"), ("billing", 3), ("complained", "no")):
+    for qid, value in (
+        ("overall", 4),
+        ("attitude", 5),
+        ("skill", 4),
+        ("reliability", 4),
+        ("voltage", 5),
+        ("planned_outage", "no"),
+        ("reported_fault", "no"),
+        ("billing", 3),
+        ("complained", "no"),
+    ):
         at.radio(key=f"q_{qid}").set_value(value).run()
     at.radio(key="q_vs_last_year").set_value("better").run()
     at.text_area(key="q_suggestion").input("希望营业厅周末也开门").run()
@@ -154,8 +175,13 @@ def test_customer_submits_then_link_is_used(app, demo_path):
     assert not at.exception
     assert "提交成功" in _texts(at)
     db = open_db(demo_path)
-    answers = dict(db.execute("SELECT x.question_id, x.value FROM answers x JOIN responses r ON r.id = x.response_id"
-                              " WHERE r.assignment_id = ?", [aid]).fetchall())
+    answers = dict(
+        db.execute(
+            "SELECT x.question_id, x.value FROM answers x JOIN responses r ON r.id = x.response_id"
+            " WHERE r.assignment_id = ?",
+            [aid],
+        ).fetchall()
+    )
     assert answers["overall"] == "4" and answers["suggestion"] == "希望营业厅周末也开门"
     again = app(token=token)
     assert "此链接无效或已使用过" in _texts(again)

@@ -16,8 +16,16 @@ from tests.conftest import copy_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +50,25 @@ def app_server(demo_template, tmp_path_factory):
     env = dict(os.environ, SURVEY_DB=str(db_path))
     log = open(work / "streamlit.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "survey_app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "survey_app.py",
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -56,7 +80,9 @@ def app_server(demo_template, tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        pytest.fail("streamlit did not become healthy:\n" + (work / "streamlit.log").read_text(errors="replace"))
+        pytest.fail(
+            "streamlit did not become healthy:\n" + (work / "streamlit.log").read_text(errors="replace")
+        )
     yield {"url": url, "db_path": db_path}
     proc.terminate()
     try:

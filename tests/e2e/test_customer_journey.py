@@ -30,9 +30,18 @@ def _pick(page: Page, question_id: str, option_index: int) -> None:
 
 
 def _answer_minimal(page: Page, suggestion: str) -> None:
-    for qid, option in (("overall", 3), ("attitude", 4), ("skill", 3), ("reliability", 3), ("voltage", 4),
-                        ("planned_outage", 1), ("reported_fault", 1), ("billing", 2), ("complained", 1),
-                        ("vs_last_year", 1)):
+    for qid, option in (
+        ("overall", 3),
+        ("attitude", 4),
+        ("skill", 3),
+        ("reliability", 3),
+        ("voltage", 4),
+        ("planned_outage", 1),
+        ("reported_fault", 1),
+        ("billing", 2),
+        ("complained", 1),
+        ("vs_last_year", 1),
+    ):
         _pick(page, qid, option)
     box = page.locator(".st-key-q_suggestion textarea")
     box.fill(suggestion)
@@ -43,7 +52,9 @@ def _stored(db_path, assignment_id):
     db = open_db(db_path)
     rows = db.execute(
         "SELECT r.mode, x.question_id, x.value FROM responses r JOIN answers x ON x.response_id = r.id"
-        " WHERE r.assignment_id = ?", [assignment_id]).fetchall()
+        " WHERE r.assignment_id = ?",
+        [assignment_id],
+    ).fetchall()
     status = db.execute("SELECT status FROM assignments WHERE id = ?", [assignment_id]).fetchone()[0]
     db.conn.close()
     return {q: v for _, q, v in rows}, {m for m, _, _ in rows}, status

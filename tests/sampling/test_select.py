@@ -10,7 +10,7 @@ from sampling.select import select_pandas, stratum_key
 
 def test_prn_follows_the_documented_formula():
     # DESIGN.md: prn = int(sha256(salt + customer_id)[:13 hex]) / 16**13
-    digest = hashlib.sha256(b"s3cret" + "0012345".encode()).hexdigest()
+    digest = hashlib.sha256(b"s3cret" + b"0012345").hexdigest()
     assert prn("s3cret", "0012345") == int(digest[:13], 16) / 16**13
     assert prn_array("s3cret", ["0012345", "x"]).tolist() == [prn("s3cret", "0012345"), prn("s3cret", "x")]
 
@@ -25,8 +25,13 @@ def test_prns_look_uniform():
 
 def _frame(n=500, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"id": [f"c{i:05d}" for i in range(n)], "region": rng.choice(["A", "B", "C"], n),
-                         "customer_type": rng.choice(["居民", "大工业"], n, p=[0.8, 0.2])})
+    return pd.DataFrame(
+        {
+            "id": [f"c{i:05d}" for i in range(n)],
+            "region": rng.choice(["A", "B", "C"], n),
+            "customer_type": rng.choice(["居民", "大工业"], n, p=[0.8, 0.2]),
+        }
+    )
 
 
 def test_selects_smallest_prns_from_start_with_wraparound():

@@ -5,8 +5,20 @@ import pytest
 from survey import store
 from survey.store import StoreError, migrate, open_db, schema_version, transaction
 
-TABLES = {"customers", "questionnaires", "rounds", "round_strata", "assignments", "responses", "answers",
-          "follow_ups", "users", "audit_log", "settings", "schema_migrations"}
+TABLES = {
+    "customers",
+    "questionnaires",
+    "rounds",
+    "round_strata",
+    "assignments",
+    "responses",
+    "answers",
+    "follow_ups",
+    "users",
+    "audit_log",
+    "settings",
+    "schema_migrations",
+}
 
 
 def test_new_file_gets_schema_wal_and_foreign_keys(tmp_path):
@@ -16,7 +28,9 @@ def test_new_file_gets_schema_wal_and_foreign_keys(tmp_path):
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert schema_version(db) == max(v for v, _, _ in store.MIGRATIONS)
     with pytest.raises(sqlite3.IntegrityError):
-        db.execute("INSERT INTO round_strata (round_id, stratum, population, sample_size, start, next_start) VALUES (99, 'x', 1, 1, 0, 0)")
+        db.execute(
+            "INSERT INTO round_strata (round_id, stratum, population, sample_size, start, next_start) VALUES (99, 'x', 1, 1, 0, 0)"
+        )
 
 
 def test_reopening_applies_nothing_twice(tmp_path):
