@@ -23,7 +23,7 @@ import math
 import re
 import threading
 import unicodedata
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -168,10 +168,14 @@ class _Matcher:
         for kind, words in ((_NEGATOR, settings.negators), (_MARKER, settings.suggestion_markers)):
             for word in words:
                 self._add(word, -1, kind, 0)
-        lengths: dict[str, set[int]] = {}
-        for literal in self.roles:
-            lengths.setdefault(literal[0], set()).add(len(literal))
-        self.lengths = {ch: sorted(ls) for ch, ls in lengths.items()}
+        # state of every literal and proper prefix: 1 literal, 2 prefix, 4/8 Latin letter at the start/end
+        self.states: dict[str, int] = {}
+        for word in self.roles:
+            for k in range(1, len(word)):
+                self.states[word[:k]] = self.states.get(word[:k], 0) | 2
+            latin = 4 * _is_word_char(word[0]) + 8 * _is_word_char(word[-1])
+            self.states[word] = self.states.get(word, 0) | 1 | latin
+        self.max_len = max(map(len, self.roles), default=1)
         self.cache: dict[str, tuple[str, ...]] = {}
         self.lock = threading.Lock()
 
@@ -182,22 +186,23 @@ class _Matcher:
         return not norm.strip() or _NOT_WORD.sub("", norm) in self.settings.empty_texts
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
-        """All (start, end, literal) occurrences, Latin literals only as whole words."""
-        found, lengths, roles, n = [], self.lengths, self.roles, len(text)
+        """All (start, end, literal) occurrences sorted by start; Latin literals only as whole words."""
+        found, states, n = [], self.states, len(text)
         for i, ch in enumerate(text):
-            for size in lengths.get(ch, ()):
-                literal = text[i : i + size]
-                if literal not in roles:
-                    continue
-                end = i + size
-                if _is_word_char(ch) and i and _is_word_char(text[i - 1]):
-                    continue
-                if _is_word_char(literal[-1]) and end < n and _is_word_char(text[end]):
-                    end = next((end + len(s) for s in _SUFFIXES if text.startswith(s, end)
-                                and (end + len(s) == n or not _is_word_char(text[end + len(s)]))), -1)  # fmt: skip
-                    if end < 0:
-                        continue
-                found.append((i, end, literal))
+            state, end, piece = states.get(ch, 0), i + 1, ch
+            while state:
+                if state & 1:
+                    stop = end
+                    if state & 8 and end < n and _is_word_char(text[end]):
+                        stop = next((end + len(s) for s in _SUFFIXES if text.startswith(s, end)
+                                     and (end + len(s) == n or not _is_word_char(text[end + len(s)]))), -1)  # fmt: skip
+                    if stop > 0 and not (state & 4 and i and _is_word_char(text[i - 1])):
+                        found.append((i, stop, piece))
+                if not state & 2 or end >= n:
+                    break
+                end += 1
+                piece = text[i:end]
+                state = states.get(piece, 0)
         return found
 
     def classify(self, text: str) -> tuple[str, ...]:
@@ -213,11 +218,9 @@ class _Matcher:
     def _classify(self, text: str) -> tuple[str, ...]:
         if self.is_empty(text):
             return ()
-        occurrences = self.scan(text)
-        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
         parts: dict[int, dict[int, list[tuple[int, int, int]]]] = {}
         negators, markers = [], []
-        for start, end, literal in occurrences:
+        for start, end, literal in self.scan(text):
             for t, kind, ref in self.roles[literal]:
                 if kind == _NEGATOR:
                     negators.append((start, end))
@@ -225,31 +228,47 @@ class _Matcher:
                     markers.append((start, end))
                 else:
                     parts.setdefault(t, {}).setdefault(kind, []).append((start, end, ref))
-        ctx = _Context(text, breaks, negators, markers, self.settings)
+        if not parts:
+            return ()
+        breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+        ctx = _Context(text, breaks, negators, markers, self.settings, self.max_len)
         found = {t for t, kinds in parts.items() if ctx.matches(kinds, self.topics[t].negatable, weak=False)}
         if not found:  # weak keywords (a bare 停电, a polite 谢谢) only speak when nothing else does
-            found = {t for t, kinds in parts.items() if ctx.matches(kinds, True, weak=True)}
+            found = {t for t, kinds in parts.items() if _WEAK in kinds or _GAP_A in kinds
+                     if ctx.matches(kinds, True, weak=True)}  # fmt: skip
         praise = {t for t in found if not self.topics[t].complaint}
         if praise and all(self.topics[t].drop_if_only_praise for t in found - praise):
             found = praise  # "thanks for working through the typhoon" is no complaint about the typhoon
         return tuple(self.topics[t].key for t in sorted(found))
 
 
+def _starting(spans: list, low: int, high: int) -> list:
+    """The spans (sorted by start) whose start lies in [low, high)."""
+    return spans[bisect_left(spans, low, key=_start) : bisect_left(spans, high, key=_start)]
+
+
+def _start(span: tuple) -> int:
+    return span[0]
+
+
 @dataclass
 class _Context:
+    """One normalised text with its clause breaks, negators and suggestion markers."""
+
     text: str
     breaks: list[int]
     negators: list[tuple[int, int]]
     markers: list[tuple[int, int]]
     settings: MatchSettings
+    max_len: int
 
-    def clause(self, pos: int) -> int:
-        return bisect_right(self.breaks, pos)
+    def _same(self, left: int, right: int) -> bool:
+        return bisect_right(self.breaks, left) == bisect_right(self.breaks, right)
 
     def matches(self, kinds: dict[int, list[tuple[int, int, int]]], negatable: bool, weak: bool) -> bool:
         negative = kinds.get(_NEG, [])
         for hit in self._candidates(kinds, weak):
-            if any(ns < e and s < ne for s, e in hit for ns, ne, _ in negative):
+            if negative and any(ne > s for s, e in hit for _, ne, _ in _starting(negative, s - self.max_len, e)):
                 continue
             if negatable and (self._negated(hit[-1][0]) or self._after_marker(hit[0][0])):
                 continue
@@ -259,28 +278,27 @@ class _Context:
     def _candidates(self, kinds: dict[int, list[tuple[int, int, int]]], weak: bool) -> Iterable[list]:
         for s, e, _ in kinds.get(_WEAK if weak else _KW, []):
             yield [(s, e)]
-        gap = self.settings.gap
-        for s1, e1, ref1 in kinds.get(_GAP_A, []):
-            for s2, e2, ref2 in kinds.get(_GAP_B, []):
-                if ref1 == ref2 and ref1 % 2 == weak and 0 <= s2 - e1 <= gap and self._same(s1, s2):
-                    yield [(s1, e1), (s2, e2)]
+        gap, window = self.settings.gap, self.settings.window
+        for s1, e1, ref in kinds.get(_GAP_A, []):
+            if ref % 2 == weak:
+                for s2, e2, ref2 in _starting(kinds.get(_GAP_B, []), e1, e1 + gap + 1):
+                    if ref2 == ref and self._same(s1, s2):
+                        yield [(s1, e1), (s2, e2)]
         if weak:
             return
-        window = self.settings.window
-        for a, b, _ in kinds.get(_SUBJ, []):
-            for c, d, _ in kinds.get(_CUE, []):
+        cues = kinds.get(_CUE, [])
+        for a, b, _ in kinds.get(_SUBJ, []) if cues else ():
+            for c, d, _ in _starting(cues, a - window - self.max_len, b + window + 1):
                 distance = c - b if c >= b else a - d
                 if 0 <= distance <= window and self._same(min(a, c), max(a, c)):
                     yield [(a, b), (c, d)]
-        for s, e, _ in kinds.get(_REQ, []):
-            if any(me <= s and s - me <= window and self._same(ms, s) for ms, me in self.markers):
+        for s, e, _ in kinds.get(_REQ, []) if self.markers else ():
+            if any(me <= s and self._same(ms, s) for ms, me in _starting(self.markers, s - window - self.max_len, s)
+                   if s - me <= window):  # fmt: skip
                 yield [(s, e)]
 
-    def _same(self, left: int, right: int) -> bool:
-        return self.clause(left) == self.clause(right)
-
     def _negated(self, start: int) -> bool:
-        for ns, ne in self.negators:
+        for ns, ne in _starting(self.negators, start - 32, start):
             if ne <= start and self._same(ns, start):
                 between = self.text[ne:start]
                 if len(between.strip()) <= self.settings.negation_gap or (
@@ -290,7 +308,9 @@ class _Context:
         return False
 
     def _after_marker(self, start: int) -> bool:
-        return any(me <= start and self._same(ms, start) for ms, me in self.markers)
+        index = bisect_right(self.breaks, start)
+        clause_start = self.breaks[index - 1] if index else 0
+        return any(me <= start for _, me in _starting(self.markers, clause_start, start))
 
 
 # ---------------------------------------------------------------------------- loading

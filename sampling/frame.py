@@ -24,7 +24,7 @@ Decisions worth knowing:
 
 Problem codes: empty_file, no_data_rows, not_text, bad_encoding, mixed_encoding, parse_error,
 unsupported_format, bad_xlsx, sheet_not_found, mapping_column_not_found, duplicate_column, missing_columns,
-formula, cell_too_long, empty_required, duplicate_id, unknown_customer_type, unknown_urban_rural, bad_phone,
+formula, cell_too_long, scientific_notation, empty_required, duplicate_id, unknown_customer_type, unknown_urban_rural, bad_phone,
 bad_complaints, bad_opted_out.
 """
 
@@ -101,6 +101,9 @@ _MESSAGES = {
     "formula": ("{label}“{value}”看起来像电子表格公式（以 = + - @ 开头），为防止公式注入不予导入",
                 "{column} {value!r} looks like a spreadsheet formula (starts with = + - @); refused"),
     "cell_too_long": ("{label}过长（{length} 个字符，上限 {limit}）", "{column} is too long ({length} characters, at most {limit})"),
+    "scientific_notation": ("{label}“{value}”是 Excel 科学计数法，原始数字已丢失；请把该列设为文本格式后重新导出",
+                            "{column} {value!r} is Excel scientific notation and its digits are lost; "
+                            "format the column as text and export again"),
     "empty_required": ("{label}不能为空", "{column} must not be empty"),
     "duplicate_id": ("户号“{value}”重复，首次出现在第 {first_row} 行", "duplicate id {value!r}, first seen in row {first_row}"),
     "unknown_customer_type": ("未知的用户类别“{value}”，允许：居民、一般工商业、大工业、农业",
@@ -116,7 +119,7 @@ _MESSAGES = {
 }  # fmt: skip
 
 _MOBILE_OR_LANDLINE = r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}"
-_CJK_UTF8_LINE = re.compile(r"^[^\n\ufffd]*[\u4e00-\u9fff][^\n\ufffd]*$", re.MULTILINE)
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 _USE_PYARROW = True  # tests switch this off to exercise pandas' C parser
 
 
@@ -277,16 +280,27 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None
         return data.decode("utf-8-sig"), "utf-8", None
     except UnicodeDecodeError as exc:
         first_bad_line = data.count(b"\n", 0, exc.start) + 1
-    loose = data.decode("utf-8", errors="replace")
-    utf8_line = _CJK_UTF8_LINE.search(loose)
+    utf8_line = _first_utf8_line(data.decode("utf-8", errors="replace"))
     if utf8_line is not None:
-        utf8_line_no = loose.count("\n", 0, utf8_line.start()) + 1
-        return "", "", _problem("mixed_encoding", row=max(utf8_line_no, first_bad_line))
+        return "", "", _problem("mixed_encoding", row=max(utf8_line, first_bad_line))
     body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
     try:
         return body.decode("gb18030"), "gb18030", None
     except UnicodeDecodeError as exc:
         return "", "", _problem("not_text", row=body.count(b"\n", 0, exc.start) + 1)
+
+
+def _first_utf8_line(loose: str) -> int | None:
+    """1-based number of the first line that decoded cleanly as UTF-8 and holds a CJK ideograph, if any."""
+    position = 0
+    while (hit := _CJK.search(loose, position)) is not None:
+        start = loose.rfind("\n", 0, hit.start()) + 1
+        end = loose.find("\n", hit.start())
+        end = len(loose) if end < 0 else end
+        if loose.find("\ufffd", start, end) < 0:
+            return loose.count("\n", 0, start) + 1
+        position = end
+    return None
 
 
 def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
@@ -301,7 +315,7 @@ def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
                 read_options=pacsv.ReadOptions(autogenerate_column_names=True),
                 parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={f"f{i}": pa.string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)},
+                    column_types={f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)},
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                     null_values=[],
@@ -437,6 +451,10 @@ class _Collector:
             self.items.append(_problem(code, int(self.rows[i]), column, values[k], **fmt))
 
 
+def _blank(n: int) -> pd.Series:
+    return pd.Series([""], dtype="str").take(np.zeros(n, dtype=np.intp)).reset_index(drop=True)
+
+
 def _as_text(series: pd.Series) -> pd.Series:
     if not pd.api.types.is_string_dtype(series) or series.hasnans:
         series = series.astype(object).where(series.notna(), "")
@@ -488,16 +506,22 @@ def _validate(
     out = _Collector(rows, max_problems)
     flagged = {}
     for column, s in cells.items():
-        first = s.str[:1]
-        formula = first.isin(["=", "@"]).to_numpy(copy=True)
-        sign = first.isin(["+", "-"]).to_numpy()
-        if sign.any():
-            formula |= sign & ~s.str.fullmatch(r"[+\-][0-9\s().\-]*").to_numpy(dtype=bool, na_value=False)
+        formula = s.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool, copy=True)
+        if formula.any():  # a signed number or phone is fine, anything else starting so is a formula
+            risky = s[formula]
+            plain = risky.str.fullmatch(r"[+\-][0-9\s().\-]*").to_numpy(dtype=bool, na_value=False)
+            formula[np.flatnonzero(formula)[plain]] = False
         length = s.str.len()
         huge = (length > MAX_CELL_CHARS).to_numpy() & ~formula
         out.add(formula, "formula", column, s)
         out.add(huge, "cell_too_long", column, s, length=lambda i, length=length: int(length.iloc[i]), limit=MAX_CELL_CHARS)
         flagged[column] = formula | huge
+        if column in ("id", "phone"):  # Excel turned a long number into 1.38123E+10: the digits are gone
+            sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False) & ~flagged[column]
+            if sci.any():
+                sci[sci] = s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+                out.add(sci, "scientific_notation", column, s)
+                flagged[column] |= sci
 
     def empty(col: str) -> np.ndarray:
         return (cells[col] == "").to_numpy()
@@ -514,7 +538,7 @@ def _validate(
     bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
     out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
 
-    urban_rural = pd.Series([""] * n, dtype="str")
+    urban_rural = _blank(n)
     if "urban_rural" in cells:
         urban_rural, unknown = _text_lookup(cells["urban_rural"], URBAN_RURAL_ALIASES)
         bad = unknown & ~empty("urban_rural") & ~flagged["urban_rural"]
@@ -534,7 +558,7 @@ def _validate(
         out.add(bad, "bad_opted_out", "opted_out", cells["opted_out"])
         opted_out = opted_out.astype(bool)
 
-    phone, has_phone = pd.Series([""] * n, dtype="str"), np.zeros(n, dtype=bool)
+    phone, has_phone = _blank(n), np.zeros(n, dtype=bool)
     if "phone" in cells:
         phone, has_phone = _normalise_phones(cells["phone"])
         out.add(~has_phone & ~empty("phone") & ~flagged["phone"], "bad_phone", "phone", cells["phone"])
@@ -545,7 +569,7 @@ def _validate(
         return FrameResult(None, tuple(items), out.count, n, used)
 
     def text(col: str) -> pd.Series:
-        return cells[col] if col in cells else pd.Series([""] * n, dtype="str")
+        return cells[col] if col in cells else _blank(n)
 
     frame = pd.DataFrame({
         "id": ids, "name": text("name"), "phone": phone, "region": cells["region"], "district": text("district"),

@@ -89,7 +89,8 @@ def select_pandas(
     -------
     DataFrame with columns ``id, stratum, prn, inclusion_probability, weight, is_reserve``,
     sorted by stratum then selection order; ``.attrs["next_start"]`` maps each stratum to
-    the start point of the next round (the PRN of the first unit not drawn).
+    the start point of the next round: the PRN of the first unit not drawn (the same start
+    when the stratum drew nothing or everything).
 
     Examples
     --------
@@ -123,8 +124,9 @@ def select_pandas(
         if not 0 <= n_h <= N_h:
             raise ValueError(f"size for stratum {key!r} must be in [0, {N_h}], but got {n_h!r}")
         order = idx[rotation_order(prns[idx], ids[idx], a_h)]
-        drawn = order[: min(N_h, n_h + max(r_h, 0))]
-        next_start[key] = float(prns[order[len(drawn)]]) if len(drawn) < N_h else a_h
+        # No reserve without a sample; the next round starts at the first unit not drawn.
+        drawn = order[: min(N_h, n_h + max(r_h, 0))] if n_h else order[:0]
+        next_start[key] = float(prns[order[len(drawn)]]) if 0 < len(drawn) < N_h else a_h
         if n_h == 0:
             continue
         parts.append(

@@ -180,7 +180,7 @@ def draw_round(
             r_h = min(reserve, N_h - n_h) if n_h else 0
             a_h = float(starts.get(label, 0.0))
             drawn = _scan(db, strata, list(values), where, params, a_h, n_h + r_h) if n_h else []
-            if len(drawn) < N_h:
+            if 0 < len(drawn) < N_h:
                 after = _scan(db, strata, list(values), where, params, a_h, len(drawn) + 1)[-1]
                 next_start = float(after[1])
             else:

@@ -1,6 +1,15 @@
-"""UI strings, Chinese first with an English switch."""
+"""UI strings, Chinese first with an English switch.
+
+Common strings live here; each feature area adds its own in a module ``ui/strings_<area>.py``
+exposing ``STRINGS: dict[str, tuple[str, str]]`` (zh, en), merged at import. A key defined
+twice is an error, so areas cannot silently overwrite each other.
+"""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
 
 import streamlit as st
 
@@ -98,6 +107,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "region_scope": ("限定地区（可空）", "Region scope (optional)"),
     "created": ("已创建。", "Created."),
 }
+
+
+def _merge_area_strings() -> None:
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if not info.name.startswith("strings_"):
+            continue
+        area = importlib.import_module(f"ui.{info.name}").STRINGS
+        clash = set(area) & set(STRINGS)
+        if clash:
+            raise KeyError(f"ui/{info.name}.py redefines UI strings {sorted(clash)!r}")
+        STRINGS.update(area)
+
+
+_merge_area_strings()
 
 
 def lang() -> str:

@@ -131,12 +131,17 @@ def test_admin_sees_users_page(app):
     assert {"admin", "staff", "manager"} <= set(at.dataframe[0].value["name"])
 
 
-def test_staff_cannot_reach_manager_pages(app):
-    at = app(User("staff", "staff"))
-    with pytest.raises(Exception):  # noqa: B017 - the page is not registered for this role
-        at.switch_page("app_pages/dashboard.py").run()
-        assert "满意度看板" not in _texts(at)
-        raise AssertionError("no error")
+@pytest.mark.parametrize(
+    "role, allowed, refused",
+    [("staff", "rounds.py", "dashboard.py"), ("manager", "dashboard.py", "rounds.py"),
+     ("manager", "dashboard.py", "users.py"), ("staff", "rounds.py", "users.py")],
+)
+def test_roles_only_get_their_pages(app, role, allowed, refused):
+    at = app(User(role, role))
+    at.switch_page(f"app_pages/{allowed}").run()
+    assert not at.exception
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(f"app_pages/{refused}")
 
 
 def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path):
