@@ -358,7 +358,8 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
         book.close()
     if not any(any(row) for row in rows):
         return None, _problem("empty_file")
-    return pd.DataFrame(rows, dtype=object).fillna("").astype(str), None
+    width = max(map(len, rows))
+    return pd.DataFrame([row + ("",) * (width - len(row)) for row in rows], dtype=object).astype("str"), None
 
 
 def _cell_text(value: Any) -> str:

@@ -245,5 +245,17 @@ def create_user_cmd(db_path, name, role, region, password):
     click.echo(f"created {role} {name}" + (f" ({region})" if region else ""))
 
 
+def _load_command_modules() -> None:
+    """Feature areas add commands in ``survey/cli_<area>.py`` (importing ``cli`` from here)."""
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if info.name.startswith("cli_"):
+            importlib.import_module(f"survey.{info.name}")
+
+
+_load_command_modules()
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -30,4 +30,4 @@ def ci_chart(
             "n:Q",
         ],
     )
-    return (bars + points).properties(height=max(160, 28 * len(table)))
+    return (bars + points).properties(height=max(160, 40 * len(table)))
