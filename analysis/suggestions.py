@@ -233,9 +233,11 @@ class _Matcher:
         breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
         ctx = _Context(text, breaks, negators, markers, self.settings, self.max_len)
         found = {t for t, kinds in parts.items() if ctx.matches(kinds, self.topics[t].negatable, weak=False)}
-        if not found:  # weak keywords (a bare 停电, a polite 谢谢) only speak when nothing else does
-            found = {t for t, kinds in parts.items() if _WEAK in kinds or _GAP_A in kinds
-                     if ctx.matches(kinds, True, weak=True)}  # fmt: skip
+        if all(self.topics[t].drop_if_only_praise for t in found):
+            # weak keywords (a bare 停电, a polite 谢谢) speak only when nothing else, or only a
+            # context topic such as the weather, was found: 台风停电 → external + reliability
+            found |= {t for t, kinds in parts.items() if _WEAK in kinds or _GAP_A in kinds
+                      if ctx.matches(kinds, True, weak=True)}  # fmt: skip
         praise = {t for t in found if not self.topics[t].complaint}
         if praise and all(self.topics[t].drop_if_only_praise for t in found - praise):
             found = praise  # "thanks for working through the typhoon" is no complaint about the typhoon
@@ -268,7 +270,9 @@ class _Context:
     def matches(self, kinds: dict[int, list[tuple[int, int, int]]], negatable: bool, weak: bool) -> bool:
         negative = kinds.get(_NEG, [])
         for hit in self._candidates(kinds, weak):
-            if negative and any(ne > s for s, e in hit for _, ne, _ in _starting(negative, s - self.max_len, e)):
+            if negative and any(
+                ne > s for s, e in hit for _, ne, _ in _starting(negative, s - self.max_len, e)
+            ):
                 continue
             if negatable and (self._negated(hit[-1][0]) or self._after_marker(hit[0][0])):
                 continue
@@ -345,10 +349,14 @@ def _parse(data: object, source: str) -> TopicDictionary:
             raise ValueError(f"topic {key!r}: must be a mapping of fields, but got {spec!r}")
         unknown = set(spec) - _TOPIC_FIELDS
         if unknown:
-            raise ValueError(f"topic {key!r}: unknown field(s) {sorted(unknown)}; allowed {sorted(_TOPIC_FIELDS)}")
+            raise ValueError(
+                f"topic {key!r}: unknown field(s) {sorted(unknown)}; allowed {sorted(_TOPIC_FIELDS)}"
+            )
         for name in ("label_zh", "label_en"):
             if not isinstance(spec.get(name), str) or not spec[name].strip():
-                raise ValueError(f"topic {key!r}: {name} must be a non-empty text, but got {spec.get(name)!r}")
+                raise ValueError(
+                    f"topic {key!r}: {name} must be a non-empty text, but got {spec.get(name)!r}"
+                )
         flags = {name: spec.get(name, default) for name, default in
                  (("complaint", key != "praise"), ("negatable", False), ("drop_if_only_praise", False))}  # fmt: skip
         for name, flag in flags.items():
@@ -504,20 +512,29 @@ def summarise_topics(df: pd.DataFrame, by: str | Sequence[str] | None = None, ex
     by_cols = _by_list(by)
     _columns(df, ["row", "text", "topic", *by_cols], "classify_frame output and by")
     dictionary = topics or load_topics()
-    groups = df.groupby(by_cols, sort=True, dropna=False) if by_cols else [((), df)]
+    keys = by_cols or ["_all"]
+    data = df if by_cols else df.assign(_all=0)
+    n_texts = data.groupby(keys, sort=True, dropna=False)["row"].nunique().to_dict() or (
+        {0: 0} if not by_cols else {}
+    )
+    tagged = data[data["topic"].notna()].drop_duplicates([*keys, "topic", "row"])
+    counts = tagged.groupby([*keys, "topic"], dropna=False).size().to_dict()
+    firsts = (
+        tagged.drop_duplicates([*keys, "topic", "text"])
+        .groupby([*keys, "topic"], dropna=False)
+        .head(examples)
+    )
+    shown = firsts.groupby([*keys, "topic"], dropna=False)["text"].agg(list).to_dict()
     records = []
-    for group, part in groups:
+    for group, n in n_texts.items():
         group = group if isinstance(group, tuple) else (group,)
-        n_texts = part["row"].nunique()
-        tagged = part[part["topic"].notna()]
         for order, topic in enumerate(dictionary.topics):
-            hits = tagged[tagged["topic"] == topic.key]
-            count = hits["row"].nunique()
-            records.append({**dict(zip(by_cols, group, strict=True)), "topic": topic.key,
+            count = counts.get((*group, topic.key), 0)
+            records.append({**dict(zip(by_cols, group, strict=False)), "topic": topic.key,
                             "label_zh": topic.label_zh, "label_en": topic.label_en,
-                            "complaint": topic.complaint, "count": count, "n_texts": n_texts,
-                            "share": count / n_texts if n_texts else math.nan,
-                            "examples": list(dict.fromkeys(hits["text"]))[:examples], "_order": order})  # fmt: skip
+                            "complaint": topic.complaint, "count": count, "n_texts": n,
+                            "share": count / n if n else math.nan,
+                            "examples": shown.get((*group, topic.key), []), "_order": order})  # fmt: skip
     out = pd.DataFrame.from_records(records)
     out = out.sort_values([*by_cols, "count", "_order"], ascending=[True] * len(by_cols) + [False, True])
     return out.drop(columns="_order").reset_index(drop=True)

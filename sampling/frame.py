@@ -8,8 +8,8 @@ Decisions worth knowing:
 
 - Encoding: UTF-8 (with or without BOM), else GB18030 (a superset of GBK/GB2312, as Chinese Excel saves CSV);
   UTF-16 with a BOM (Excel "Unicode text") is accepted too. A file whose lines mix UTF-8 and GBK is refused,
-  naming the first line that differs from the earlier ones. A line counts as UTF-8 when it is valid UTF-8 and
-  holds a CJK ideograph; GBK text that is accidentally valid UTF-8 *and* decodes to ideographs is vanishingly rare.
+  naming the first line that differs from the earlier ones (see ``_first_utf8_line`` for how a line is judged;
+  a UTF-8 line holding a single rare hanzi and nothing else may go unnoticed).
 - Fully blank rows (every mapped cell empty, e.g. Excel's trailing ``,,,,``) are skipped; row numbers still count
   them. Unmapped columns are ignored.
 - Phones: a mobile ``1[3-9]`` + 9 digits (optionally ``+86``/``86``/``0086``, spaces, dashes, brackets,
@@ -31,6 +31,7 @@ bad_complaints, bad_opted_out.
 from __future__ import annotations
 
 import codecs
+import functools
 import io
 import os
 import re
@@ -291,16 +292,40 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None
 
 
 def _first_utf8_line(loose: str) -> int | None:
-    """1-based number of the first line that decoded cleanly as UTF-8 and holds a CJK ideograph, if any."""
+    """1-based number of the first line that is UTF-8 Chinese, if any.
+
+    A candidate line decoded cleanly as UTF-8 and holds a CJK ideograph. GBK text is accidentally valid UTF-8
+    in a few lines per million; such lines then decode to rarer characters than they do as GB18030, so a
+    candidate counts as UTF-8 only when its UTF-8 reading is the more plausible (``_plausibility``).
+    """
     position = 0
     while (hit := _CJK.search(loose, position)) is not None:
         start = loose.rfind("\n", 0, hit.start()) + 1
         end = loose.find("\n", hit.start())
         end = len(loose) if end < 0 else end
-        if loose.find("\ufffd", start, end) < 0:
-            return loose.count("\n", 0, start) + 1
+        line = loose[start:end]
+        if "\ufffd" not in line:
+            as_gbk = line.encode("utf-8").decode("gb18030", errors="replace")
+            if _plausibility(line) > _plausibility(as_gbk):
+                return loose.count("\n", 0, start) + 1
         position = end
     return None
+
+
+def _plausibility(text: str) -> float:
+    """Mean commonness of the characters: ASCII and GB2312 level-1 hanzi 1, level-2 hanzi 0.5, others 0."""
+    return sum(map(_char_weight, text)) / max(len(text), 1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _char_weight(char: str) -> float:
+    if char.isascii():
+        return 1.0
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return 0.0
+    return 1.0 if lead == 0xA1 or 0xB0 <= lead <= 0xD7 else 0.5
 
 
 def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:

@@ -137,10 +137,25 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     )
 
 
-#: Numbered migrations. Append only; never edit a released one.
-MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
-    (1, "initial schema", _m1_initial),
-]
+def _discover_migrations() -> list[tuple[int, str, Callable[[sqlite_utils.Database], None]]]:
+    """Migration 1 is above; later ones are modules ``survey/migrations/mNNNN_<name>.py`` with ``apply(db)``."""
+    import importlib
+    import pkgutil
+
+    found = [(1, "initial schema", _m1_initial)]
+    folder = Path(__file__).parent / "migrations"
+    for info in sorted(pkgutil.iter_modules([str(folder)]), key=lambda i: i.name):
+        if info.name[:1] == "m" and info.name[1:5].isdigit():
+            module = importlib.import_module(f"survey.migrations.{info.name}")
+            found.append((int(info.name[1:5]), info.name[6:].replace("_", " "), module.apply))
+    versions = [v for v, _, _ in found]
+    if len(set(versions)) != len(versions):
+        raise StoreError(f"two migrations share a number: {sorted(versions)!r}")
+    return sorted(found, key=lambda m: m[0])
+
+
+#: Numbered migrations. Append only (a new module in survey/migrations/); never edit a released one.
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = _discover_migrations()
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -224,7 +224,11 @@ def test_summarise_topics_overall(answers):
     assert row.loc["attitude", "count"] == 2 and row.loc["praise", "share"] == pytest.approx(1 / 5)
     assert row.loc["repair", "count"] == 0 and row.loc["repair", "examples"] == []
     assert row.loc["billing", "examples"] == ["电费太贵了"]
-    assert list(summary["topic"][:3]) == ["attitude", "billing", "praise"]  # count desc, ties in dictionary order
+    assert list(summary["topic"][:3]) == [
+        "attitude",
+        "billing",
+        "praise",
+    ]  # count desc, ties in dictionary order
 
 
 def test_summarise_topics_by_region(answers):
@@ -254,11 +258,21 @@ def test_summarise_topics_without_texts():
 
 
 def test_hundred_thousand_texts_in_a_few_seconds():
-    base = ["电费太贵了", "客服态度很差", "服务很好，谢谢", "停电前没有收到通知", "无", "95598打不通", "台风停电"]
-    texts = [f"{base[i % len(base)]}{i % 20_000}" for i in range(100_000)]  # 20 000 distinct texts
+    base = [
+        "电费太贵了",
+        "客服态度很差",
+        "服务很好，谢谢",
+        "停电前没有收到通知",
+        "无",
+        "95598打不通",
+        "台风停电",
+    ]
+    texts = [f"{base[i % 20_000 % len(base)]}{i % 20_000}" for i in range(100_000)]  # 20 000 distinct texts
     df = pd.DataFrame({"suggestion": texts, "region": ["A", "B"] * 50_000})
     start = time.perf_counter()
-    out = summarise_topics(classify_frame(df, by="region", topics=load_topics(DEFAULT_TOPICS_PATH)), by="region")
+    out = summarise_topics(
+        classify_frame(df, by="region", topics=load_topics(DEFAULT_TOPICS_PATH)), by="region"
+    )
     assert time.perf_counter() - start < 10  # ~1-2 s on a laptop; generous for loaded CI machines
     assert out["count"].sum() > 0
 
