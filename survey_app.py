@@ -22,6 +22,7 @@ PAGES = {
     "rounds": ("app_pages/rounds.py", "rounds", ":material/casino:"),
     "fieldwork": ("app_pages/fieldwork.py", "fieldwork", ":material/call:"),
     "monitor": ("app_pages/monitor.py", "monitor", ":material/speed:"),
+    "questionnaires": ("app_pages/questionnaires.py", "questionnaires", ":material/quiz:"),
     "dashboard": ("app_pages/dashboard.py", "dashboard", ":material/monitoring:"),
     "suggestions": ("app_pages/suggestions.py", "suggestions", ":material/forum:"),
     "follow_ups": ("app_pages/follow_ups.py", "follow_ups", ":material/support_agent:"),
@@ -31,10 +32,10 @@ PAGES = {
 }
 #: The pages each role may open, in menu order (the first is the start page).
 ROLE_PAGES = {
-    "staff": ["rounds", "frame", "fieldwork", "monitor"],
+    "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires"],
     "manager": ["dashboard", "suggestions", "follow_ups", "trends", "monitor"],
-    "admin": ["dashboard", "rounds", "frame", "fieldwork", "monitor", "suggestions", "follow_ups", "trends",
-              "users", "audit"],
+    "admin": ["dashboard", "rounds", "frame", "fieldwork", "monitor", "questionnaires", "suggestions", "follow_ups",
+              "trends", "users", "audit"],
 }
 
 

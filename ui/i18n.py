@@ -100,6 +100,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "respondents": ("答卷数", "Responses"),
     "weighted_mean": ("加权均值（1–5）", "Weighted mean (1–5)"),
+    # page titles of feature areas (their other strings live in ui/strings_<area>.py)
+    "frame": ("客户名单导入", "Customer frame"),
+    "fieldwork": ("电话回访", "Phone interviews"),
+    "monitor": ("进度监控", "Fieldwork monitor"),
+    "questionnaires": ("问卷管理", "Questionnaires"),
+    "suggestions": ("意见建议", "Suggestions"),
+    "follow_ups": ("回访跟进", "Follow-ups"),
+    "trends": ("趋势对比", "Trends"),
+    "audit": ("审计日志", "Audit log"),
     # admin
     "users": ("用户管理", "Users"),
     "create_user": ("新建用户", "Create user"),

@@ -129,6 +129,16 @@ def test_mixed_encodings_name_the_first_offending_line(lines, bad_line):
     assert f"line {bad_line}" in result.problems[0].message_en and f"第 {bad_line} 行" in result.problems[0].message_zh
 
 
+@pytest.mark.parametrize("name", ["瀹扮酱", "娈宠嫉", "韬坚抗"])
+def test_gbk_line_that_happens_to_be_valid_utf8_is_not_called_mixed(name):
+    # these names in GBK are valid UTF-8 too, reading as ideographs ('宰罴', '殳輵', '躼Ό')
+    assert any("\u4e00" <= c <= "\u9fff" for c in name.encode("gbk").decode("utf-8"))
+    text = csv_text("1,张三,,福州,,居民,,,", f"2,{name},,fz,,residential,,,", header=HEADER_EN)
+    result = read_frame(text.encode("gbk"))
+    assert result.ok, result.problems
+    assert result.frame["name"].tolist() == ["张三", name]
+
+
 @pytest.mark.parametrize(
     "data, line",
     [(b"id,region\n\x80\x80\xff\n", 2), (b"\xff\x80\x81", 1), (b"id\n1\n2\n\xff", 4)],
