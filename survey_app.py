@@ -48,7 +48,7 @@ def available(keys: list[str]) -> list[str]:
     return [k for k in keys if (ROOT / PAGES[k][0]).exists()]
 
 
-user = session.user()
+user = session.refresh_user()
 if "t" in st.query_params:
     navigation = st.navigation([page("respond", default=True)], position="hidden")
 elif user is None:

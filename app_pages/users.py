@@ -1,27 +1,77 @@
-"""Admin: list and create accounts."""
+"""Admin: accounts — create, disable/enable, reset password, change role and region scope."""
 
 import pandas as pd
 import streamlit as st
 
-from survey.users import ROLES, UserError, create_user, list_users
+from survey.users import (
+    ROLES,
+    UserError,
+    create_user,
+    known_regions,
+    list_users,
+    parse_regions,
+    reset_password,
+    set_disabled,
+    set_scope,
+)
 from ui import session
 from ui.i18n import t
 
 db = session.db()
+me = session.user()
 st.title(t("users"))
-st.dataframe(pd.DataFrame(list_users(db)), hide_index=True, width="stretch")
+users = list_users(db)
+st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
+regions = known_regions(db)
+
+
+def _act(fn, *args, **kwargs) -> None:
+    try:
+        fn(*args, **kwargs, by=me.name)
+    except UserError as e:
+        st.error(str(e))
+    else:
+        st.success(t("saved"))
+
+
 st.subheader(t("create_user"))
 with st.form("create_user"):
     name = st.text_input(t("username"), key="new_user_name")
     role = st.selectbox(t("role"), list(ROLES), key="new_user_role", format_func=lambda r: t(f"role_{r}"))
-    region = st.text_input(t("region_scope"), key="new_user_region")
+    scope = st.multiselect(t("region_scope"), regions, key="new_user_region", placeholder=t("all_regions"))
     password = st.text_input(t("password"), type="password", key="new_user_password")
     go = st.form_submit_button(t("create_user"), type="primary")
 if go:
-    try:
-        create_user(db, name, role, password, region=region.strip() or None, by=session.user().name)
-    except UserError as e:
-        st.error(str(e))
-    else:
-        st.success(t("created"))
-        st.rerun()
+    _act(create_user, db, name, role, password, region=scope or None)
+
+if users:
+    st.subheader(t("manage_user"))
+    names = [u["name"] for u in users]
+    target = st.selectbox(t("pick_user"), names, key="edit_user")
+    current = next(u for u in users if u["name"] == target)
+    with st.form("edit_scope"):
+        new_role = st.selectbox(
+            t("role"),
+            list(ROLES),
+            index=ROLES.index(current["role"]),
+            key="edit_role",
+            format_func=lambda r: t(f"role_{r}"),
+        )
+        new_scope = st.multiselect(
+            t("region_scope"),
+            regions,
+            default=[r for r in parse_regions(current["region"]) or () if r in regions],
+            key="edit_region",
+            placeholder=t("all_regions"),
+        )
+        if st.form_submit_button(t("save_scope")):
+            _act(set_scope, db, target, region=new_scope or None, role=new_role)
+    with st.form("edit_password"):
+        new_password = st.text_input(t("new_password"), type="password", key="edit_password")
+        if st.form_submit_button(t("reset_password")):
+            _act(reset_password, db, target, new_password)
+    if target != me.name:
+        disabled = bool(current["disabled"])
+        if st.button(t("enable") if disabled else t("disable"), key="toggle_disabled"):
+            _act(set_disabled, db, target, not disabled)
+            st.rerun()

@@ -27,7 +27,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),
-    "login_failed": ("用户名或密码错误。", "Wrong user name or password."),
+    "login_failed": ("用户名或密码错误；连续多次错误后账户将被暂时锁定。",
+                     "Wrong user name or password; repeated failures lock the account for a while."),
+    "session_timed_out": ("会话因长时间未操作已结束，请重新登录。", "Your session ended after a period of inactivity; please sign in again."),
+    "no_users_yet": ("还没有任何账户。请由管理员在服务器上运行：python -m survey create-user 用户名 --role admin",
+                     "There are no accounts yet. An administrator creates the first one on the server: "
+                     "python -m survey create-user NAME --role admin"),
     "logout": ("退出登录", "Sign out"),
     "signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "role_staff": ("调查员", "survey staff"),

@@ -1,15 +1,26 @@
-"""Session state: database connection, signed-in user, language. Keys are declared once here."""
+"""Session state: database connection, signed-in user, language, idle timeout. Keys are declared once here."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import streamlit as st
 
 from survey.store import default_db_path, open_db
-from survey.users import User
+from survey.users import User, current_user
 
-KEYS = {"lang": "zh", "user": None, "submitted": False, "db_path": None}
+KEYS = {
+    "lang": "zh",
+    "user": None,
+    "submitted": False,
+    "db_path": None,
+    "last_active": 0.0,
+    "timed_out": False,
+    "bad_tokens": 0,
+}
+#: Minutes of inactivity after which a signed-in session ends ($SURVEY_SESSION_MINUTES, default 30).
+SESSION_MINUTES = float(os.environ.get("SURVEY_SESSION_MINUTES", "30"))
 
 
 def init() -> None:
@@ -32,7 +43,27 @@ def user() -> User | None:
 
 def sign_in(u: User) -> None:
     st.session_state["user"] = u
+    st.session_state["last_active"] = time.time()
+    st.session_state["timed_out"] = False
 
 
 def sign_out() -> None:
     st.session_state["user"] = None
+
+
+def refresh_user() -> User | None:
+    """Re-read the signed-in account on every run (disable / scope changes apply at once) and
+    end the session after :data:`SESSION_MINUTES` idle minutes."""
+    u = user()
+    if u is None:
+        return None
+    last = float(st.session_state.get("last_active") or 0) or time.time()
+    idle = time.time() - last
+    fresh = current_user(db(), u.name)
+    if fresh is None or idle > SESSION_MINUTES * 60:
+        sign_out()
+        st.session_state["timed_out"] = fresh is not None
+        return None
+    st.session_state["user"] = fresh
+    st.session_state["last_active"] = time.time()
+    return fresh

@@ -1,0 +1,109 @@
+"""Access control through the real app: sign-in, lockout, timeout, admin pages, audit."""
+
+from __future__ import annotations
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from survey.store import open_db
+from survey.users import User, authenticate
+
+
+def _texts(at: AppTest) -> str:
+    kinds = ("title", "markdown", "caption", "info", "error", "success", "warning", "subheader")
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
+    at.text_input(key="login_name").input(name)
+    at.text_input(key="login_password").input(password)
+    return at.button[0].click().run()
+
+
+def test_admin_creates_scoped_user_who_can_then_sign_in(app, demo_path):
+    at = app(User("admin", "admin"))
+    at.switch_page("app_pages/users.py").run()
+    at.text_input(key="new_user_name").input("qz_manager")
+    at.selectbox(key="new_user_role").set_value("manager")
+    at.multiselect(key="new_user_region").set_value(["泉州"])
+    at.text_input(key="new_user_password").input("quanzhou-2026")
+    at.button(key="FormSubmitter:create_user-新建用户").click().run()
+    assert not at.exception
+    db = open_db(demo_path)
+    assert db.execute("SELECT role, region FROM users WHERE name = 'qz_manager'").fetchone() == (
+        "manager",
+        "泉州",
+    )
+    assert authenticate(db, "qz_manager", "quanzhou-2026") == User("qz_manager", "manager", "泉州")
+    assert (
+        db.execute("SELECT user FROM audit_log WHERE action = 'create_user' ORDER BY id DESC").fetchone()[0]
+        == "admin"
+    )
+
+
+def test_admin_disables_a_user_and_their_session_ends(app, demo_path):
+    staff = app(User("staff", "staff"))
+    assert "抽样与邀请" in _texts(staff)
+    admin = app(User("admin", "admin"))
+    admin.switch_page("app_pages/users.py").run()
+    admin.selectbox(key="edit_user").set_value("staff").run()
+    admin.button(key="toggle_disabled").click().run()
+    assert not admin.exception
+    assert open_db(demo_path).execute("SELECT disabled FROM users WHERE name = 'staff'").fetchone()[0] == 1
+    staff.run()
+    assert staff.session_state["user"] is None
+    assert "工作人员登录" in _texts(staff)
+
+
+def test_lockout_through_the_login_form(app, demo_credentials):
+    at = app()
+    for _ in range(5):
+        at = _sign_in(at, "staff", "wrong-password")
+    at = _sign_in(at, "staff", demo_credentials["staff"])
+    assert at.session_state["user"] is None
+    assert "用户名或密码错误" in _texts(at)
+
+
+def test_idle_session_times_out(app):
+    at = app(User("manager", "manager"))
+    assert at.session_state["user"] is not None
+    at.session_state["last_active"] = time.time() - 31 * 60
+    at.run()
+    assert at.session_state["user"] is None
+    assert "会话因长时间未操作已结束" in _texts(at)
+
+
+def test_sign_out(app):
+    at = app(User("manager", "manager"))
+    at.sidebar.button(key="logout").click().run()
+    assert at.session_state["user"] is None
+    assert "工作人员登录" in _texts(at)
+
+
+def test_audit_page_lists_and_filters(app):
+    at = app(User("admin", "admin"))
+    at.switch_page("app_pages/audit.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert {"draw", "create_user"} <= set(table["action"])
+    at.selectbox(key="audit_action").set_value("draw").run()
+    assert set(at.dataframe[0].value["action"]) == {"draw"}
+
+
+def test_audit_page_is_admin_only(app):
+    at = app(User("manager", "manager"))
+    try:
+        at.switch_page("app_pages/audit.py")
+    except ValueError as e:
+        assert "Could not find a navigation page" in str(e)
+    else:
+        raise AssertionError("a manager could open the audit log")
+
+
+def test_empty_database_tells_how_to_create_the_first_admin(tmp_path, monkeypatch):
+    from tests.app.conftest import APP
+
+    monkeypatch.setenv("SURVEY_DB", str(tmp_path / "empty.db"))
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert "python -m survey create-user" in _texts(at)
