@@ -1,0 +1,60 @@
+"""Subprocess worker for the crash-safety tests: starts an operation, says "IN_TX" from inside
+its transaction, then sleeps so the parent can SIGKILL it mid-transaction."""
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+
+def pause_here(*_args, **_kwargs):
+    print("IN_TX", flush=True)
+    time.sleep(60)
+
+
+def main(op: str, db_path: str, arg: str = "") -> None:
+    from survey.store import open_db
+
+    db = open_db(db_path)
+    if op == "import":
+        import pandas as pd
+
+        from survey import frames
+
+        frame = pd.read_pickle(arg)
+        real = frames.prn_array
+
+        def slow_prn(salt, ids):  # runs inside store_frame's transaction, after deactivation
+            out = real(salt, ids)
+            pause_here()
+            return out
+
+        frames.prn_array = slow_prn
+        frames.store_frame(db, frame, by="crash-test")
+    elif op == "draw":
+        from survey import rounds
+
+        rounds.audit = pause_here  # the last statement inside draw_round's transaction
+        rounds.draw_round(db, size=int(arg), created_by="crash-test")
+    elif op == "submit":
+        from survey import fieldwork
+
+        real_encode = fieldwork.encode_value
+        calls = {"n": 0}
+
+        def slow_encode(question, value):  # after the response row is inserted, before its answers
+            calls["n"] += 1
+            if calls["n"] == 3:
+                pause_here()
+            return real_encode(question, value)
+
+        fieldwork.encode_value = slow_encode
+        answers = {"overall": 4, "attitude": 5, "skill": 4, "reliability": 3, "voltage": 4, "planned_outage": "no",
+                   "reported_fault": "no", "billing": 4, "complained": "no", "vs_last_year": "same"}
+        fieldwork.submit_response(db, arg, answers)
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
