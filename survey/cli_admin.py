@@ -18,8 +18,14 @@ def users_cmd(db_path):
     from survey.users import list_users
 
     for u in list_users(_open(db_path)):
-        flags = " ".join(x for x in ("disabled" if u["disabled"] else "",
-                                     f"locked until {u['locked_until']}" if u["locked_until"] else "") if x)
+        flags = " ".join(
+            x
+            for x in (
+                "disabled" if u["disabled"] else "",
+                f"locked until {u['locked_until']}" if u["locked_until"] else "",
+            )
+            if x
+        )
         click.echo(f"{u['name']}\t{u['role']}\t{u['region'] or '*'}\t{flags}".rstrip())
 
 
@@ -63,7 +69,9 @@ def set_scope_cmd(db_path, name, regions, all_regions, role):
     if bool(regions) == all_regions:
         raise click.ClickException("give either --region (one or more) or --all-regions")
     set_scope(_open(db_path), name, region=None if all_regions else list(regions), role=role, by="cli")
-    click.echo(f"{name}: regions {', '.join(regions) if regions else 'all'}" + (f", role {role}" if role else ""))
+    click.echo(
+        f"{name}: regions {', '.join(regions) if regions else 'all'}" + (f", role {role}" if role else "")
+    )
 
 
 @cli.command("backup")

@@ -41,8 +41,9 @@ def test_backup_under_write_load_is_a_consistent_snapshot(demo_path, tmp_path):
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[2])
-    proc = subprocess.Popen([sys.executable, "-c", WRITER.format(root=root, db=str(demo_path))],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER.format(root=root, db=str(demo_path))], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "READY"
         time.sleep(0.5)
@@ -96,11 +97,18 @@ def test_cli_backup_and_restore(demo_path, tmp_path):
 
 def test_cli_account_commands(demo_path):
     runner = CliRunner()
-    assert runner.invoke(cli, ["set-scope", "manager", "--region", "泉州", "--db", str(demo_path)]).exit_code == 0
+    assert (
+        runner.invoke(cli, ["set-scope", "manager", "--region", "泉州", "--db", str(demo_path)]).exit_code
+        == 0
+    )
     assert runner.invoke(cli, ["disable-user", "staff", "--db", str(demo_path)]).exit_code == 0
     listing = runner.invoke(cli, ["users", "--db", str(demo_path)]).output
     assert "manager\tmanager\t泉州" in listing and "staff\tstaff\t*\tdisabled" in listing
     bad = runner.invoke(cli, ["set-scope", "manager", "--db", str(demo_path)])
     assert bad.exit_code != 0 and "either --region" in bad.output
-    assert runner.invoke(cli, ["reset-password", "nobody", "--password", "12345678",
-                               "--db", str(demo_path)]).exit_code != 0
+    assert (
+        runner.invoke(
+            cli, ["reset-password", "nobody", "--password", "12345678", "--db", str(demo_path)]
+        ).exit_code
+        != 0
+    )

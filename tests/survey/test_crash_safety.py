@@ -16,8 +16,9 @@ WORKER = Path(__file__).with_name("crash_worker.py")
 
 
 def _kill_mid_transaction(*args: str) -> None:
-    proc = subprocess.Popen([sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     line = proc.stdout.readline().strip()
     if line != "IN_TX":
         proc.kill()
@@ -29,8 +30,10 @@ def _kill_mid_transaction(*args: str) -> None:
 
 def _snapshot(db_path) -> dict:
     db = open_db(db_path)
-    out = {t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed table names
-           for t in ("customers", "rounds", "round_strata", "assignments", "responses", "answers", "audit_log")}
+    out = {
+        t: db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]  # noqa: S608 - fixed table names
+        for t in ("customers", "rounds", "round_strata", "assignments", "responses", "answers", "audit_log")
+    }
     out["active"] = db.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0]
     out["complete"] = db.execute("SELECT COUNT(*) FROM assignments WHERE status = 'complete'").fetchone()[0]
     out["integrity"] = db.execute("PRAGMA integrity_check").fetchone()[0]
@@ -57,8 +60,10 @@ def test_killed_draw_leaves_no_partial_round(demo_path):
 
 def test_killed_submission_stores_no_half_response(demo_path):
     db = open_db(demo_path)
-    aid = db.execute("SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
-                     " AND a.status = 'issued' AND a.is_reserve = 0 LIMIT 1").fetchone()[0]
+    aid = db.execute(
+        "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
+        " AND a.status = 'issued' AND a.is_reserve = 0 LIMIT 1"
+    ).fetchone()[0]
     token = make_token(secret_key(db), aid)
     db.conn.close()
     before = _snapshot(demo_path)
