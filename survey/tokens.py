@@ -59,3 +59,20 @@ def looks_like_token(token: object) -> bool:
     if not isinstance(token, str) or len(token) != TOKEN_LENGTH:
         return False
     return all(c.isascii() and (c.isalnum() or c in "-_") for c in token)
+
+
+#: Failed link look-ups a session may make before each further one is slowed down.
+FREE_BAD_TOKENS = 3
+
+
+def bad_token_delay(failures: int) -> float:
+    """Seconds to wait before answering a session's ``failures``-th bad link (0 for the first few).
+
+    Doubles from 0.5 s up to 8 s: guessing is slowed down, a customer who mistyped once is not.
+
+    >>> [bad_token_delay(n) for n in (1, 3, 4, 5, 10)]
+    [0.0, 0.0, 0.5, 1.0, 8.0]
+    """
+    if failures <= FREE_BAD_TOKENS:
+        return 0.0
+    return float(min(0.5 * 2 ** (failures - FREE_BAD_TOKENS - 1), 8.0))
