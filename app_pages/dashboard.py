@@ -1,60 +1,192 @@
-"""Managers: weighted satisfaction per region with 95% CIs and a test across regions."""
+"""Managers: design-based satisfaction indicators per region with CIs, comparisons, export."""
 
+import pandas as pd
 import streamlit as st
 
-from analysis.compare import kruskal_regions, region_comparison_sentence
-from survey.forms import round_questionnaire
+from analysis.compare import format_p, plain_findings, region_comparison_sentence
+from analysis.suggestions import classify_frame, summarise_topics
+from survey.follow_ups import follow_up_counts
 from survey.regions import region_name_en
-from survey.results import region_estimates, responses_frame
+from survey.results import (
+    OVERALL,
+    dashboard_statistics,
+    data_version,
+    export_tables,
+    frame_totals,
+    likert_items,
+    poststratified,
+    responses_frame,
+    scoped,
+)
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import ci_chart
-from ui.i18n import label, lang, t
+from ui.i18n import STRINGS, label, lang, t
 
-db = session.db()
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _stats(_db, path: str, round_id: int, version: tuple, scope: str | None, region: str | None,
+           ctype: str | None, item: str, post: bool):  # fmt: skip
+    """Frame + statistics, cached per round, data version (max response id, count) and filters."""
+    frame = scoped(responses_frame(_db, round_id), scope)
+    if region:
+        frame = frame[frame["region"] == region].reset_index(drop=True)
+    if ctype:
+        frame = frame[frame["customer_type"] == ctype].reset_index(drop=True)
+    if post and not frame.empty:
+        frame = poststratified(frame, frame_totals(_db))
+    group = "district" if (scope or region) else "region"
+    items = list(likert_items(_db, round_id))
+    return frame, dashboard_statistics(frame, items, item, group=group)
+
+
+def _short(item_id: str, labels: dict) -> dict:
+    """Short item name per language (ui strings ``item_<id>``), else the question's label."""
+    key = f"item_{item_id}"
+    return dict(zip(("zh", "en"), STRINGS[key], strict=True)) if key in STRINGS else labels
+
+
+db, user = session.db(), session.user()
 st.title(t("dashboard"))
 rounds = [r for r in list_rounds(db) if r["completed"]]
 if not rounds:
     st.info(t("no_responses"))
     st.stop()
-# Default to the newest closed round (complete fieldwork), else the newest round with answers.
 default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)
-round_id = st.selectbox(
-    t("pick_round"),
-    [r["id"] for r in rounds],
-    key="dash_round",
-    index=default,
-    format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i),
+names = {r["id"]: f"{r['id']} · {r['name']}" for r in rounds}
+c1, c2, c3, c4 = st.columns(4)
+round_id = c1.selectbox(t("pick_round"), list(names), index=default, format_func=names.get, key="dash_round")
+items = likert_items(db, round_id)
+item_names = {i: label(_short(i, items[i])) for i in items}  # format_funcs must not read the session
+item = c2.selectbox(t("item"), list(items), format_func=item_names.get, key="dash_item")
+item_label = _short(item, items[item])
+scope = user.region if user else None
+all_regions = [r[0] for r in db.execute("SELECT DISTINCT region FROM customers ORDER BY region").fetchall()]
+region_options = [""] + ([] if scope else all_regions)
+region_names = {
+    r: (r if lang() == "zh" else region_name_en(r)) if r else t("dash_all") for r in region_options
+}
+region = c3.selectbox(
+    t("dash_filter_region"), region_options, key="dash_region", format_func=region_names.get
 )
-questionnaire = round_questionnaire(db, round_id)
-items = {q.id: label(q.label) for q in questionnaire.questions if q.type == "likert5"}
-item = st.selectbox(t("item"), list(items), format_func=items.get, key="dash_item")
+types = [r[0] for r in db.execute("SELECT DISTINCT customer_type FROM customers ORDER BY 1").fetchall()]
+type_names = {c: c or t("dash_all") for c in ["", *types]}
+ctype = c4.selectbox(t("dash_filter_type"), [""] + types, key="dash_type", format_func=type_names.get)
+post = st.checkbox(t("dash_poststrat"), key="dash_poststrat", help=t("dash_poststrat_help"))
 
-frame = responses_frame(db, round_id)
-table = region_estimates(frame, item)
-if lang() == "en":
-    table["region"] = table["region"].map(lambda r: "All" if r == "全部" else region_name_en(r))
-overall = table.iloc[-1]
-c1, c2 = st.columns(2)
-c1.metric(
-    t("weighted_mean"), f"{overall.estimate:.2f}", help=f"95% CI {overall.ci_low:.2f}–{overall.ci_high:.2f}"
+frame, stats = _stats(db, str(st.session_state.get("db_path")), round_id, data_version(db, round_id), scope, region or None,
+                      ctype or None, item, post)  # fmt: skip
+group = stats.group
+if scope or region:
+    st.info(t("dash_scope", region=scope or region, group=t(f"dash_group_{group}")))
+if frame.empty:
+    st.info(t("no_responses"))
+    st.stop()
+
+
+def _name(value: object) -> str:
+    if value == OVERALL:
+        return t("dash_all")
+    return region_name_en(value) if group == "region" and lang() == "en" else str(value)
+
+
+ind = stats.indicators
+overall = ind[ind[group] == OVERALL].set_index(["indicator", "item"])
+k1, k2, k3, k4 = st.columns(4)
+for col, key, (kind, it), fmt in ((k1, "kpi_index", ("index", ""), "{:.1f}"), (k2, "kpi_top2", ("top2", item), "{:.1%}"),
+                                  (k3, "kpi_mean", ("mean", item), "{:.2f}")):  # fmt: skip
+    row = overall.loc[(kind, it)]
+    ci = t("kpi_ci", low=fmt.format(row.ci_low), high=fmt.format(row.ci_high))
+    col.metric(
+        t(key), fmt.format(row.estimate), help=ci + ("\n\n" + t("index_help") if kind == "index" else "")
+    )
+    col.caption(ci)
+k4.metric(t("respondents"), f"{stats.n:,}")
+st.caption(t("index_help"))
+
+means = ind[(ind["indicator"] == "mean") & (ind["item"] == item) & (ind[group] != OVERALL)].copy()
+means["letters"] = means[group].map(stats.letters).fillna("")
+means["label"] = means[group].map(_name)
+chart_table = means.assign(**{group: means["label"]})
+st.altair_chart(ci_chart(chart_table, category=group, value_title=label(item_label), letters="letters"),
+                width="stretch")  # fmt: skip
+st.caption(t("ci_caption") + " " + t("letters_caption"))
+region_table = pd.DataFrame({
+    t("col_region") if group == "region" else t("col_group"): means["label"], t("col_estimate"): means["estimate"],
+    "se": means["se"], "ci_low": means["ci_low"], "ci_high": means["ci_high"], t("col_n"): means["n"],
+    t("col_letters"): means["letters"], t("col_small"): means["small_cell"].map({True: "⚠", False: ""}),
+})  # fmt: skip
+st.dataframe(region_table, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.3f")
+                            for c in (t("col_estimate"), "se", "ci_low", "ci_high")})  # fmt: skip
+st.caption(t("small_cell_note"))
+
+st.subheader(t("cmp_header"))
+st.markdown(t("cmp_methods"))
+st.markdown(f"**{region_comparison_sentence(stats.kruskal, lang(), item_label=item_label)}**")
+rs = stats.top2_test
+if pd.notna(rs.pvalue):
+    st.markdown(t("rao_scott", group=t(f"dash_group_{group}"), f=rs.statistic, d1=rs.df_num, d2=rs.df_den,
+                  p=format_p(rs.pvalue, lang()), v=stats.top2_cramers_v))  # fmt: skip
+else:
+    st.markdown(t("rao_scott_na"))
+findings = plain_findings(stats.pairs, item_label, lang(), group_labels={g: _name(g) for g in means[group]}) \
+    if len(stats.pairs) else []  # fmt: skip
+for sentence in findings:
+    st.text("• " + sentence)
+if not findings:
+    st.caption(t("cmp_none"))
+pairs = stats.pairs.copy()
+if len(pairs):
+    pairs["group_a"], pairs["group_b"] = pairs["group_a"].map(_name), pairs["group_b"].map(_name)
+pairs_table = pairs.rename(columns={"group_a": t("col_group_a"), "group_b": t("col_group_b"),
+                                    "pvalue_adj": t("col_p_adj"), "significant": t("col_significant")})  # fmt: skip
+with st.expander(t("pairs_table")):
+    st.dataframe(pairs_table, hide_index=True, width="stretch")
+
+st.subheader(t("drill_header"))
+drill = stats.drill.copy()
+drill["item"] = drill["item"].map(lambda i: label(_short(i, items[i])) if i in items else t("ind_index"))
+drill["indicator"] = drill["indicator"].map(lambda k: t(f"ind_{k}"))
+drill["customer_type"] = drill["customer_type"].map(lambda c: t("dash_all") if c == OVERALL else c)
+drill_table = drill.rename(columns={"customer_type": t("dash_filter_type"), "indicator": t("col_indicator"),
+                                    "item": t("col_item"), "estimate": t("col_estimate"), "n": t("col_n"),
+                                    "small_cell": t("col_small")})  # fmt: skip
+st.dataframe(drill_table, hide_index=True, width="stretch", key="dash_drill")
+
+with st.expander(t("weights_header")):
+    w = stats.weights
+    st.write(
+        t("weights_text", n=w.n, total=w.sum, wmin=w.min, wmax=w.max, deff=w.kish_deff, neff=w.effective_n)
+    )
+
+st.subheader(t("sugg_header"))
+topics = (
+    summarise_topics(classify_frame(frame, "suggestion"), examples=0)
+    if "suggestion" in frame
+    else pd.DataFrame()
 )
-c2.metric(t("respondents"), f"{len(frame):,}")
+if len(topics):
+    topic_table = pd.DataFrame({t("col_topic"): topics["label_zh" if lang() == "zh" else "label_en"],
+                                t("col_count"): topics["count"], t("col_complaints"): topics["complaints"],
+                                t("col_share"): topics["share"]})  # fmt: skip
+    st.dataframe(topic_table, hide_index=True, width="stretch",
+                 column_config={t("col_share"): st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
+counts = follow_up_counts(db, region=scope or region or None, round_id=round_id)
+st.write(t("fu_counts", **counts))
+st.page_link("app_pages/suggestions.py", label=t("suggestions"))
+st.page_link("app_pages/follow_ups.py", label=t("follow_ups"))
 
-regions = table.iloc[:-1]
-st.altair_chart(ci_chart(regions, value_title=items[item]), width="stretch")
-st.caption(t("ci_caption"))
-shown = regions.rename(columns={"region": t("col_region"), "estimate": t("col_estimate"), "n": t("col_n")})
-st.dataframe(
-    shown,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        c: st.column_config.NumberColumn(format="%.3f")
-        for c in (t("col_estimate"), "se", "ci_low", "ci_high")
-    },
-)
-
-result = kruskal_regions(frame, item, "region")
-st.markdown(f"**{region_comparison_sentence(result, lang())}**")
-st.caption(t("test_caption"))
+if st.button(t("export_prepare"), key="dash_export"):
+    tables = {"indicators": ind, "regions": region_table, "pairs": pairs_table, "drill_down": drill_table,
+              "topics": topics.drop(columns=["examples"], errors="ignore"),
+              "weights": pd.DataFrame([vars(stats.weights)])}  # fmt: skip
+    detail = f"round={round_id} scope={scope or region or 'all'} type={ctype or 'all'} item={item}"
+    st.session_state["dash_export_bytes"] = export_tables(
+        db, tables, user=user.name if user else None, detail=detail
+    )
+    st.success(t("export_done"))
+if st.session_state.get("dash_export_bytes"):
+    st.download_button(t("export_download"), st.session_state["dash_export_bytes"], key="dash_download",
+                       file_name=f"dashboard_round{round_id}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip

@@ -5,12 +5,14 @@ import streamlit as st
 from questionnaires import AnswerError
 from survey.fieldwork import TokenError, resolve_token, save_draft, submit_response
 from ui import session
-from ui.form import render_questionnaire, show_problems
-from ui.i18n import label, language_switch, t
+from ui.form import compact_header, phone_layout, render_questionnaire, show_problems
+from ui.i18n import label, t
+
+REFUSAL_MESSAGE = {"expired": "link_expired", "closed": "link_closed"}
 
 db = session.db()
 token = st.query_params.get("t", "")
-language_switch(st.container())
+phone_layout()
 
 if st.session_state.get("submitted") == token and token:
     st.success(t("thanks_title"))
@@ -19,12 +21,13 @@ if st.session_state.get("submitted") == token and token:
 
 try:
     info = resolve_token(db, token)
-except TokenError:
-    st.info(t("link_invalid"))
+except TokenError as e:
+    st.info(t(REFUSAL_MESSAGE.get(e.state, "link_invalid")))
     st.stop()
 
-st.title(label(info.questionnaire.title))
-st.caption(label(info.questionnaire.description) or t("respond_intro"))
+compact_header(label(info.questionnaire.title), label(info.questionnaire.description) or t("respond_intro"))
+if st.session_state.setdefault(f"resumed_{token}", bool(info.draft)):
+    st.caption(t("resume_note"))  # the link was reopened with answers saved earlier
 answers = render_questionnaire(info.questionnaire, draft=info.draft)
 if answers and answers != info.draft:
     try:
@@ -32,13 +35,13 @@ if answers and answers != info.draft:
     except TokenError:
         pass
 
-if st.button(t("submit"), type="primary", width="stretch"):
+if st.button(t("submit"), type="primary", width="stretch", key="submit"):
     try:
         submit_response(db, token, answers, mode="web")
     except AnswerError as e:
         show_problems(e.problems, info.questionnaire)
-    except TokenError:
-        st.info(t("link_invalid"))
+    except TokenError as e:
+        st.info(t(REFUSAL_MESSAGE.get(e.state, "link_invalid")))
     else:
         st.session_state["submitted"] = token
         st.rerun()

@@ -1,10 +1,20 @@
-"""Survey staff: design and draw a round, then download its invitation list."""
+"""Survey staff: design a round with a live preview, draw it, see its overlap, download invitations."""
 
 import pandas as pd
 import streamlit as st
 
 from survey.fieldwork import invitation_rows, invitations_csv
-from survey.rounds import ALLOCATIONS, STRATUM_COLUMNS, DrawError, draw_round, eligible_counts, list_rounds
+from survey.rounds import (
+    ALLOCATIONS,
+    STRATUM_COLUMNS,
+    DrawError,
+    draw_round,
+    eligible_counts,
+    list_rounds,
+    plan_round,
+    previous_sd,
+    round_overlap,
+)
 from survey.store import audit
 from ui import session
 from ui.i18n import t
@@ -15,32 +25,94 @@ st.title(t("rounds"))
 
 st.subheader(t("draw_title"))
 st.caption(t("frame_size", n=sum(eligible_counts(db, ()).values())))
-with st.form("draw"):
+left, right = st.columns(2)
+with left:
     name = st.text_input(t("round_name"), key="draw_name")
-    size = st.number_input(t("sample_size"), min_value=1, value=1000, step=100, key="draw_size")
+    mode = st.radio(
+        t("size_mode"), ["size", "overall", "per_region"], key="draw_mode", horizontal=True,
+        format_func=lambda m: t(f"size_mode_{m}"),
+    )  # fmt: skip
+    size = margin = None
+    if mode == "size":
+        size = int(st.number_input(t("sample_size"), min_value=1, value=1000, step=100, key="draw_size"))
+    else:
+        margin = st.number_input(t("margin_pct"), 0.5, 20.0, 5.0, 0.5, key="draw_margin") / 100
+    confidence = st.select_slider(t("confidence"), [0.90, 0.95, 0.99], value=0.95, key="draw_confidence")
+    response_rate = st.slider(t("response_rate"), 0.05, 1.0, 0.5, 0.05, key="draw_response_rate")
+with right:
     strata = st.multiselect(
         t("strata"), list(STRATUM_COLUMNS), default=["region", "customer_type"], key="draw_strata"
     )
     allocation = st.selectbox(
         t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")
     )
-    reserve = st.number_input(t("reserve"), min_value=0, value=2, key="draw_reserve")
-    go = st.form_submit_button(t("draw"), type="primary")
+    power = (
+        st.slider(t("power_exponent"), 0.0, 1.0, 0.5, 0.05, key="draw_power")
+        if allocation == "power"
+        else None
+    )
+    minimum = int(st.number_input(t("minimum"), min_value=0, value=0, key="draw_minimum"))
+    reserve = int(st.number_input(t("reserve"), min_value=0, value=2, key="draw_reserve"))
+    exclude_days = int(st.number_input(t("exclude_days"), min_value=0, value=0, key="draw_exclude_days"))
+    cost = None
+    if allocation == "optimal":
+        types = sorted({v[0] for v in eligible_counts(db, ("customer_type",))})
+        per_type = {
+            ty: st.number_input(t("cost_per_type", t=ty), 0.1, 1000.0, 1.0, key=f"draw_cost_{ty}")
+            for ty in types
+        }
+
+sd = None
+if allocation == "neyman":
+    sd = previous_sd(db, tuple(strata))
+    if sd is None:
+        st.info(t("neyman_fallback"))
+        allocation = "proportional"
+    else:
+        st.caption(t("neyman_sd_from"))
+if allocation == "optimal":
+    pos = list(strata).index("customer_type") if "customer_type" in strata else None
+    counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
+    cost = {
+        "|".join(map(str, v)) or "all": float(per_type.get(v[pos], 1.0)) if pos is not None else 1.0
+        for v in counts
+    }
+design = dict(
+    strata=tuple(strata), size=size, margin=margin, per_region=mode == "per_region", confidence=confidence,
+    response_rate=response_rate, allocation=allocation, power=power, minimum=minimum, sd=sd, cost=cost,
+    exclude_days=exclude_days or None,
+)  # fmt: skip
+
+go = st.button(t("draw"), type="primary", key="draw_go")
+st.markdown(f"**{t('preview')}**")
+try:
+    plan = plan_round(db, **design)
+except DrawError as e:
+    plan = None
+    st.warning(t("design_error", e=e))
+if plan is not None:
+    completes = sum(s.expected_completes for s in plan.strata)
+    st.caption(t("preview_total", n=plan.total, m=completes, e=f"{plan.overall_margin:.1%}"))
+    table = plan.strata_table()
+    table["expected_margin"] = table["expected_margin"].map(lambda e: f"{e:.1%}" if e == e else "—")
+    table.columns = [t(k) for k in ("col_stratum", "col_domain", "col_N_h", "col_n_h", "col_completes",
+                                    "col_weight", "col_margin")]  # fmt: skip
+    st.dataframe(table, hide_index=True, width="stretch", key="draw_preview")
+    regions = plan.domain_table()
+    regions["expected_margin"] = regions["expected_margin"].map(lambda e: f"{e:.1%}" if e == e else "—")
+    regions.columns = [t(k) for k in ("col_domain", "col_N", "col_n_h", "col_completes", "col_margin")]
+    with st.expander(t("preview_by_region")):
+        st.dataframe(regions, hide_index=True, width="stretch", key="draw_preview_regions")
+
 if go:
     try:
-        result = draw_round(
-            db,
-            size=int(size),
-            strata=tuple(strata),
-            allocation=allocation,
-            reserve=int(reserve),
-            name=name.strip() or None,
-            created_by=user.name,
-        )
+        kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
+        result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, created_by=user.name)
     except DrawError as e:
         st.error(str(e))
     else:
         st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
+        st.session_state["overlap_round"] = result.round_id
         st.success(
             t("drawn", id=result.round_id, n=result.sample_size, r=result.reserve_size, k=len(result.strata))
         )
@@ -52,13 +124,30 @@ if not rounds:
     st.stop()
 st.dataframe(pd.DataFrame(rounds), hide_index=True, width="stretch")
 
-st.subheader(t("invitations"))
-round_id = st.selectbox(
-    t("pick_round"),
-    [r["id"] for r in rounds],
-    key="inv_round",
-    format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i),
+
+def _round_label(i: int) -> str:
+    return next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i)
+
+
+st.subheader(t("overlap_title"))
+st.caption(t("overlap_caption"))
+overlap_id = st.selectbox(
+    t("overlap_round"), [r["id"] for r in rounds], key="overlap_round", format_func=_round_label
 )
+overlaps = round_overlap(db, overlap_id, region=user.region)
+if overlaps:
+    st.dataframe(
+        pd.DataFrame(
+            [(f"{o.earlier_round_id} · {o.earlier_name}", round(o.expected, 1), o.actual) for o in overlaps],
+            columns=[t("col_earlier"), t("col_expected"), t("col_actual")],
+        ),
+        hide_index=True, width="stretch", key="overlap_table",
+    )  # fmt: skip
+else:
+    st.caption(t("no_overlap"))
+
+st.subheader(t("invitations"))
+round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="inv_round", format_func=_round_label)
 base_url = st.text_input(t("base_url"), value="http://localhost:8501/", key="inv_base_url")
 rows = invitation_rows(db, round_id, base_url)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import tempfile
 from importlib import resources
 from os import PathLike
 from pathlib import Path
@@ -13,7 +14,7 @@ from questionnaires.errors import QuestionnaireError
 from questionnaires.model import Questionnaire
 from questionnaires.xlsform import from_xlsform, to_xlsform
 
-__all__ = ["from_xlsform", "load_default", "load_questionnaire", "loads_yaml", "to_xlsform"]
+__all__ = ["from_xlsform", "load_bytes", "load_default", "load_questionnaire", "loads_yaml", "to_xlsform"]
 
 DEFAULT_FILE = "default.yaml"
 
@@ -64,6 +65,40 @@ def load_questionnaire(path: str | PathLike[str]) -> Questionnaire:
         return from_xlsform(path)
     raise QuestionnaireError(
         f"file type must be .yaml, .yml or .xlsx, but got {suffix or 'none'!r}", source=str(path)
+    )
+
+
+def load_bytes(data: bytes, filename: str) -> Questionnaire:
+    """Load an uploaded questionnaire file's content: YAML or XLSForm, chosen by ``filename``'s suffix.
+
+    Raises
+    ------
+    QuestionnaireError
+        As `load_questionnaire`; messages name `filename` (not a temporary path).
+    """
+    if not isinstance(data, bytes | bytearray):
+        raise TypeError(f"data must be bytes, but got {type(data).__name__}")
+    suffix = Path(filename).suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        try:
+            text = bytes(data).decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise QuestionnaireError(
+                f"the file is not UTF-8 text ({error.reason})", source=filename
+            ) from None
+        return loads_yaml(text, source=filename)
+    if suffix == ".xlsx":
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload.xlsx"
+            path.write_bytes(bytes(data))
+            try:
+                return from_xlsform(path)
+            except QuestionnaireError as error:
+                raise QuestionnaireError(
+                    error.problem, question=error.question, position=error.position, source=filename
+                ) from None
+    raise QuestionnaireError(
+        f"file type must be .yaml, .yml or .xlsx, but got {suffix or 'none'!r}", source=filename
     )
 
 

@@ -384,6 +384,13 @@ class Questionnaire:
         return cls(data["id"], version, data["title"], data.get("description"), tuple(questions))
 
     def sha256(self) -> str:
-        """Hex SHA-256 of the canonical JSON of `to_dict` (sorted keys, UTF-8, no whitespace)."""
-        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        """Hex SHA-256 of the canonical JSON of `to_dict` (sorted keys, UTF-8, no whitespace).
+
+        Computed once per object (the dataclass is frozen, so the value cannot change).
+        """
+        cached = self.__dict__.get("_sha256")
+        if cached is None:
+            text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+            cached = hashlib.sha256(text.encode("utf-8")).hexdigest()
+            object.__setattr__(self, "_sha256", cached)
+        return cached

@@ -74,11 +74,24 @@ _TYPE_ALIAS_LISTS = {
     "农业": "农业 农业用电 农业生产 农业生产用电 agricultural agriculture",
 }
 CUSTOMER_TYPE_ALIASES = {a: t for t, names in _TYPE_ALIAS_LISTS.items() for a in names.split()}
-URBAN_RURAL_ALIASES = {"城镇": "城镇", "城市": "城镇", "urban": "城镇", "农村": "农村", "乡村": "农村", "rural": "农村"}
+URBAN_RURAL_ALIASES = {
+    "城镇": "城镇",
+    "城市": "城镇",
+    "urban": "城镇",
+    "农村": "农村",
+    "乡村": "农村",
+    "rural": "农村",
+}
 _BOOL_VALUES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False,
                 "yes": True, "no": False, "y": True, "n": False}  # fmt: skip
 
-_LABEL_ZH = dict(zip(CANONICAL_COLUMNS, "户号 户名 联系电话 供电单位 区县 用户类别 城乡类别 近12个月投诉次数 拒访".split(), strict=False))
+_LABEL_ZH = dict(
+    zip(
+        CANONICAL_COLUMNS,
+        "户号 户名 联系电话 供电单位 区县 用户类别 城乡类别 近12个月投诉次数 拒访".split(),
+        strict=True,
+    )
+)
 _MESSAGES = {
     "empty_file": ("文件是空的", "the file is empty"),
     "no_data_rows": ("只有表头，没有数据行", "the file has a header row but no data rows"),
@@ -157,7 +170,9 @@ def _short(value: Any, limit: int = 100) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _problem(code: str, row: int | None = None, column: str | None = None, value: Any = None, **fmt: Any) -> Problem:
+def _problem(
+    code: str, row: int | None = None, column: str | None = None, value: Any = None, **fmt: Any
+) -> Problem:
     shown = None if value is None else _short(value)
     fmt = {"row": row, "column": column, "label": _LABEL_ZH.get(column or "", column), "value": shown, **fmt}
     zh, en = _MESSAGES[code]
@@ -209,6 +224,7 @@ def read_frame(
     >>> r.ok, r.frame["id"].tolist(), r.frame["customer_type"].tolist()
     (True, ['0012'], ['居民'])
     """
+    _check_arguments(mapping, max_problems)
     data, name = _read_source(source, filename)
     if not data:
         return _failed([_problem("empty_file")])
@@ -224,6 +240,16 @@ def read_frame(
     return _validate_raw(raw, mapping, max_problems)
 
 
+def _check_arguments(mapping: Any, max_problems: Any) -> None:
+    if mapping is not None and not isinstance(mapping, dict):
+        raise TypeError(f"mapping must be a dict or None, but got {type(mapping).__name__}")
+    for target in (mapping or {}).values():
+        if target is not None and target not in CANONICAL_COLUMNS:
+            raise ValueError(f"mapping values must be one of {CANONICAL_COLUMNS} or None, but got {target!r}")
+    if isinstance(max_problems, bool) or not isinstance(max_problems, int) or max_problems < 0:
+        raise ValueError(f"max_problems must be an integer ≥ 0, but got {max_problems!r}")
+
+
 def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
@@ -235,9 +261,13 @@ def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
             source.seek(0)
         data = source.read()
         if not isinstance(data, (bytes, bytearray)):
-            raise TypeError(f"source must be opened in binary mode, but read() returned {type(data).__name__}")
+            raise TypeError(
+                f"source must be opened in binary mode, but read() returned {type(data).__name__}"
+            )
         return bytes(data), filename or str(getattr(source, "name", "") or "")
-    raise TypeError(f"source must be a path, bytes or a binary file-like object, but got {type(source).__name__}")
+    raise TypeError(
+        f"source must be a path, bytes or a binary file-like object, but got {type(source).__name__}"
+    )
 
 
 def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, Problem | None]:
@@ -246,12 +276,18 @@ def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, P
         return None, problem
     if not text or text.isspace():
         return None, _problem("empty_file")
-    end = text.find("\n")
-    first_line = text if end < 0 else text[:end]
+    leading = re.match(r"(?:[ \t]*(?:\r\n|\r|\n))*", text).group()  # blank lines above the header
+    end = text.find("\n", len(leading))
+    first_line = text[len(leading) :] if end < 0 else text[len(leading) : end]
     sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
     try:
-        payload = data.removeprefix(codecs.BOM_UTF8) if codec == "utf-8" else text.encode("utf-8")
-        return _parse_csv(payload, sep), None
+        if codec == "utf-8":  # the ASCII blank lines are as long in bytes as in characters
+            payload = data.removeprefix(codecs.BOM_UTF8)[len(leading) :]
+        else:
+            payload = text[len(leading) :].encode("utf-8")
+        raw = _parse_csv(payload, sep)
+        blank = pd.DataFrame([[""] * raw.shape[1]] * len(re.findall(r"\r\n|\r|\n", leading)), dtype="str")
+        return pd.concat([blank, raw], ignore_index=True) if len(blank) else raw, None
     except Exception as exc:  # any parser failure is a problem in the file, not a crash
         detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         line = re.search(r"line (\d+)", detail)
@@ -271,7 +307,11 @@ def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None
         try:
             return data.decode("utf-8-sig" if codec == "utf-8" else codec).lstrip("\ufeff"), codec, None
         except UnicodeDecodeError as exc:
-            return "", codec, _problem("bad_encoding", row=data.count(b"\n", 0, exc.start) + 1, encoding=encoding)
+            return (
+                "",
+                codec,
+                _problem("bad_encoding", row=data.count(b"\n", 0, exc.start) + 1, encoding=encoding),
+            )
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         try:
             return data.decode("utf-16").lstrip("\ufeff"), "utf-16", None
@@ -338,9 +378,13 @@ def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
             table = pacsv.read_csv(
                 io.BytesIO(payload),
                 read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+                ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)},
+                    column_types={
+                        f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)
+                    },
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                     null_values=[],
@@ -361,7 +405,9 @@ def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
 
 def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | None, Problem | None]:
     if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
-        raise TypeError(f"sheet must be a sheet name, a 0-based index or None, but got {type(sheet).__name__}")
+        raise TypeError(
+            f"sheet must be a sheet name, a 0-based index or None, but got {type(sheet).__name__}"
+        )
     import openpyxl
 
     try:
@@ -372,7 +418,9 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
         names = book.sheetnames
         if sheet is None:
             sheet = 0
-        if (isinstance(sheet, str) and sheet not in names) or (isinstance(sheet, int) and not 0 <= sheet < len(names)):
+        if (isinstance(sheet, str) and sheet not in names) or (
+            isinstance(sheet, int) and not 0 <= sheet < len(names)
+        ):
             return None, _problem("sheet_not_found", value=sheet, sheets="、".join(names))
         ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
         ws.reset_dimensions()  # some writers store a wrong dimension tag
@@ -408,13 +456,23 @@ def _cell_text(value: Any) -> str:
 def validate_frame(
     df: pd.DataFrame, *, mapping: dict[str, str | None] | None = None, max_problems: int = MAX_PROBLEMS
 ) -> FrameResult:
-    """Validate an already-read frame (headers as columns, cells preferably read as strings).
+    """Validate an already-read frame with the same checks ``read_frame`` runs after decoding and parsing.
 
-    Row numbers in problems assume ``df`` came from a sheet whose row 1 is the header (data row i → i + 2).
-    See ``read_frame`` for ``mapping`` and the result.
+    Parameters
+    ----------
+    df : DataFrame with the file's headers as column labels; cells preferably strings (``dtype=str,
+        keep_default_na=False``), other values are turned into text and missing ones into ``""``.
+    mapping : ``{header: canonical column or None}``, overriding ``COLUMN_ALIASES``.
+    max_problems : how many problems to keep (all are counted).
+
+    Returns
+    -------
+    FrameResult
+        Problem rows assume row 1 of the sheet is the header, so ``df``'s i-th row (0-based) is row i + 2.
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"df must be a pandas DataFrame, but got {type(df).__name__}")
+    _check_arguments(mapping, max_problems)
     headers = [str(c) for c in df.columns]
     columns = [df.iloc[:, j].reset_index(drop=True) for j in range(df.shape[1])]
     return _validate(headers, columns, np.arange(len(df)) + 2, mapping, max_problems)
@@ -425,21 +483,29 @@ def _validate_raw(raw: pd.DataFrame, mapping: dict[str, str | None] | None, max_
     nonblank = [i for i in range(len(head)) if any(str(v).strip() for v in head.iloc[i])]
     if not nonblank:
         return _failed([_problem("empty_file")])
-    h = nonblank[0]
+    user = {str(k).strip(): v for k, v in (mapping or {}).items()}
+
+    def names_a_required_column(i: int) -> bool:
+        cells = [str(v).strip() for v in head.iloc[i]]
+        return any((user[c] if c in user else COLUMN_ALIASES.get(_key(c))) in REQUIRED_COLUMNS for c in cells)
+
+    # the header is the first non-blank row naming a required column (skipping title rows), else the first one
+    h = next((i for i in nonblank[:20] if names_a_required_column(i)), nonblank[0])
     headers = [str(v).strip() for v in raw.iloc[h]]
     body = raw.iloc[h + 1 :]
     columns = [body.iloc[:, j].reset_index(drop=True) for j in range(raw.shape[1])]
     return _validate(headers, columns, np.arange(h + 1, len(raw)) + 1, mapping, max_problems)
 
 
-def _resolve(headers: list[str], mapping: dict[str, str | None] | None) -> tuple[dict[str, int], list[Problem]]:
+def _resolve(
+    headers: list[str], mapping: dict[str, str | None] | None
+) -> tuple[dict[str, int], list[Problem]]:
     mapping = {str(k).strip(): v for k, v in (mapping or {}).items()}
-    for target in mapping.values():
-        if target is not None and target not in CANONICAL_COLUMNS:
-            raise ValueError(f"mapping values must be one of {CANONICAL_COLUMNS} or None, but got {target!r}")
     stripped = [h.strip().lstrip("\ufeff") for h in headers]
     found = ", ".join(h for h in stripped if h) or "-"
-    problems = [_problem("mapping_column_not_found", value=k, found=found) for k in mapping if k not in stripped]
+    problems = [
+        _problem("mapping_column_not_found", value=k, found=found) for k in mapping if k not in stripped
+    ]
     overridden = {t for t in mapping.values() if t is not None}
     index: dict[str, int] = {}
     for j, header in enumerate(stripped):
@@ -451,7 +517,9 @@ def _resolve(headers: list[str], mapping: dict[str, str | None] | None) -> tuple
         if target is None:
             continue
         if target in index:
-            problems.append(_problem("duplicate_column", column=target, value=header, other=stripped[index[target]]))
+            problems.append(
+                _problem("duplicate_column", column=target, value=header, other=stripped[index[target]])
+            )
         else:
             index[target] = j
     missing = [c for c in REQUIRED_COLUMNS if c not in index]
@@ -470,6 +538,8 @@ class _Collector:
     def add(self, mask: Any, code: str, column: str, cells: pd.Series, **extra: Any) -> None:
         where = np.flatnonzero(np.asarray(mask, dtype=bool))
         self.count += len(where)
+        if not len(where):
+            return
         head = where[: self.limit]
         values = cells.iloc[head].tolist()
         for k, i in enumerate(head):
@@ -540,12 +610,21 @@ def _validate(
         length = s.str.len()
         huge = (length > MAX_CELL_CHARS).to_numpy() & ~formula
         out.add(formula, "formula", column, s)
-        out.add(huge, "cell_too_long", column, s, length=lambda i, length=length: int(length.iloc[i]), limit=MAX_CELL_CHARS)
+        out.add(
+            huge,
+            "cell_too_long",
+            column,
+            s,
+            length=lambda i, length=length: int(length.iloc[i]),
+            limit=MAX_CELL_CHARS,
+        )
         flagged[column] = formula | huge
         if column in ("id", "phone"):  # Excel turned a long number into 1.38123E+10: the digits are gone
             sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False) & ~flagged[column]
             if sci.any():
-                sci[sci] = s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+                sci[sci] = (
+                    s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+                )
                 out.add(sci, "scientific_notation", column, s)
                 flagged[column] |= sci
 
@@ -637,7 +716,19 @@ def _normalise_phones(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:
-    """Problems as a table for the UI: row, column (the file's own header when known), value, message."""
+    """Problems as a table for the UI.
+
+    Parameters
+    ----------
+    result : a ``FrameResult``.
+    lang : ``"zh"`` or ``"en"``, the language of the message column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``row`` (nullable Int64; empty for file-level problems), ``column`` (the file's own header when
+        known, else the canonical name), ``value`` and ``message``; at most ``len(result.problems)`` rows.
+    """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
     header_of = {c: h for h, c in result.mapping.items()}

@@ -161,26 +161,40 @@ def import_frame(db_path, file, encoding, sheet):
 
 @cli.command()
 @db_option
-@click.option("--size", required=True, type=int, help="Total sample size.")
+@click.option("--size", default=None, type=int, help="Total sample size (or use --margin).")
+@click.option(
+    "--margin", default=None, type=float, help="Size for ±margin overall (e.g. 0.05), or per region."
+)
+@click.option(
+    "--per-region", is_flag=True, help="With --margin: ±margin in every region, allocated within it."
+)
+@click.option("--confidence", default=0.95, show_default=True, type=float)
+@click.option("--response-rate", default=1.0, show_default=True, type=float, help="Expected response rate.")
 @click.option("--strata", default="region,customer_type", show_default=True)
 @click.option("--allocation", default="proportional", show_default=True)
+@click.option("--power", default=None, type=float, help="Bankier exponent for --allocation power.")
+@click.option("--minimum", default=0, show_default=True, type=int, help="Minimum sample per stratum.")
 @click.option("--reserve", default=0, show_default=True, type=int, help="Reserve units per stratum.")
+@click.option("--exclude-days", default=None, type=int, help="Skip customers sampled in the last K days.")
+@click.option("--survey", default="default", show_default=True, help="Survey whose rounds are coordinated.")
 @click.option("--name", default=None)
 @library_errors
-def draw(db_path, size, strata, allocation, reserve, name):
+def draw(db_path, size, margin, per_region, confidence, response_rate, strata, allocation, power, minimum,
+         reserve, exclude_days, survey, name):  # fmt: skip
     """Draw a stratified PRN sample; prints the new round's id on the last line."""
-    from survey.rounds import draw_round
+    from survey.rounds import draw_round, previous_sd
 
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
+    db = _open(db_path)
+    sd = previous_sd(db, cols, survey=survey) if allocation == "neyman" else None
+    if allocation == "neyman" and sd is None:
+        click.echo("no closed round to take stratum SDs from: using proportional allocation", err=True)
+        allocation = "proportional"
     result = draw_round(
-        _open(db_path),
-        size=size,
-        strata=cols,
-        allocation=allocation,
-        reserve=reserve,
-        name=name,
-        created_by="cli",
-    )
+        db, size=size, margin=margin, per_region=per_region, confidence=confidence,
+        response_rate=response_rate, strata=cols, allocation=allocation, power=power, minimum=minimum, sd=sd,
+        reserve=reserve, exclude_days=exclude_days, survey=survey, name=name, created_by="cli",
+    )  # fmt: skip
     click.echo(
         f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata"
     )
@@ -191,20 +205,20 @@ def draw(db_path, size, strata, allocation, reserve, name):
 @db_option
 @click.argument("round_id", type=int)
 @click.option("--base-url", default="http://localhost:8501/", show_default=True)
-@click.option(
-    "-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV file (default stdout)."
-)
+@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV or .xlsx file (default stdout).")
+@click.option("--with-expiry", is_flag=True, help="Add the stratum and expires_at columns.")
 @library_errors
-def invitations(db_path, round_id, base_url, output):
+def invitations(db_path, round_id, base_url, output, with_expiry):
     """Write the invitation CSV (customer_id,name,phone,link) of a round."""
-    from survey.fieldwork import invitation_rows, invitations_csv, write_invitations
+    from survey.fieldwork import INVITATION_COLUMNS, SMS_COLUMNS, invitation_rows, invitations_csv, write_invitations
 
     db = _open(db_path)
+    columns = INVITATION_COLUMNS if with_expiry else SMS_COLUMNS
     if output:
-        n = write_invitations(db, round_id, output, base_url=base_url, by="cli")
+        n = write_invitations(db, round_id, output, base_url=base_url, by="cli", columns=columns)
         click.echo(f"wrote {n} invitations to {output}", err=True)
     else:
-        click.echo(invitations_csv(invitation_rows(db, round_id, base_url)).lstrip("\ufeff"), nl=False)
+        click.echo(invitations_csv(invitation_rows(db, round_id, base_url), columns).lstrip("\ufeff"), nl=False)
 
 
 @cli.command()

@@ -11,16 +11,27 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlite_utils
 
 from questionnaires import Questionnaire, encode_value
+from survey.follow_ups import open_for_response
 from survey.forms import get_questionnaire
+from survey.privacy import mask_name, mask_phone
 from survey.store import audit, now, transaction
 from survey.tokens import looks_like_token, make_token, secret_key, token_hash
 
-INVITATION_COLUMNS = ("customer_id", "name", "phone", "link")
+INVITATION_COLUMNS = ("customer_id", "name", "phone", "stratum", "link", "expires_at")
+#: The plain SMS-gateway file of ``python -m survey invitations`` (issue 2's contract).
+SMS_COLUMNS = ("customer_id", "name", "phone", "link")
+#: Outcomes after which a unit gets no invitation or reminder: it was replaced or is not eligible.
+INELIGIBLE_STATUSES = ("wrong_number", "not_eligible")
+#: Statuses of units that have not answered and may be reminded (refusals are never reminded).
+REMINDABLE_STATUSES = ("issued", "started", "non_contact", "callback")
+#: Roles that see full names and phone numbers (they make the calls and send the SMS); others see masks.
+CONTACT_ROLES = ("staff",)
 
 
 class TokenError(Exception):
@@ -42,33 +53,129 @@ class TokenInfo:
     draft: dict
 
 
-def invitation_rows(
-    db: sqlite_utils.Database, round_id: int, base_url: str = "http://localhost:8501/"
+def full_contact(role: str | None) -> bool:
+    """Whether a user of ``role`` may see full names and phone numbers (PIPL: only those who call)."""
+    return role in CONTACT_ROLES
+
+
+def _contact_rows(
+    db: sqlite_utils.Database,
+    round_id: int,
+    base_url: str,
+    *,
+    full: bool,
+    region: str | None,
+    extra_where: str = "",
+    extra_params: tuple = (),
 ) -> list[dict]:
-    """One row per sampled (or released reserve) customer with a personal link ``…?t=<token>``."""
     if db.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchone() is None:
         raise LookupError(f"round {round_id!r} does not exist")
     key = secret_key(db)
     base = base_url if base_url.endswith("/") else base_url + "/"
-    rows = db.execute(
-        "SELECT a.id, c.id, c.name, c.phone FROM assignments a JOIN customers c ON c.id = a.customer_id"
-        " WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL) ORDER BY a.stratum, a.prn",
-        [round_id],
-    ).fetchall()
+    marks = ", ".join("?" for _ in INELIGIBLE_STATUSES)
+    params: list = [round_id, *INELIGIBLE_STATUSES]
+    where = ""
+    if region is not None:
+        where += " AND c.region = ?"
+        params.append(region)
+    # Only placeholders and fixed SQL fragments are formatted in; every value is a parameter.
+    sql = (
+        "SELECT a.id, c.id, c.name, c.phone, a.stratum, a.expires_at FROM assignments a"  # noqa: S608
+        " JOIN customers c ON c.id = a.customer_id JOIN rounds r ON r.id = a.round_id"
+        " WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL)"
+        f" AND a.status NOT IN ({marks}){where}{extra_where} ORDER BY a.stratum, a.prn"
+    )
+    rows = db.execute(sql, [*params, *extra_params]).fetchall()
     return [
-        {"customer_id": cid, "name": name, "phone": phone, "link": f"{base}?t={make_token(key, aid)}"}
-        for aid, cid, name, phone in rows
+        {
+            "customer_id": cid,
+            "name": name if full else mask_name(name),
+            "phone": phone if full else mask_phone(phone),
+            "stratum": stratum,
+            "link": f"{base}?t={make_token(key, aid)}",
+            "expires_at": expires_at or "",
+        }
+        for aid, cid, name, phone, stratum, expires_at in rows
     ]
 
 
-def invitations_csv(rows: list[dict]) -> str:
+def invitation_rows(
+    db: sqlite_utils.Database,
+    round_id: int,
+    base_url: str = "http://localhost:8501/",
+    *,
+    full: bool = True,
+    region: str | None = None,
+) -> list[dict]:
+    """One row per sampled (or released reserve) customer with a personal link ``…?t=<token>`` and its expiry.
+
+    Units found not eligible (wrong number, not eligible) are left out: they were replaced from the
+    reserve. ``full=False`` masks names and phones (`survey.privacy`); ``region`` limits the rows to one
+    region.
+    """
+    return _contact_rows(db, round_id, base_url, full=full, region=region)
+
+
+def reminder_rows(
+    db: sqlite_utils.Database,
+    round_id: int,
+    days: int,
+    base_url: str = "http://localhost:8501/",
+    *,
+    full: bool = True,
+    region: str | None = None,
+    as_of: str | None = None,
+) -> list[dict]:
+    """Invitation rows of units that have not answered ``days`` days after their invitation.
+
+    A unit is invited when the round is drawn, or when it is released from the reserve. Units that
+    completed, refused or were found not eligible get no reminder; nor do links that have expired.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+        raise ValueError(f"days must be a non-negative integer, but got {days!r}")
+    moment = datetime.fromisoformat(as_of) if as_of else datetime.now(UTC)
+    cutoff = (moment - timedelta(days=days)).replace(microsecond=0).isoformat()
+    marks = ", ".join("?" for _ in REMINDABLE_STATUSES)
+    return _contact_rows(
+        db,
+        round_id,
+        base_url,
+        full=full,
+        region=region,
+        extra_where=f" AND a.status IN ({marks}) AND COALESCE(a.released_at, r.created_at) <= ?"
+        " AND (a.expires_at IS NULL OR a.expires_at > ?)",
+        extra_params=(*REMINDABLE_STATUSES, cutoff, moment.replace(microsecond=0).isoformat()),
+    )
+
+
+def invitations_csv(rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS) -> str:
     """CSV text (UTF-8 with BOM for Excel) of invitation rows; cells that look like formulas are neutralised."""
     out = io.StringIO()
     out.write("\ufeff")
-    writer = csv.DictWriter(out, fieldnames=INVITATION_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: safe_cell(row[k]) for k in INVITATION_COLUMNS})
+        writer.writerow({k: safe_cell(row.get(k, "")) for k in columns})
+    return out.getvalue()
+
+
+def invitations_xlsx(rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS) -> bytes:
+    """An Excel workbook (.xlsx) of invitation rows, every cell stored as text and neutralised."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "invitations"
+    sheet.append(list(columns))
+    for row in rows:
+        sheet.append([str(safe_cell(row.get(k, ""))) for k in columns])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.data_type = "s"  # never a formula, never a number that loses a leading 0
+    for letter, width in zip("ABCDEF", (14, 18, 16, 18, 60, 26), strict=True):
+        sheet.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()
 
 
@@ -79,14 +186,37 @@ def safe_cell(value: object) -> object:
     return value
 
 
-def write_invitations(
-    db: sqlite_utils.Database, round_id: int, path: str | Path, *, base_url: str, by: str | None = None
+def export_rows(
+    db: sqlite_utils.Database, rows: list[dict], path: str | Path, *, by: str | None, action: str, detail: str,
+    columns: tuple[str, ...] = INVITATION_COLUMNS,
 ) -> int:
-    rows = invitation_rows(db, round_id, base_url)
-    Path(path).write_text(invitations_csv(rows), encoding="utf-8")
+    """Write rows to ``path`` as .xlsx or (any other suffix) CSV, and audit who exported what."""
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        path.write_bytes(invitations_xlsx(rows, columns))
+    else:
+        path.write_text(invitations_csv(rows, columns), encoding="utf-8")
     with transaction(db):
-        audit(db, by, "export_invitations", f"round={round_id} rows={len(rows)} file={Path(path).name}")
+        audit(db, by, action, f"{detail} rows={len(rows)} file={path.name}")
     return len(rows)
+
+
+def write_invitations(
+    db: sqlite_utils.Database,
+    round_id: int,
+    path: str | Path,
+    *,
+    base_url: str,
+    by: str | None = None,
+    full: bool = True,
+    columns: tuple[str, ...] = INVITATION_COLUMNS,
+) -> int:
+    """Export a round's invitation list to CSV or .xlsx (by suffix); audited. Returns the row count."""
+    rows = invitation_rows(db, round_id, base_url, full=full)
+    return export_rows(
+        db, rows, path, by=by, action="export_invitations", detail=f"round={round_id} full={int(full)}",
+        columns=columns,
+    )
 
 
 def _lookup(db: sqlite_utils.Database, token: str):
@@ -147,12 +277,46 @@ def submit_response(
     process submitted first) and ``questionnaires.AnswerError`` if answers are invalid —
     in both cases nothing is written.
     """
+    # Validate before taking the write lock (a questionnaire version never changes), so
+    # concurrent submitters hold the lock only for the re-check and the inserts.
+    row = _lookup(db, token)
+    _check(row)
+    questionnaire = get_questionnaire(db, row[9])
+    clean = questionnaire.validate(answers)
     with transaction(db):
         row = _lookup(db, token)
+        _check(row)  # still open: another tab or process may have submitted meanwhile
+        return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
+
+
+def submit_by_assignment(
+    db: sqlite_utils.Database,
+    assignment_id: int,
+    answers: dict,
+    *,
+    interviewer: str,
+    mode: str = "phone",
+) -> int:
+    """Store the answers an interviewer took on the phone for one assignment; return the response id.
+
+    The same checks as a web link apply (round open, not yet answered, reserve released), except the
+    link's expiry; everything happens in one transaction, so a web answer and a phone answer of the
+    same customer can never both be stored.
+    """
+    if not isinstance(interviewer, str) or not interviewer.strip():
+        raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
+    with transaction(db):
+        row = db.execute(
+            "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"
+            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
+            [assignment_id],
+        ).fetchone()
         _check(row)
         questionnaire = get_questionnaire(db, row[9])
         clean = questionnaire.validate(answers)
-        return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
+        response_id = _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
+        audit(db, interviewer, "phone_response", f"assignment={assignment_id} response={response_id}")
+        return response_id
 
 
 def _store_response(
@@ -182,4 +346,5 @@ def _store_response(
         "UPDATE assignments SET status = 'complete', mode = ?, draft = NULL, updated_at = ? WHERE id = ?",
         [mode, submitted_at or now(), assignment_id],
     )
+    open_for_response(db, response_id)  # an unhappy customer gets a follow-up item in the same transaction
     return response_id

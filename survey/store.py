@@ -170,10 +170,10 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
     db.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at TEXT)"
     )
-    current = schema_version(db)
+    done = {r[0] for r in db.execute("SELECT version FROM schema_migrations")}
     applied = []
     for version, name, apply in MIGRATIONS:
-        if version <= current:
+        if version in done:  # any missing version is applied, even one numbered below the newest
             continue
         with transaction(db):
             apply(db)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from questionnaires import Question, Questionnaire
-from ui.i18n import label, t
+from ui.i18n import LANGS, STRINGS, label, t
 
 LIKERT_DEFAULT_ENDS = (
     {"zh": "非常不满意", "en": "Very dissatisfied"},
@@ -22,19 +22,42 @@ def widget_key(question_id: str, prefix: str = "q") -> str:
     return f"{prefix}_{question_id}"
 
 
+def phone_layout() -> None:
+    """Customer-page layout for phones: less empty space on top and a one-line 中文 / English switch."""
+    st.html(
+        "<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem;padding-bottom:2rem}"
+        "[data-testid='stElementContainer']:has(.stRadio)+[data-testid='stElementContainer']"
+        " [data-testid='stCaptionContainer']{margin-top:-1rem}</style>"
+    )
+    st.session_state.setdefault("lang", "zh")
+    st.radio(
+        STRINGS["language"][0],
+        options=list(LANGS),
+        format_func=LANGS.get,
+        key="lang",
+        horizontal=True,
+        label_visibility="collapsed",
+    )
+
+
+def compact_header(title: str, description: str = "") -> None:
+    """A phone-sized heading: a subheader and a caption instead of the page-wide ``st.title``."""
+    st.subheader(title, anchor=False)
+    if description:
+        st.caption(description)
+
+
 def _title(q: Question) -> str:
     text = label(q.label)
     return text + (t("required_mark") if q.required else "")
 
 
-def _likert_format(q: Question):
+def _likert_ends(q: Question) -> str:
+    """One line naming the scale's ends, shown under the options (five bare numbers fit a 390-px phone
+    in every language, while labelled options wrap)."""
     low = label(q.low_label) or label(LIKERT_DEFAULT_ENDS[0])
     high = label(q.high_label) or label(LIKERT_DEFAULT_ENDS[1])
-
-    def fmt(v: int) -> str:
-        return f"{v} {low}" if v == 1 else (f"{v} {high}" if v == 5 else str(v))
-
-    return fmt
+    return f"1 = {low} · 5 = {high}"
 
 
 def _render_question(q: Question, key: str, initial: object) -> object:
@@ -43,15 +66,9 @@ def _render_question(q: Question, key: str, initial: object) -> object:
     if key not in st.session_state and initial is not None:
         st.session_state[key] = initial
     if q.type == "likert5":
-        return st.radio(
-            _title(q),
-            [1, 2, 3, 4, 5],
-            index=None,
-            key=key,
-            horizontal=True,
-            format_func=_likert_format(q),
-            help=help_text,
-        )
+        value = st.radio(_title(q), [1, 2, 3, 4, 5], index=None, key=key, horizontal=True, help=help_text)
+        st.caption(_likert_ends(q))
+        return value
     if q.type == "rating10":
         return st.radio(
             _title(q), list(range(11)), index=None, key=key, horizontal=True, help=help_text, captions=None

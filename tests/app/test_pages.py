@@ -87,7 +87,7 @@ def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(app):
     at = app(User("manager", "manager"))
     assert not at.exception
     assert "满意度看板" in _texts(at)
-    assert len(at.metric) == 2
+    assert len(at.metric) == 4  # index, top-2-box, mean, responses
     table = at.dataframe[0].value
     assert len(table) == 9  # the nine Fujian cities
     assert (table["ci_low"] < table["均值"]).all() and (table["均值"] < table["ci_high"]).all()

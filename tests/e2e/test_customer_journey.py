@@ -84,6 +84,39 @@ def test_customer_answers_in_chinese_and_link_is_then_refused(page: Page, app_se
     assert len(_stored(app_server["db_path"], assignment_id)[0]) == len(answers)  # nothing added
 
 
+def test_customer_answers_in_english_on_a_phone_sized_screen(page: Page, app_server):
+    assignment_id, token = _open_assignment(app_server["db_path"], offset=1)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{app_server['url']}/?t={token}")
+    expect(page.get_by_text("供电服务满意度调查").first).to_be_visible(timeout=30_000)
+    page.get_by_text("English", exact=True).click()
+    expect(page.get_by_text("Power supply service satisfaction survey").first).to_be_visible(timeout=30_000)
+    # mobile layout: nothing wider than the phone, the five likert options on one line
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    tops = {
+        round(b["y"])
+        for b in (
+            o.bounding_box() for o in page.locator(".st-key-q_overall [data-testid='stRadioOption']").all()
+        )
+    }
+    assert len(tops) == 1
+    expect(page.get_by_text("Very dissatisfied").first).to_be_visible()
+    _pick(page, "reported_fault", 0)
+    expect(page.locator(".st-key-q_repair")).to_have_count(1)
+    _pick(page, "repair", 1)
+    _answer_minimal(page, "Please send outage notices earlier.")
+    expect(page.locator(".st-key-q_repair")).to_have_count(0)  # answering "no" hides it again
+    _pick(page, "reported_fault", 0)
+    _pick(page, "repair", 1)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted — thank you!")).to_be_visible(timeout=30_000)
+
+    answers, modes, status = _stored(app_server["db_path"], assignment_id)
+    assert status == "complete" and modes == {"web"}
+    assert answers["reported_fault"] == "yes" and answers["repair"] == "2"
+    assert answers["suggestion"] == "Please send outage notices earlier."
+
+
 def test_unknown_token_gets_polite_error_and_no_form(page: Page, app_server):
     page.goto(f"{app_server['url']}/?t=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     expect(page.get_by_text("此链接无效或已使用过")).to_be_visible(timeout=30_000)

@@ -4,7 +4,6 @@ Expected values are written by hand from the file contents (row numbers as Excel
 """
 
 import io
-import time
 
 import numpy as np
 import openpyxl
@@ -94,7 +93,9 @@ def test_gb18030_only_character_is_not_gbk():
         "𠮷".encode("gbk")
 
 
-@pytest.mark.parametrize("given, data_encoding", [("gbk", "gbk"), ("GB2312", "gbk"), ("utf-8", "utf-8"), ("gb18030", "gbk")])
+@pytest.mark.parametrize(
+    "given, data_encoding", [("gbk", "gbk"), ("GB2312", "gbk"), ("utf-8", "utf-8"), ("gb18030", "gbk")]
+)
 def test_explicit_encoding(given, data_encoding):
     result = read_frame(csv_text(*GOOD_ROWS).encode(data_encoding), encoding=given)
     assert result.ok and result.frame["name"].tolist() == ["张三", "李四", "王五"]
@@ -126,7 +127,10 @@ def test_mixed_encodings_name_the_first_offending_line(lines, bad_line):
     result = read_frame(data)
     assert codes(result) == ["mixed_encoding"]
     assert result.problems[0].row == bad_line
-    assert f"line {bad_line}" in result.problems[0].message_en and f"第 {bad_line} 行" in result.problems[0].message_zh
+    assert (
+        f"line {bad_line}" in result.problems[0].message_en
+        and f"第 {bad_line} 行" in result.problems[0].message_zh
+    )
 
 
 @pytest.mark.parametrize("name", ["瀹扮酱", "娈宠嫉", "韬坚抗"])
@@ -169,6 +173,26 @@ def test_blank_lines_are_skipped_but_counted_in_row_numbers(engine):
     result = read_frame(text.encode("utf-8"))
     assert result.rows == 2
     assert [(p.code, p.row, p.column) for p in result.problems] == [("empty_required", 6, "region")]
+
+
+@pytest.mark.parametrize(
+    "text, rows",
+    [
+        ("\n \r\n户号,供电单位,用户类别\n1,福州,居民\n1,福州,\n", [5, 5]),  # two blank lines above the header
+        ("2024年客户清单,,\n户号,供电单位,用户类别\n1,福州,居民\n1,福州,\n", [4, 4]),  # a title row
+        (
+            "客户清单,,\n导出日期：2024-01-01,,\n编号,单位,类别\n1,福州,居民\n1,福州,\n",
+            [5, 5],
+        ),  # title rows + mapping
+    ],
+)
+def test_blank_and_title_rows_above_the_header(engine, text, rows):
+    mapping = {"编号": "id", "单位": "region", "类别": "customer_type"} if "编号" in text else None
+    result = read_frame(text.encode("gbk"), mapping=mapping)
+    assert [(p.code, p.row) for p in result.problems] == [
+        ("duplicate_id", rows[0]),
+        ("empty_required", rows[1]),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -283,6 +307,15 @@ def test_xlsx_row_numbers_match_excel_and_formulas_are_refused(tmp_path):
     ]
 
 
+def test_xlsx_title_row_above_the_header(tmp_path):
+    write_xlsx(
+        tmp_path / "f.xlsx",
+        {"客户": [["福州供电公司客户清单"], *XLSX_ROWS, ["0012345", "", "", "福州", "居民"]]},
+    )
+    result = read_frame(tmp_path / "f.xlsx")
+    assert [(p.code, p.row) for p in result.problems] == [("duplicate_id", 5)]
+
+
 def test_xlsx_detected_by_magic_bytes_and_by_name(tmp_path):
     write_xlsx(tmp_path / "f.xlsx", {"客户": XLSX_ROWS})
     data = (tmp_path / "f.xlsx").read_bytes()
@@ -358,11 +391,28 @@ def test_user_mapping_to_an_unknown_column_is_a_value_error():
         read_frame(csv_text(*GOOD_ROWS).encode(), mapping={"户号": "customer"})
 
 
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [({"mapping": [("户号", "id")]}, TypeError, "mapping must be a dict or None"),
+     ({"max_problems": -1}, ValueError, "max_problems must be an integer ≥ 0, but got -1"),
+     ({"max_problems": 2.5}, ValueError, "max_problems must be an integer ≥ 0, but got 2.5")],
+)  # fmt: skip
+def test_argument_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        read_frame(csv_text(*GOOD_ROWS).encode(), **kwargs)
+    with pytest.raises(error, match=match):
+        validate_frame(pd.DataFrame({"户号": ["1"]}), **kwargs)
+
+
 def test_missing_required_columns_name_them_and_the_headers_found():
     result = read_frame("户号,户名,电话\n1,张三,13812345678\n".encode())
     assert codes(result) == ["missing_columns"] and result.frame is None
     problem = result.problems[0]
-    assert "region" in problem.message_en and "customer_type" in problem.message_en and "id" not in problem.message_en.split("(")[0]
+    assert (
+        "region" in problem.message_en
+        and "customer_type" in problem.message_en
+        and "id" not in problem.message_en.split("(")[0]
+    )
     assert "户号, 户名, 电话" in problem.message_en and "供电单位" in problem.message_zh
 
 
@@ -385,12 +435,21 @@ def test_header_only(text):
 
 
 def test_duplicate_ids_name_the_first_row(engine):
-    text = csv_text("A1,,,福州,,居民,,,", "A2,,,福州,,居民,,,", "A1,,,福州,,居民,,,", "A1,,,福州,,居民,,,", " A2 ,,,福州,,居民,,,")
+    text = csv_text(
+        "A1,,,福州,,居民,,,",
+        "A2,,,福州,,居民,,,",
+        "A1,,,福州,,居民,,,",
+        "A1,,,福州,,居民,,,",
+        " A2 ,,,福州,,居民,,,",
+    )
     result = read_frame(text.encode())
     assert [(p.code, p.row, p.value) for p in result.problems] == [
         ("duplicate_id", 4, "A1"), ("duplicate_id", 5, "A1"), ("duplicate_id", 6, "A2"),
     ]  # fmt: skip
-    assert "first seen in row 2" in result.problems[0].message_en and "首次出现在第 3 行" in result.problems[2].message_zh
+    assert (
+        "first seen in row 2" in result.problems[0].message_en
+        and "首次出现在第 3 行" in result.problems[2].message_zh
+    )
 
 
 def test_empty_required_values():
@@ -414,7 +473,12 @@ def test_customer_type_aliases(value, expected):
 def test_unknown_customer_type_shows_value_and_allowed_ones():
     result = read_frame(csv_text("1,,,福州,,商业综合体,,,").encode())
     problem = result.problems[0]
-    assert (problem.code, problem.row, problem.column, problem.value) == ("unknown_customer_type", 2, "customer_type", "商业综合体")
+    assert (problem.code, problem.row, problem.column, problem.value) == (
+        "unknown_customer_type",
+        2,
+        "customer_type",
+        "商业综合体",
+    )
     for allowed in ("居民", "一般工商业", "大工业", "农业"):
         assert allowed in problem.message_zh and allowed in problem.message_en
 
@@ -499,7 +563,9 @@ def test_formula_injection(engine, column, value, is_formula):
     formulas = [p for p in result.problems if p.code == "formula"]
     if is_formula:
         assert [(p.row, p.column) for p in formulas] == [(2, column)] and result.problem_count == 1
-        assert "looks like a spreadsheet formula" in formulas[0].message_en and "公式" in formulas[0].message_zh
+        assert (
+            "looks like a spreadsheet formula" in formulas[0].message_en and "公式" in formulas[0].message_zh
+        )
     else:
         assert formulas == []
 
@@ -511,7 +577,10 @@ def test_huge_cells(column):
     cells[position] = "长" * 201
     result = read_frame(csv_text(",".join(cells), header=HEADER_EN).encode())
     problem = result.problems[0]
-    assert [p.code for p in result.problems] == ["cell_too_long"] and (problem.row, problem.column) == (2, column)
+    assert [p.code for p in result.problems] == ["cell_too_long"] and (problem.row, problem.column) == (
+        2,
+        column,
+    )
     assert "201" in problem.message_en and len(problem.value) == 101  # value shown truncated with an ellipsis
 
 
@@ -545,7 +614,11 @@ def test_validate_frame_on_a_dataframe_with_nans_and_numbers():
     result = validate_frame(df)
     assert [(p.code, p.row) for p in result.problems] == [("empty_required", 4)]
     good = validate_frame(df.iloc[:2])
-    assert good.ok and good.frame["id"].tolist() == ["007", "008"] and good.frame["complaints_12m"].tolist() == [1, 0]
+    assert (
+        good.ok
+        and good.frame["id"].tolist() == ["007", "008"]
+        and good.frame["complaints_12m"].tolist() == [1, 0]
+    )
 
 
 def test_validate_frame_rejects_non_frames():
@@ -580,7 +653,9 @@ def test_results_are_frozen():
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.binary(max_size=2000), prefix=st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf", b"\xff\xfe"]))
+@given(
+    data=st.binary(max_size=2000), prefix=st.sampled_from([b"", b"PK\x03\x04", b"\xef\xbb\xbf", b"\xff\xfe"])
+)
 def test_random_bytes_never_crash(data, prefix):
     result = read_frame(prefix + data)
     assert isinstance(result, FrameResult)
@@ -592,7 +667,10 @@ cell = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 
 
 @settings(max_examples=200, deadline=None)
-@given(rows=st.lists(st.lists(cell, min_size=3, max_size=3), max_size=8), encoding=st.sampled_from(["utf-8", "gb18030"]))
+@given(
+    rows=st.lists(st.lists(cell, min_size=3, max_size=3), max_size=8),
+    encoding=st.sampled_from(["utf-8", "gb18030"]),
+)
 def test_random_cells_never_crash(rows, encoding):
     buffer = io.StringIO()
     pd.DataFrame(rows, columns=["户号", "供电单位", "用户类别"]).to_csv(buffer, index=False)
@@ -602,14 +680,14 @@ def test_random_cells_never_crash(rows, encoding):
         assert result.rows == len(result.frame) <= len(rows)
 
 
-def test_a_million_rows_validate_in_seconds():
-    n = 1_000_000
+def test_a_large_frame_validates_completely():
+    """Every row is validated and kept (speed is measured in benchmarks/bench_import.py, not here)."""
+    n = 200_000
     types = ["居民", "一般工商业", "大工业", "农业"]
-    lines = [HEADER_ZH] + [f"{i:08d},张三,138{i:08d},福州,鼓楼区,{types[i % 4]},城镇,{i % 3},否" for i in range(n)]
+    lines = [HEADER_ZH] + [
+        f"{i:08d},张三,138{i:08d},福州,鼓楼区,{types[i % 4]},城镇,{i % 3},否" for i in range(n)
+    ]
     data = ("\n".join(lines) + "\n").encode("utf-8")
-    start = time.perf_counter()
     result = read_frame(data)
-    elapsed = time.perf_counter() - start
     assert result.ok and result.rows == n
     assert result.frame["customer_type"].value_counts().to_dict() == {t: n // 4 for t in types}
-    assert elapsed < 15, f"validating {n:,} rows took {elapsed:.1f} s"

@@ -45,15 +45,18 @@ def test_sqlite_engine_draws_exactly_the_pandas_engine_sample(demo_path, tmp_pat
     expected = select_pandas(frame, list(strata), sizes, salt=frame_salt(db), reserve=3)
     got = _assignments(db, result.round_id)
     expected = expected.sort_values(["stratum", "is_reserve", "prn", "id"]).reset_index(drop=True)
-    pd.testing.assert_frame_equal(got.assign(is_reserve=got.is_reserve.astype(bool)), expected, check_dtype=False)
+    pd.testing.assert_frame_equal(
+        got.assign(is_reserve=got.is_reserve.astype(bool)), expected, check_dtype=False
+    )
     assert {s.stratum: s.next_start for s in result.strata} == expected.attrs["next_start"]
 
     # A second round starts where the first ended; the pandas engine agrees from those starts.
     second = draw_round(db, size=400, strata=strata)
     starts = {s.stratum: s.start for s in second.strata}
     assert starts == expected.attrs["next_start"]
-    again = select_pandas(frame, list(strata), {s.stratum: s.n_h for s in second.strata}, salt=frame_salt(db),
-                          start=starts)
+    again = select_pandas(
+        frame, list(strata), {s.stratum: s.n_h for s in second.strata}, salt=frame_salt(db), start=starts
+    )
     assert set(_assignments(db, second.round_id)["id"]) == set(again["id"])
 
 
@@ -63,8 +66,9 @@ def test_proportional_allocation_and_weights(demo_db):
     assert sum(s.n_h for s in result.strata) == 300
     for s in result.strata:
         assert abs(s.n_h - 300 * s.N_h / sum(counts.values())) < 1
-    rows = demo_db.execute("SELECT stratum, pi, weight FROM assignments WHERE round_id = ? AND is_reserve = 0",
-                           [result.round_id]).fetchall()
+    rows = demo_db.execute(
+        "SELECT stratum, pi, weight FROM assignments WHERE round_id = ? AND is_reserve = 0", [result.round_id]
+    ).fetchall()
     by = {s.stratum: s for s in result.strata}
     for stratum, pi, weight in rows:
         assert pi == pytest.approx(by[stratum].n_h / by[stratum].N_h)
@@ -74,7 +78,10 @@ def test_proportional_allocation_and_weights(demo_db):
 def test_consecutive_rounds_do_not_reask_customers(demo_db):
     earlier = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments")}
     new = draw_round(demo_db, size=500, reserve=1)
-    ids = [r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?", [new.round_id])]
+    ids = [
+        r[0]
+        for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?", [new.round_id])
+    ]
     assert len(ids) == len(set(ids))
     assert not set(ids) & earlier
 
@@ -101,15 +108,19 @@ def test_excluded_customers_are_never_drawn(demo_db):
     assert not any(s.startswith("厦门") for s in strata) and "福州|居民" not in strata
     bad = demo_db.execute(
         "SELECT COUNT(*) FROM assignments a JOIN customers c ON c.id = a.customer_id WHERE a.round_id = ?"
-        " AND (c.opted_out = 1 OR c.active = 0 OR c.has_valid_phone = 0)", [result.round_id]).fetchone()[0]
+        " AND (c.opted_out = 1 OR c.active = 0 OR c.has_valid_phone = 0)",
+        [result.round_id],
+    ).fetchone()[0]
     assert bad == 0
 
 
 def test_recently_surveyed_customers_can_be_excluded(demo_db):
     recent = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE is_reserve = 0")}
     result = draw_round(demo_db, size=100, exclude_days=30, survey="other")
-    ids = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?",
-                                          [result.round_id])}
+    ids = {
+        r[0]
+        for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?", [result.round_id])
+    }
     assert not ids & recent
 
 
@@ -140,3 +151,110 @@ def test_stratum_series_matches_stored_labels(demo_db):
     labels = set(stratum_series(frame, ["region", "customer_type"]))
     stored = {r[0] for r in demo_db.execute("SELECT DISTINCT stratum FROM round_strata")}
     assert stored <= labels
+
+
+# --- design options, exclusions, coordination overlap, CLI reproducibility (issue 3) ---
+
+
+@pytest.mark.parametrize(
+    "allocation, extra", [("equal", {}), ("power", {"power": 0.5}), ("proportional", {})]
+)
+def test_allocations_and_minimum_reach_the_draw(demo_db, allocation, extra):
+    result = draw_round(demo_db, size=360, strata=("region",), allocation=allocation, minimum=30, **extra)
+    sizes = [s.n_h for s in result.strata]
+    assert sum(sizes) == 360 and min(sizes) >= 30
+    if allocation == "equal":  # 9 regions, 360 = 9 × 40
+        assert sizes == [40] * 9
+    design = get_round(demo_db, result.round_id)["design"]
+    assert design["allocation"] == allocation and design["minimum"] == 30
+    assert design["sizes"] == {s.stratum: s.n_h for s in result.strata}
+
+
+def test_margin_per_region_sizes_each_region_by_cochran(demo_db):
+    counts = {k[0]: v for k, v in eligible_counts(demo_db, ("region",)).items()}
+    result = draw_round(demo_db, margin=0.1, per_region=True, strata=("region",), response_rate=0.5)
+    # Cochran with fpc per region, then / response rate: n0 = 1.959964² · 0.25 / 0.01 = 96.04
+    for s in result.strata:
+        n1 = 96.0365 / (1 + 95.0365 / counts[s.stratum])
+        assert s.n_h == min(counts[s.stratum], -(-n1 // 0.5))
+
+
+def test_precomputed_sizes_are_drawn_exactly_and_checked(demo_db):
+    result = draw_round(demo_db, sizes={"福州": 7, "厦门": 3}, strata=("region",))
+    assert {s.stratum: s.n_h for s in result.strata if s.n_h} == {"福州": 7, "厦门": 3}
+    with pytest.raises(DrawError, match="sizes name strata"):
+        draw_round(demo_db, sizes={"火星": 1}, strata=("region",))
+    with pytest.raises(DrawError, match="exactly one of"):
+        draw_round(demo_db, size=5, margin=0.05)
+
+
+def test_neyman_sd_from_the_previous_closed_round(demo_db):
+    from survey.rounds import previous_sd
+
+    sd = previous_sd(demo_db, ("region",))
+    assert sd is not None and set(sd) - {"*"} <= {k[0] for k in eligible_counts(demo_db, ("region",))}
+    # Independent check for one region: the sample SD of round 1's overall scores.
+    import statistics
+
+    rows = demo_db.execute(
+        "SELECT CAST(an.value AS REAL) FROM answers an JOIN responses r ON r.id = an.response_id"
+        " JOIN assignments a ON a.id = r.assignment_id JOIN customers c ON c.id = a.customer_id"
+        " WHERE a.round_id = 1 AND an.question_id = 'overall' AND c.region = '福州'"
+    ).fetchall()
+    assert sd["福州"] == pytest.approx(statistics.stdev(v for (v,) in rows))
+    result = draw_round(demo_db, size=300, strata=("region",), allocation="neyman", sd=sd)
+    assert sum(s.n_h for s in result.strata) == 300
+
+
+def test_overlap_is_zero_while_rotating_and_counts_common_customers(demo_path, tmp_path):
+    from survey.rounds import round_overlap
+
+    db = _fresh_copy(demo_path, tmp_path)
+    first = draw_round(db, size=600, strata=("region",))
+    second = draw_round(db, size=600, strata=("region",))
+    [o] = round_overlap(db, second.round_id)
+    assert o.earlier_round_id == first.round_id and o.actual == 0 and o.expected == pytest.approx(0, abs=1e-9)
+    # 600 + 600 + 2000 > N ≈ 2,900: the third round wraps around into the first one's customers.
+    third = draw_round(db, size=2000, strata=("region",))
+    overlaps = {o.earlier_round_id: o for o in round_overlap(db, third.round_id)}
+    common = db.execute(
+        "SELECT COUNT(*) FROM assignments a JOIN assignments b ON a.customer_id = b.customer_id"
+        " WHERE a.round_id = ? AND b.round_id = ? AND a.is_reserve = 0 AND b.is_reserve = 0",
+        [third.round_id, first.round_id],
+    ).fetchone()[0]
+    assert overlaps[first.round_id].actual == common > 0
+    assert overlaps[first.round_id].expected == pytest.approx(common, rel=0.15)
+    assert overlaps[second.round_id].actual == 0
+    fz = round_overlap(db, third.round_id, region="福州")
+    assert 0 < fz[0].actual < common
+
+
+def test_exclude_days_is_recorded_and_honoured(demo_db):
+    sampled = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE is_reserve = 0")}
+    before = sum(eligible_counts(demo_db, ()).values())
+    after = sum(eligible_counts(demo_db, (), exclude_days=30).values())
+    assert before - after == len(sampled & {r[0] for r in demo_db.execute(
+        "SELECT id FROM customers WHERE active = 1 AND opted_out = 0 AND has_valid_phone = 1")})  # fmt: skip
+    result = draw_round(demo_db, size=100, exclude_days=30, survey="other")
+    design = get_round(demo_db, result.round_id)["design"]
+    assert design["exclude_days"] == 30 and design["exclusion_cutoff"]
+
+
+def test_cli_draw_twice_on_a_copy_gives_the_same_ids(demo_path, tmp_path):
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+
+    copy_dir = tmp_path / "copy"
+    copy_dir.mkdir()
+    shutil.copy(demo_path, copy_dir / "survey.db")
+    shutil.copy(demo_path.parent / "secret.key", copy_dir / "secret.key")
+    ids = []
+    for path in (demo_path, copy_dir / "survey.db"):
+        out = CliRunner().invoke(cli, ["draw", "--db", str(path), "--margin", "0.1", "--per-region",
+                                       "--response-rate", "0.5", "--minimum", "2", "--reserve", "1",
+                                       "--exclude-days", "7", "--allocation", "power", "--power", "0.5"])  # fmt: skip
+        assert out.exit_code == 0, out.output
+        rid = int(out.output.strip().splitlines()[-1])
+        ids.append(_assignments(open_db(path), rid))
+    assert len(ids[0]) > 0 and ids[0].equals(ids[1])

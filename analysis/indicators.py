@@ -1,0 +1,212 @@
+"""Headline indicators for the dashboard, and the test of a change between two rounds.
+
+Indicators (design-based, stratified one-stage design; see :mod:`analysis.estimates`):
+
+* ``mean`` — the weighted mean score of a likert-5 item (1–5), as ``estimates.survey_mean``;
+* ``top2`` — the top-2-box share, the weighted proportion of scores 4 or 5, with the logit CI
+  of R's ``svyciprop`` (as ``estimates.survey_proportion``);
+* ``index`` — the 0–100 satisfaction index (as ``estimates.satisfaction_index``): per respondent the
+  mean over answered items of ``(score − 1) / 4 × 100``, then its weighted mean.
+
+Cells with fewer than ``min_n`` respondents are flagged (``small_cell``), not hidden.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from analysis.estimates import _domain_var, _domains, _prepare, flag_small_cells
+
+__all__ = ["TOP_BOX_MIN", "RoundChange", "headline_indicators", "round_change", "top2_column"]
+
+TOP_BOX_MIN = 4
+INDICATOR_COLUMNS = ["indicator", "item", "estimate", "se", "ci_low", "ci_high", "n", "small_cell"]
+
+
+def top2_column(item: str) -> str:
+    """Name of the 0/1 top-2-box column derived from a likert item."""
+    return f"{item}__top2"
+
+
+def _domain_stats(design, dom_all: np.ndarray, n_dom: int, values: np.ndarray, valid: np.ndarray) -> dict:
+    """Domain means with linearised variance and R's degf: the computation of
+    ``analysis.estimates._linearised`` for a mean, with the domains coded once for all items."""
+    n_strata = len(design.n_h)
+    inside = valid & (dom_all >= 0)
+    dom = np.where(inside, dom_all, n_dom)
+    w = np.where(inside, design.weights, 0.0)
+    wsum = np.bincount(dom, weights=w, minlength=n_dom + 1)
+    wy = np.bincount(dom, weights=w * values, minlength=n_dom + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = wy / wsum
+        scores = np.where(inside, w * (values - estimate[dom]) / wsum[dom], 0.0)
+        key = np.where(inside, dom * n_strata + design.stratum, n_dom * n_strata)
+        var = _domain_var(design, scores, key, n_dom)
+    n = np.bincount(dom, minlength=n_dom + 1)[:n_dom]
+    positive = (w > 0).astype(float)
+    n_pos = np.bincount(dom, weights=positive, minlength=n_dom + 1)[:n_dom]
+    cells = np.bincount(key, weights=positive, minlength=n_dom * n_strata + 1)[: n_dom * n_strata]
+    degf = n_pos - (cells.reshape(n_dom, n_strata) > 0).sum(axis=1)
+    return {"estimate": estimate[:n_dom], "se": np.sqrt(var), "n": n, "degf": degf.astype(float)}
+
+
+def _logit_ci(
+    p: np.ndarray, se: np.ndarray, degf: np.ndarray, confidence: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The logit interval of :func:`survey_proportion` (R ``svyciprop(method = "logit")``)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        t = np.where(degf > 0, stats.t.ppf(0.5 + confidence / 2, np.where(degf > 0, degf, 1)), np.nan)
+        quantile = stats.norm.ppf(1 - stats.norm.cdf(-t))
+        eta = np.log(p / (1 - p))
+        half = quantile * se / (p * (1 - p))
+        return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
+
+
+def headline_indicators(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    strata: str,
+    weights: str,
+    fpc: str | None = None,
+    by: str | None = None,
+    confidence: float = 0.95,
+    min_n: int = 30,
+    overall_label: object = "全部",
+) -> pd.DataFrame:
+    """Mean score and top-2-box share of every item, and the satisfaction index, with CIs.
+
+    Per group of ``by`` and an overall row (``by`` = ``overall_label``) when ``by`` is given.
+    Design-based, equal to :func:`survey_mean`, :func:`survey_proportion` (logit CI) and
+    :func:`satisfaction_index` — i.e. R ``svymean`` / ``svyciprop(method = "logit")`` on
+    ``svydesign(ids = ~1, strata = ~stratum, weights = ~w, fpc = ~N_h)`` (Lohr 2019, §3.3, §4.3;
+    Lumley 2010, §2.3.1) — but computed in one pass over the design for all items, which is
+    what makes the dashboard fast. The index is the ACSI-style linear 0–100 rescaling
+    (Fornell et al. 1996) with equal item weights.
+
+    Returns
+    -------
+    Long DataFrame: ``[by], indicator ("mean" | "top2" | "index"), item ("" for the index),
+    estimate, se, ci_low, ci_high, n, small_cell``. Top-2-box and index estimates are on their
+    own scales (proportion 0–1, index 0–100).
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"q": [5, 4, 2, 1], "h": 1, "w": 1.0})
+    >>> t = headline_indicators(d, ["q"], strata="h", weights="w", min_n=3)
+    >>> t.set_index("indicator").loc[["mean", "top2", "index"], "estimate"].round(3).tolist()
+    [3.0, 0.5, 50.0]
+    """
+    if isinstance(items, str) or not items:
+        raise ValueError(f"items must be a non-empty list of column names, but got {items!r}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), but got {confidence!r}")
+    design = _prepare(data, list(items), strata, weights, fpc)
+    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
+    if outside.any():
+        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
+    answered = np.isfinite(scores)
+    count = answered.sum(axis=1)
+    index = np.divide(np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1), count,
+                      out=np.zeros(len(data)), where=count > 0)  # fmt: skip
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    groupings = [by, None] if by is not None else [None]
+    columns: dict[str, list] = {name: [] for name in ["key", *INDICATOR_COLUMNS[:-1]]}
+    for group_by in groupings:
+        dom_all, keys = _domains(data, group_by)
+        n_dom = len(keys)
+        labels = keys[by].tolist() if group_by is not None else [overall_label] * n_dom
+        for j, item in enumerate([*items, None]):
+            if item is None:
+                valid = count > 0
+                kinds = (("index", index),)
+            else:
+                valid = answered[:, j]
+                values = np.where(valid, scores[:, j], 0.0)
+                kinds = (("mean", values), ("top2", (values >= TOP_BOX_MIN).astype(float)))
+            for kind, v in kinds:
+                r = _domain_stats(design, dom_all, n_dom, v, valid)
+                if kind == "top2":
+                    low, high = _logit_ci(r["estimate"], r["se"], r["degf"], confidence)
+                else:
+                    low, high = r["estimate"] - z * r["se"], r["estimate"] + z * r["se"]
+                for name, value in (("key", labels), ("indicator", [kind] * n_dom), ("item", [item or ""] * n_dom),
+                                    ("estimate", r["estimate"]), ("se", r["se"]), ("ci_low", low),
+                                    ("ci_high", high), ("n", r["n"])):  # fmt: skip
+                    columns[name].append(
+                        np.asarray(value, dtype=object if name in ("key", "indicator", "item") else None)
+                    )
+    frame = pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
+    frame["n"] = frame["n"].astype(np.int64)
+    for name in ("estimate", "se", "ci_low", "ci_high"):
+        frame[name] = frame[name].astype(float)
+    frame = frame.rename(columns={"key": by}) if by is not None else frame.drop(columns="key")
+    out = flag_small_cells(frame, min_n)
+    return out[([by] if by is not None else []) + INDICATOR_COLUMNS]
+
+
+@dataclass(frozen=True)
+class RoundChange:
+    """Change of an indicator between two rounds (independent samples).
+
+    Attributes
+    ----------
+    difference : later − earlier estimate.
+    se : ``sqrt(se_earlier² + se_later²)``.
+    statistic : ``z = difference / se``.
+    pvalue : two-sided normal p-value.
+    ci_low, ci_high : ``difference ± z_{1−α/2} · se``.
+    """
+
+    difference: float
+    se: float
+    statistic: float
+    pvalue: float
+    ci_low: float
+    ci_high: float
+
+    def significant(self, alpha: float = 0.05) -> bool:
+        """True when the change is significant at ``alpha`` (False when undefined)."""
+        return bool(self.pvalue < alpha) if math.isfinite(self.pvalue) else False
+
+
+def round_change(
+    earlier: float, se_earlier: float, later: float, se_later: float, *, confidence: float = 0.95
+) -> RoundChange:
+    """z test of the change between two design-based estimates from independent samples.
+
+    For independent samples the variance of a difference is the sum of the variances,
+    ``V(θ̂₂ − θ̂₁) = V(θ̂₁) + V(θ̂₂)`` (Kish 1965, *Survey Sampling*, §12.4; Lohr 2019, §4.3 for the
+    linearised variances themselves), and ``z = (θ̂₂ − θ̂₁)/SE`` is referred to the standard
+    normal. Successive rounds drawn by rotation of permanent random numbers do not share
+    respondents; the small negative covariance of disjoint samples from the same frame is
+    ignored, which makes the test slightly conservative. ``nan`` when a SE is missing or both
+    are 0.
+
+    Examples
+    --------
+    >>> r = round_change(3.8, 0.05, 4.0, 0.05)
+    >>> round(r.difference, 3), round(r.se, 4), round(r.statistic, 3), round(r.pvalue, 4)
+    (0.2, 0.0707, 2.828, 0.0047)
+    """
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), but got {confidence!r}")
+    for name, value in (("se_earlier", se_earlier), ("se_later", se_later)):
+        if value is not None and np.isfinite(value) and value < 0:
+            raise ValueError(f"{name} must be >= 0, but got {value!r}")
+    diff = float(later) - float(earlier)
+    se = math.sqrt(float(se_earlier) ** 2 + float(se_later) ** 2)
+    if not math.isfinite(se) or se == 0 or not math.isfinite(diff):
+        return RoundChange(diff, se, math.nan, math.nan, math.nan, math.nan)
+    z = diff / se
+    quantile = float(stats.norm.ppf(0.5 + confidence / 2))
+    return RoundChange(
+        diff, se, z, float(2 * stats.norm.sf(abs(z))), diff - quantile * se, diff + quantile * se
+    )

@@ -1,0 +1,155 @@
+"""Survey staff: phone interviews (电话回访) — work through the call list of an open round."""
+
+from datetime import UTC, datetime, time, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from questionnaires import AnswerError
+from survey.calls import (
+    CALL_OUTCOMES,
+    OUTCOMES,
+    CallError,
+    NoReserve,
+    call_history,
+    call_list,
+    complete_by_phone,
+    open_contact,
+    record_call,
+    release_reserve,
+)
+from survey.fieldwork import INELIGIBLE_STATUSES, TokenError
+from survey.forms import round_questionnaire
+from survey.rounds import list_rounds
+from ui import session
+from ui.form import render_questionnaire, show_problems
+from ui.i18n import t
+
+STATUSES = ("issued", "started", *CALL_OUTCOMES, "complete")
+
+db = session.db()
+user = session.user()
+st.title(t("fieldwork"))
+
+rounds = [r for r in list_rounds(db) if r["status"] == "open"]
+if not rounds:
+    st.info(t("fw_no_open_round"))
+    st.stop()
+round_id = st.selectbox(
+    t("fw_round"),
+    [r["id"] for r in rounds],
+    key="fw_round",
+    format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i),
+)
+strata = sorted({r["stratum"] for r in call_list(db, round_id, region=user.region)})
+c1, c2 = st.columns(2)
+stratum = c1.selectbox(
+    t("fw_stratum"), [None, *strata], key="fw_stratum", format_func=lambda s: s or t("fw_all")
+)
+status = c2.selectbox(
+    t("fw_status"),
+    [None, *STATUSES],
+    key="fw_status",
+    format_func=lambda s: t(f"outcome_{s}") if s else t("fw_all"),
+)
+rows = call_list(db, round_id, stratum=stratum, status=status, region=user.region)
+st.subheader(t("fw_list", n=len(rows)))
+if not rows:
+    st.info(t("fw_empty"))
+    st.stop()
+table = pd.DataFrame(rows)[["customer_id", "name", "phone", "stratum", "status", "attempts", "callback_at"]]
+table["status"] = table["status"].map(lambda s: t(f"outcome_{s}"))
+st.dataframe(
+    table.rename(
+        columns={
+            "name": t("col_name"),
+            "phone": t("col_phone"),
+            "status": t("col_status"),
+            "attempts": t("col_attempts"),
+            "callback_at": t("col_callback"),
+        }
+    ),  # fmt: skip
+    hide_index=True,
+    width="stretch",
+    height=240,
+)
+
+by_id = {r["assignment_id"]: r for r in rows}
+assignment_id = st.selectbox(
+    t("fw_customer"),
+    list(by_id),
+    key="fw_assignment",
+    format_func=lambda a: f"{by_id[a]['name']} · {by_id[a]['phone']} · {t('outcome_' + by_id[a]['status'])}",
+)
+if st.session_state.get("fw_opened", {}).get("assignment_id") != assignment_id:  # audit each opening once
+    st.session_state["fw_opened"] = open_contact(db, assignment_id, by=user.name)
+contact = st.session_state["fw_opened"]
+
+st.subheader(t("fw_contact"))
+st.text(f"{contact['name']}  ☎ {contact['phone']}")
+st.caption(
+    f"{contact['customer_id']} · {contact['region']} {contact['district'] or ''} · {contact['customer_type']}"
+)
+history = call_history(db, assignment_id)
+with st.expander(f"{t('fw_history')} ({len(history)})", expanded=bool(history)):
+    if history:
+        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
+    else:
+        st.caption(t("fw_no_calls"))
+
+for kind, message in st.session_state.pop("fw_flash", []):
+    getattr(st, kind)(message)
+
+if by_id[assignment_id]["status"] == "complete":
+    st.stop()
+outcome = st.radio(
+    t("fw_outcome"),
+    list(OUTCOMES),
+    key="fw_outcome",
+    horizontal=True,
+    format_func=lambda o: t(f"outcome_{o}"),
+)
+
+if outcome == "complete":
+    st.subheader(t("fw_interview"))
+    questionnaire = round_questionnaire(db, round_id)
+    answers = render_questionnaire(questionnaire, prefix=f"ph{assignment_id}")
+    note = st.text_input(t("fw_note"), key="fw_note_complete")
+    if st.button(t("fw_submit"), type="primary", key="fw_submit"):
+        try:
+            complete_by_phone(db, assignment_id, answers, interviewer=user.name, note=note)
+        except AnswerError as e:
+            show_problems(e.problems, questionnaire)
+        except (TokenError, CallError) as e:
+            st.error(t("fw_not_open", reason=str(e)))
+        else:
+            st.session_state["fw_flash"] = [("success", t("fw_submitted", name=user.name))]
+            st.rerun()
+    st.stop()
+
+callback_at = None
+if outcome == "callback":
+    d1, d2 = st.columns(2)
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    day = d1.date_input(t("fw_callback_date"), value=tomorrow, key="fw_cb_date")
+    at = d2.time_input(t("fw_callback_time"), value=time(10, 0), key="fw_cb_time")
+    callback_at = datetime.combine(day, at).isoformat()
+note = st.text_input(t("fw_note"), key="fw_note")
+if st.button(t("fw_record"), type="primary", key="fw_record"):
+    try:
+        record_call(db, assignment_id, outcome, interviewer=user.name, callback_at=callback_at, note=note)
+    except (CallError, ValueError) as e:
+        st.error(t("fw_not_open", reason=str(e)))
+    else:
+        flash = [("success", t("fw_recorded", outcome=t(f"outcome_{outcome}")))]
+        if outcome in INELIGIBLE_STATUSES:  # replace the unit by the next reserve of its stratum (PRN order)
+            try:
+                released = release_reserve(db, assignment_id, user.name)
+            except NoReserve:
+                flash.append(("warning", t("fw_no_reserve")))
+            else:
+                flash.append(
+                    ("success", t("fw_released", customer=released.customer_id, stratum=released.stratum))
+                )
+        st.session_state["fw_flash"] = flash
+        st.rerun()

@@ -1,0 +1,256 @@
+"""Phone interviews (电话回访): the call list, call attempts with AAPOR dispositions, reserve release.
+
+Every call attempt is a row of ``calls`` (never overwritten); the assignment's ``status`` holds the
+latest outcome. Outcome codes are those of :data:`analysis.rates.DISPOSITION_CLASS` (AAPOR 2023,
+*Standard Definitions*): complete (1.1), partial (1.2), refusal (2.11), non_contact (2.20),
+callback (2.21, an appointment that has not yet become an interview), wrong_number (4.3) and
+not_eligible (4.x). A unit found not eligible is replaced by the next reserve unit of its stratum
+in PRN rotation order — the rule picks it, never the interviewer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlite_utils
+
+from survey.fieldwork import INELIGIBLE_STATUSES, submit_by_assignment
+from survey.store import audit, now, transaction
+
+#: Outcomes an interviewer records with :func:`record_call` (a complete goes through :func:`complete_by_phone`).
+CALL_OUTCOMES = ("partial", "refusal", "non_contact", "callback", "wrong_number", "not_eligible")
+#: Every outcome a call can have.
+OUTCOMES = ("complete", *CALL_OUTCOMES)
+
+
+class CallError(Exception):
+    "The call cannot be recorded for this assignment."
+
+
+class NoReserve(Exception):
+    "The stratum has no reserve unit left to release."
+
+
+@dataclass(frozen=True)
+class ReleasedReserve:
+    """The reserve unit released to replace an ineligible one."""
+
+    assignment_id: int
+    customer_id: str
+    stratum: str
+    prn: float
+    replaces: int
+
+
+def _open_assignment(db: sqlite_utils.Database, assignment_id: int) -> tuple:
+    row = db.execute(
+        "SELECT a.id, a.round_id, a.stratum, a.status, a.is_reserve, a.released_at, r.status"
+        " FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
+        [assignment_id],
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"assignment {assignment_id!r} does not exist")
+    if row[6] != "open":
+        raise CallError(f"round {row[1]} is closed: no more calls can be recorded")
+    if row[4] and not row[5]:
+        raise CallError(f"assignment {assignment_id} is an unreleased reserve unit")
+    if row[3] == "complete":
+        raise CallError(f"assignment {assignment_id} has already answered")
+    return row
+
+
+def _timestamp(value: str | datetime | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.replace(microsecond=0).isoformat()
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be an ISO date-time string or datetime, but got {value!r}")
+    try:
+        return datetime.fromisoformat(value).replace(microsecond=0).isoformat()
+    except ValueError:
+        raise ValueError(
+            f"{name} must be an ISO date-time like 2026-11-20T15:30, but got {value!r}"
+        ) from None
+
+
+def record_call(
+    db: sqlite_utils.Database,
+    assignment_id: int,
+    outcome: str,
+    *,
+    interviewer: str,
+    callback_at: str | datetime | None = None,
+    note: str | None = None,
+) -> int:
+    """Store one call attempt and set the assignment's status to its outcome; return the call id.
+
+    Parameters
+    ----------
+    outcome : str
+        One of :data:`CALL_OUTCOMES`; ``callback`` needs ``callback_at`` (when to call again).
+    interviewer : str
+        Who called (stored with the attempt and in the audit log).
+
+    Raises
+    ------
+    CallError
+        If the round is closed, the unit already answered or is an unreleased reserve.
+    """
+    if outcome not in CALL_OUTCOMES:
+        raise ValueError(f"outcome must be one of {', '.join(CALL_OUTCOMES)}, but got {outcome!r}")
+    if not isinstance(interviewer, str) or not interviewer.strip():
+        raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
+    when = _timestamp(callback_at, "callback_at")
+    if outcome == "callback" and when is None:
+        raise ValueError("callback_at is required for outcome 'callback'")
+    with transaction(db):
+        _open_assignment(db, assignment_id)
+        call_id = _insert_call(db, assignment_id, outcome, interviewer, when, note)
+        db.execute(
+            "UPDATE assignments SET status = ?, mode = 'phone', updated_at = ? WHERE id = ?",
+            [outcome, now(), assignment_id],
+        )
+        audit(db, interviewer, "record_call", f"assignment={assignment_id} outcome={outcome}")
+    return call_id
+
+
+def _insert_call(db, assignment_id: int, outcome: str, interviewer: str, callback_at, note) -> int:
+    return db.execute(
+        "INSERT INTO calls (assignment_id, at, interviewer, outcome, callback_at, note) VALUES (?, ?, ?, ?, ?, ?)",
+        [assignment_id, now(), interviewer, outcome, callback_at, (note or "").strip() or None],
+    ).lastrowid
+
+
+def complete_by_phone(
+    db: sqlite_utils.Database,
+    assignment_id: int,
+    answers: dict,
+    *,
+    interviewer: str,
+    note: str | None = None,
+) -> int:
+    """Store a phone interview's answers (mode ``phone``) and its ``complete`` call, in one transaction.
+
+    Raises ``questionnaires.AnswerError`` (naming each problem question) or ``TokenError`` as
+    :func:`survey.fieldwork.submit_by_assignment`; then nothing is written.
+    """
+    with transaction(db):
+        response_id = submit_by_assignment(db, assignment_id, answers, interviewer=interviewer, mode="phone")
+        _insert_call(db, assignment_id, "complete", interviewer, None, note)
+    return response_id
+
+
+def release_reserve(db: sqlite_utils.Database, assignment_id: int, by: str | None) -> ReleasedReserve:
+    """Release the next reserve unit of the stratum of an ineligible unit, in PRN rotation order.
+
+    The reserve of stratum h holds the units that follow the sample in the order ``(prn − a_h) mod 1``
+    (Ohlsson 1995 sequential SRS); taking them in that order keeps the replacement a random draw from
+    the stratum (it is never cherry-picked). One unit is replaced at most once.
+
+    Raises
+    ------
+    CallError
+        If the unit is not marked wrong number / not eligible, or was already replaced.
+    NoReserve
+        If the stratum's reserve is used up.
+    """
+    with transaction(db):
+        row = db.execute(
+            "SELECT a.round_id, a.stratum, a.status, r.status FROM assignments a JOIN rounds r ON r.id = a.round_id"
+            " WHERE a.id = ?",
+            [assignment_id],
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"assignment {assignment_id!r} does not exist")
+        round_id, stratum, status, round_status = row
+        if round_status != "open":
+            raise CallError(f"round {round_id} is closed: no reserve can be released")
+        if status not in INELIGIBLE_STATUSES:
+            raise CallError(
+                f"assignment {assignment_id} must be marked {' or '.join(INELIGIBLE_STATUSES)} before it is"
+                f" replaced, but its status is {status!r}"
+            )
+        if db.execute("SELECT 1 FROM assignments WHERE replaces_id = ?", [assignment_id]).fetchone():
+            raise CallError(f"assignment {assignment_id} has already been replaced")
+        start = db.execute(
+            "SELECT start FROM round_strata WHERE round_id = ? AND stratum = ?", [round_id, stratum]
+        ).fetchone()
+        start = start[0] if start else 0.0
+        reserve = db.execute(
+            "SELECT id, customer_id, prn FROM assignments WHERE round_id = ? AND stratum = ? AND is_reserve = 1"
+            " AND released_at IS NULL ORDER BY CASE WHEN prn >= ? THEN prn - ? ELSE prn - ? + 1 END, customer_id"
+            " LIMIT 1",
+            [round_id, stratum, start, start, start],
+        ).fetchone()
+        if reserve is None:
+            raise NoReserve(f"stratum {stratum!r} of round {round_id} has no reserve unit left")
+        db.execute(
+            "UPDATE assignments SET released_at = ?, status = 'issued', replaces_id = ?, updated_at = ? WHERE id = ?",
+            [now(), assignment_id, now(), reserve[0]],
+        )
+        audit(db, by, "release_reserve", f"round={round_id} stratum={stratum} replaces={assignment_id} "
+              f"released={reserve[0]}")  # fmt: skip
+    return ReleasedReserve(reserve[0], reserve[1], stratum, reserve[2], assignment_id)
+
+
+def call_list(
+    db: sqlite_utils.Database,
+    round_id: int,
+    *,
+    stratum: str | None = None,
+    status: str | None = None,
+    region: str | None = None,
+) -> list[dict]:
+    """The units of a round to call (sample and released reserve), with full contact data.
+
+    Staff-only view (PIPL: the interviewer needs name and phone). Rows carry the number of call
+    attempts, the last outcome time and any call-back appointment; ordered by stratum and PRN.
+    """
+    if db.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchone() is None:
+        raise LookupError(f"round {round_id!r} does not exist")
+    where, params = "", [round_id]
+    for column, value in (("a.stratum", stratum), ("a.status", status), ("c.region", region)):
+        if value is not None:
+            where += f" AND {column} = ?"
+            params.append(value)
+    sql = f"""
+        SELECT a.id, a.customer_id, c.name, c.phone, c.region, c.district, a.stratum, a.status,
+               COUNT(k.id), MAX(k.at),
+               (SELECT callback_at FROM calls k2 WHERE k2.assignment_id = a.id ORDER BY k2.id DESC LIMIT 1)
+        FROM assignments a JOIN customers c ON c.id = a.customer_id LEFT JOIN calls k ON k.assignment_id = a.id
+        WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL){where}
+        GROUP BY a.id ORDER BY a.stratum, a.prn
+    """  # noqa: S608 - column names are fixed above, values are parameters
+    cols = ("assignment_id", "customer_id", "name", "phone", "region", "district", "stratum", "status",
+            "attempts", "last_call_at", "callback_at")  # fmt: skip
+    return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
+
+
+def call_history(db: sqlite_utils.Database, assignment_id: int) -> list[dict]:
+    """Every call attempt of one assignment, oldest first."""
+    cols = ("at", "interviewer", "outcome", "callback_at", "note")
+    return [
+        dict(zip(cols, r, strict=True))
+        for r in db.execute(
+            "SELECT at, interviewer, outcome, callback_at, note FROM calls WHERE assignment_id = ? ORDER BY id",
+            [assignment_id],
+        )
+    ]
+
+
+def open_contact(db: sqlite_utils.Database, assignment_id: int, *, by: str | None) -> dict:
+    """Full name and phone of one unit for the interviewer, audited as a read of personal data."""
+    row = db.execute(
+        "SELECT a.id, a.round_id, a.customer_id, c.name, c.phone, c.region, c.district, c.customer_type,"
+        " a.stratum, a.status FROM assignments a JOIN customers c ON c.id = a.customer_id WHERE a.id = ?",
+        [assignment_id],
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"assignment {assignment_id!r} does not exist")
+    cols = ("assignment_id", "round_id", "customer_id", "name", "phone", "region", "district",
+            "customer_type", "stratum", "status")  # fmt: skip
+    with transaction(db):
+        audit(db, by, "view_contact", f"assignment={assignment_id} customer={row[2]}")
+    return dict(zip(cols, row, strict=True))

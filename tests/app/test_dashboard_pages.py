@@ -1,0 +1,162 @@
+"""AppTests of the manager pages: dashboard, suggestions, follow-ups, trends (both languages, DB effects)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from survey.follow_ups import list_follow_ups, sync_follow_ups, update_follow_up
+from survey.store import open_db
+from survey.users import User, create_user
+
+MANAGER = User("manager", "manager")
+
+
+def _texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [m.value for m in at.text] + [m.value for m in at.caption]
+    parts += [m.value for m in at.info] + [m.value for m in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def _local_manager(db, region: str) -> User:
+    create_user(db, "m_local", "manager", "local-pass-123", region=region)
+    return User("m_local", "manager", region)
+
+
+def _page(app, page, user=MANAGER, lang="zh"):
+    at = app(user, lang=lang)
+    at.switch_page(f"app_pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_kpis_chart_letters_and_methods(app, lang):
+    at = _page(app, "dashboard", lang=lang)
+    assert len(at.metric) == 4
+    table = at.dataframe[0].value
+    assert len(table) == 9
+    assert (table["ci_low"] <= table.iloc[:, 1]).all() and (table.iloc[:, 1] <= table["ci_high"]).all()
+    assert table.iloc[:, 6].str.fullmatch("[a-z]+").all()  # significance letters
+    text = _texts(at)
+    assert "Rao-Scott" in text and "Kruskal" in text
+    assert ("简单随机样本" in text) if lang == "zh" else ("simple random" in text)
+    assert ("(分数−1)/4×100" in text) if lang == "zh" else ("(score − 1)/4 × 100" in text)
+
+
+def test_dashboard_region_scoped_manager_sees_only_districts(app, demo_path):
+    db = open_db(demo_path)
+    region = db.execute(
+        "SELECT region FROM customers GROUP BY region ORDER BY COUNT(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    districts = {
+        r[0] for r in db.execute("SELECT DISTINCT district FROM customers WHERE region = ?", [region])
+    }
+    at = _page(app, "dashboard", user=_local_manager(db, region))
+    assert region in _texts(at) and "区县" in _texts(at)
+    groups = set(at.dataframe[0].value.iloc[:, 0])
+    assert groups <= districts
+    assert at.selectbox(key="dash_region").options == ["全部"]  # no other regions offered
+
+
+def test_dashboard_export_is_audited(app, demo_path):
+    at = _page(app, "dashboard")
+    at.selectbox(key="dash_item").set_value("attitude").run()
+    at.button(key="dash_export").click().run()
+    assert not at.exception
+    db = open_db(demo_path)
+    row = db.execute("SELECT user, detail FROM audit_log WHERE action = 'dashboard_export'").fetchone()
+    assert row[0] == "manager" and "item=attitude" in row[1]
+    data = at.session_state["dash_export_bytes"]
+    assert {"indicators", "regions", "pairs", "drill_down", "topics", "weights"} <= set(
+        load_workbook(io.BytesIO(data)).sheetnames
+    )
+
+
+def test_dashboard_filters_and_poststratification(app):
+    at = _page(app, "dashboard")
+    at.selectbox(key="dash_type").set_value("居民").run()
+    assert not at.exception
+    at.checkbox(key="dash_poststrat").check().run()
+    assert not at.exception and len(at.metric) == 4
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_suggestions_page_counts_and_escaped_examples(app, lang):
+    at = _page(app, "suggestions", lang=lang)
+    counts, examples = at.dataframe[0].value, at.dataframe[1].value
+    assert len(counts) > 0 and (counts.iloc[:, 2] > 0).all()
+    assert len(examples) > 0
+    at.selectbox(key="sugg_topic").set_value("billing").run()
+    assert not at.exception
+    label = "电费与电价" if lang == "zh" else "Billing & tariff"
+    assert set(at.dataframe[1].value.iloc[:, 1]) <= {label}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_follow_ups_page_sync_update_and_phone(app, demo_path, lang):
+    at = _page(app, "follow_ups", lang=lang)
+    at.button(key="fu_sync").click().run()
+    assert not at.exception
+    db = open_db(demo_path)
+    queue = list_follow_ups(db)
+    assert len(queue) > 0 and len(at.dataframe[0].value) == len(queue)
+    assert at.dataframe[0].value["phone"].str.contains(r"\*\*\*\*").all()
+    first = int(at.selectbox(key="fu_pick").value)
+    at.button(key="fu_show_phone").click().run()  # not the owner yet: refused, nothing audited
+    assert (
+        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'follow_up_phone_read'").fetchone()[0] == 0
+    )
+    at.selectbox(key="fu_new_status").set_value("contacted")
+    at.checkbox(key="fu_take").check()
+    at.text_area(key="fu_note").input("已电话联系")
+    at.button(key="fu_save").click().run()
+    assert not at.exception
+    row = db.execute("SELECT status, owner, note FROM follow_ups WHERE id = ?", [first]).fetchone()
+    assert row == ("contacted", "manager", "已电话联系")
+    at.button(key="fu_show_phone").click().run()
+    assert (
+        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'follow_up_phone_read'").fetchone()[0] == 1
+    )
+
+
+def test_follow_ups_page_region_scope(app, demo_path):
+    db = open_db(demo_path)
+    sync_follow_ups(db, 1)
+    region = list_follow_ups(db)["region"].iloc[0]
+    at = _page(app, "follow_ups", user=_local_manager(db, region))
+    assert set(at.dataframe[0].value.iloc[:, 2]) == {region}
+
+
+def test_follow_ups_sla_setting(app, demo_path):
+    at = _page(app, "follow_ups")
+    at.number_input(key="fu_sla").set_value(7).run()
+    assert not at.exception
+    db = open_db(demo_path)
+    assert db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone()[0] == "7"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_trends_page_shows_rounds_and_the_change_test(app, lang):
+    at = _page(app, "trends", lang=lang)
+    table = at.dataframe[0].value
+    assert len(table) == 2
+    assert (table["ci_low"] <= table.iloc[:, 1]).all()
+    text = _texts(at)
+    assert "√(SE₁² + SE₂²)" in text
+    assert ("变化" in text) if lang == "zh" else ("change" in text)
+    at.selectbox(key="trend_indicator").set_value("mean").run()
+    at.selectbox(key="trend_item").set_value("attitude").run()
+    assert not at.exception and len(at.dataframe[0].value) == 2
+
+
+def test_resolved_items_are_not_overdue_on_the_page(app, demo_path):
+    db = open_db(demo_path)
+    sync_follow_ups(db, 1)
+    fid = int(list_follow_ups(db)["id"].iloc[0])
+    update_follow_up(db, fid, user="manager", status="resolved")
+    at = _page(app, "follow_ups")
+    shown = at.dataframe[0].value.set_index("id")
+    assert shown.loc[fid].iloc[0] == ""

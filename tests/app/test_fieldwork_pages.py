@@ -1,0 +1,305 @@
+"""AppTests of the fieldwork area: customer form, phone interviews, monitor, questionnaires — with DB effects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from questionnaires import load_default, to_xlsform
+from survey.store import open_db
+from survey.tokens import make_token, secret_key
+from survey.users import User
+
+STAFF = User("staff", "staff")
+GOOD = {"overall": 4, "attitude": 5, "skill": 4, "reliability": 4, "voltage": 5, "planned_outage": "no",
+        "reported_fault": "no", "billing": 3, "complained": "no", "vs_last_year": "better"}  # fmt: skip
+
+
+def _texts(at: AppTest) -> str:
+    kinds = (
+        "title",
+        "markdown",
+        "caption",
+        "info",
+        "error",
+        "success",
+        "warning",
+        "subheader",
+        "text",
+        "code",
+    )
+    return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
+
+
+def _query(path, sql, params=()):
+    db = open_db(path)
+    try:
+        return db.execute(sql, list(params)).fetchall()
+    finally:
+        db.conn.close()
+
+
+def _issued(path, offset=0) -> tuple[int, str]:
+    db = open_db(path)
+    aid = db.execute(
+        "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
+        " AND a.is_reserve = 0 AND a.status = 'issued' ORDER BY a.id LIMIT 1 OFFSET ?",
+        [offset],
+    ).fetchone()[0]
+    token = make_token(secret_key(db), aid)
+    db.conn.close()
+    return aid, token
+
+
+def _radio_keys(at: AppTest, prefix: str = "q_") -> list[str]:
+    return [r.key for r in at.radio if r.key and r.key.startswith(prefix)]
+
+
+# ---------------------------------------------------------------- customer form
+
+
+@pytest.mark.parametrize(
+    "question, answer, shown",
+    [("planned_outage", "yes", "q_outage_notice"), ("reported_fault", "yes", "q_repair"),
+     ("complained", "yes", "q_complaint_handling")],
+)  # fmt: skip
+def test_follow_up_questions_appear_and_disappear(app, demo_path, question, answer, shown):
+    _, token = _issued(demo_path)
+    at = app(token=token)
+    assert shown not in _radio_keys(at)
+    at.radio(key=f"q_{question}").set_value(answer).run()
+    assert shown in _radio_keys(at)
+    at.radio(key=f"q_{question}").set_value("no").run()
+    assert shown not in _radio_keys(at)
+
+
+def test_required_answer_is_named_and_nothing_stored(app, demo_path):
+    aid, token = _issued(demo_path)
+    at = app(token=token)
+    for qid, value in GOOD.items():
+        if qid != "voltage":
+            at.radio(key=f"q_{qid}").set_value(value).run()
+    at.button(key="submit").click().run()
+    text = _texts(at)
+    assert "请检查以下问题" in text and "电压质量" in text and "总体" not in text.split("请检查以下问题")[1]
+    assert _query(demo_path, "SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid])[0][0] == 0
+
+
+def test_english_switch_relabels_the_form(app, demo_path):
+    _, token = _issued(demo_path)
+    at = app(token=token, lang="en")
+    assert "Power supply service satisfaction survey" in _texts(at)
+    assert at.radio(key="q_overall").label.startswith("Overall, how satisfied")
+    assert at.button(key="submit").label == "Submit"
+
+
+def test_partial_form_is_resumed_from_the_same_link(app, demo_path):
+    aid, token = _issued(demo_path)
+    at = app(token=token)
+    at.radio(key="q_overall").set_value(2).run()
+    at.text_area(key="q_suggestion").input("电压不稳").run()
+    assert _query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "started"
+    again = app(token=token)  # a new session (another tab, or later)
+    assert again.radio(key="q_overall").value == 2
+    assert again.text_area(key="q_suggestion").value == "电压不稳"
+    assert "已为您恢复上次填写的内容" in _texts(again)
+
+
+@pytest.mark.parametrize("state, message", [("expired", "此链接已过期"), ("closed", "本次调查已结束"),
+                                            ("used", "此链接无效或已使用过")])  # fmt: skip
+def test_expired_closed_and_used_links_are_refused(app, demo_path, state, message):
+    aid, token = _issued(demo_path)
+    db = open_db(demo_path)
+    if state == "expired":
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+        db.execute("UPDATE assignments SET expires_at = ? WHERE id = ?", [past, aid])
+    elif state == "closed":
+        db.execute("UPDATE rounds SET status = 'closed' WHERE id = (SELECT round_id FROM assignments WHERE id = ?)",
+                   [aid])  # fmt: skip
+    else:
+        db.execute("UPDATE assignments SET status = 'complete' WHERE id = ?", [aid])
+    db.conn.close()
+    at = app(token=token)
+    assert not at.exception
+    assert message in _texts(at)
+    assert not _radio_keys(at) and not at.button
+
+
+# ---------------------------------------------------------------- phone interviews
+
+
+def _open_fieldwork(app, user=STAFF):
+    at = app(user)
+    at.switch_page("app_pages/fieldwork.py").run()
+    assert not at.exception
+    return at
+
+
+def test_call_list_shows_full_contact_and_records_a_refusal(app, demo_path):
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    aid = at.selectbox(key="fw_assignment").value
+    name, phone = _query(demo_path, "SELECT c.name, c.phone FROM assignments a JOIN customers c"
+                         " ON c.id = a.customer_id WHERE a.id = ?", [aid])[0]  # fmt: skip
+    assert f"{name}  ☎ {phone}" in _texts(at)  # staff see full name and phone here
+    at.radio(key="fw_outcome").set_value("refusal").run()
+    at.text_input(key="fw_note").input("客户说太忙").run()
+    at.button(key="fw_record").click().run()
+    assert not at.exception
+    assert _query(demo_path, "SELECT status, mode FROM assignments WHERE id = ?", [aid])[0] == (
+        "refusal",
+        "phone",
+    )
+    assert _query(
+        demo_path, "SELECT outcome, interviewer, note FROM calls WHERE assignment_id = ?", [aid]
+    ) == [("refusal", "staff", "客户说太忙")]
+    assert _query(demo_path, "SELECT COUNT(*) FROM audit_log WHERE action = 'view_contact' AND detail LIKE ?",
+                  [f"assignment={aid} %"])[0][0] == 1  # fmt: skip
+
+
+def test_callback_stores_the_appointment(app, demo_path):
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    aid = at.selectbox(key="fw_assignment").value
+    at.radio(key="fw_outcome").set_value("callback").run()
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    at.date_input(key="fw_cb_date").set_value(day).run()
+    at.button(key="fw_record").click().run()
+    assert _query(demo_path, "SELECT outcome, callback_at FROM calls WHERE assignment_id = ?", [aid]) == [
+        ("callback", f"{day.isoformat()}T10:00:00")
+    ]
+    assert _query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "callback"
+
+
+def test_wrong_number_releases_the_next_reserve_of_the_stratum(app, demo_path):
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    aid = at.selectbox(key="fw_assignment").value
+    stratum = _query(demo_path, "SELECT stratum FROM assignments WHERE id = ?", [aid])[0][0]
+    at.radio(key="fw_outcome").set_value("wrong_number").run()
+    at.button(key="fw_record").click().run()
+    assert not at.exception
+    released = _query(
+        demo_path, "SELECT stratum, status, replaces_id FROM assignments WHERE replaces_id = ?", [aid]
+    )
+    assert released == [(stratum, "issued", aid)]
+    assert "备用样本" in _texts(at)
+
+
+def test_phone_interview_uses_the_same_form_and_stores_mode_phone(app, demo_path):
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    aid = at.selectbox(key="fw_assignment").value
+    at.radio(key="fw_outcome").set_value("complete").run()
+    prefix = f"ph{aid}_"
+    assert f"{prefix}overall" in _radio_keys(at, prefix)  # the shared renderer, another key prefix
+    at.button(key="fw_submit").click().run()
+    assert "请检查以下问题" in _texts(at)  # required answers enforced for interviewers too
+    for qid, value in GOOD.items():
+        at.radio(key=prefix + qid).set_value(value).run()
+    at.button(key="fw_submit").click().run()
+    assert not at.exception
+    assert _query(demo_path, "SELECT mode, interviewer FROM responses WHERE assignment_id = ?", [aid]) == [
+        ("phone", "staff")
+    ]
+    assert _query(demo_path, "SELECT outcome FROM calls WHERE assignment_id = ?", [aid]) == [("complete",)]
+    assert _query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "complete"
+
+
+def test_region_scoped_staff_only_get_their_region(app, demo_path):
+    from survey.users import create_user
+
+    db = open_db(demo_path)
+    create_user(db, "fz", "staff", "long-enough-pw", region="福州", by="test")
+    db.conn.close()
+    at = _open_fieldwork(app, User("fz", "staff", "福州"))
+    expected = _query(demo_path, "SELECT COUNT(*) FROM assignments a JOIN customers c ON c.id = a.customer_id"
+                      " WHERE a.round_id = 2 AND a.is_reserve = 0 AND c.region = '福州'")[0][0]  # fmt: skip
+    assert len(at.selectbox(key="fw_assignment").options) == expected > 0
+    assert all(s.startswith("福州|") for s in at.selectbox(key="fw_stratum").options[1:])
+
+
+# ---------------------------------------------------------------- monitor
+
+
+def _hand_counts(path, round_id=2):
+    rows = dict(_query(path, "SELECT status, COUNT(*) FROM assignments WHERE round_id = ? AND (is_reserve = 0"
+                             " OR released_at IS NOT NULL) GROUP BY status", [round_id]))  # fmt: skip
+    return rows
+
+
+def test_monitor_totals_match_the_database(app, demo_path):
+    at = app(STAFF)
+    at.switch_page("app_pages/monitor.py").run()
+    assert not at.exception
+    counts = _hand_counts(demo_path)
+    total = at.dataframe[0].value.iloc[-1]
+    assert total["已发放"] == sum(counts.values())
+    assert total["已完成"] == counts.get("complete", 0)
+    assert total["拒访"] == counts.get("refusal", 0)
+    # RR1 = I / (I + P + R + NC + O + UH + UO); NE is not in the denominator (AAPOR 2023)
+    eligible_or_unknown = sum(counts.values()) - counts.get("wrong_number", 0)
+    assert total["RR1"] == pytest.approx(counts["complete"] / eligible_or_unknown)
+    assert len(at.get("download_button")) == 4
+
+
+def test_manager_sees_monitor_read_only(app):
+    at = app(User("manager", "manager"))
+    at.switch_page("app_pages/monitor.py").run()
+    assert not at.exception
+    assert at.dataframe and not at.get("download_button")
+    assert not [b for b in at.button if b.key == "mon_close"]
+
+
+def test_closing_through_the_page_stops_answers(app, demo_path):
+    aid, token = _issued(demo_path)
+    at = app(STAFF)
+    at.switch_page("app_pages/monitor.py").run()
+    assert at.button(key="mon_close").disabled  # needs the confirmation first
+    at.checkbox(key="mon_close_confirm").check().run()
+    at.button(key="mon_close").click().run()
+    assert not at.exception
+    assert _query(demo_path, "SELECT status FROM rounds WHERE id = 2")[0][0] == "closed"
+    assert "本轮已结束" in _texts(at)
+    customer = app(token=token)
+    assert "本次调查已结束" in _texts(customer) and not _radio_keys(customer)
+
+
+# ---------------------------------------------------------------- questionnaires
+
+
+def test_questionnaires_page_lists_versions_and_stores_an_upload(app, demo_path, tmp_path):
+    at = app(STAFF)
+    at.switch_page("app_pages/questionnaires.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["使用该版本的轮次"]) == ["1, 2"]
+    data = load_default().to_dict()
+    data["version"] = "2"
+    data["questions"] = [q for q in data["questions"] if q["id"] != "voltage"]
+    from questionnaires import Questionnaire
+
+    path = tmp_path / "v2.xlsx"
+    to_xlsform(Questionnaire.from_dict(data), path)
+    at.file_uploader(key="qn_upload").set_value(
+        ("v2.xlsx", path.read_bytes(), "application/octet-stream")
+    ).run()
+    at.button(key="qn_import").click().run()
+    assert not at.exception
+    assert "已保存为第" in _texts(at)
+    assert _query(demo_path, "SELECT version FROM questionnaires ORDER BY id") == [("1",), ("2",)]
+    assert "q_voltage" not in [r.key for r in at.radio]  # preview of the new version
+    assert "pv2_overall" in [r.key for r in at.radio]
+
+
+def test_invalid_upload_names_the_question_and_stores_nothing(app, demo_path):
+    at = app(STAFF)
+    at.switch_page("app_pages/questionnaires.py").run()
+    bad = b"""id: x\nversion: "1"\ntitle: {zh: x}\nquestions:\n  - id: a\n    type: likert5\n    label: {zh: a}\n  - id: b\n    type: yesno\n    relevant: ${nope} = 'yes'\n    label: {zh: b}\n"""
+    at.file_uploader(key="qn_upload").set_value(("bad.yaml", bad, "text/yaml")).run()
+    at.button(key="qn_import").click().run()
+    text = _texts(at)
+    assert "问卷有错误" in text and "question 'b'" in text and "nope" in text
+    assert _query(demo_path, "SELECT COUNT(*) FROM questionnaires")[0][0] == 1

@@ -1,0 +1,171 @@
+"""UI strings of the manager pages: dashboard, suggestions, follow-ups, trends (zh, en)."""
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # short item names for sentences and charts (fallback: the question's label)
+    "item_overall": ("总体满意度", "overall satisfaction"),
+    "item_attitude": ("服务态度", "service attitude"),
+    "item_skill": ("业务技能", "staff skill"),
+    "item_reliability": ("供电可靠性", "supply reliability"),
+    "item_voltage": ("电压质量", "voltage quality"),
+    "item_outage_notice": ("停电通知", "outage notice"),
+    "item_repair": ("故障抢修", "fault repair"),
+    "item_hotline": ("95598 热线", "95598 hotline"),
+    "item_online": ("线上渠道", "online channels"),
+    "item_billing": ("电费电价", "billing"),
+    "item_complaint_handling": ("投诉处理", "complaint handling"),
+    # filters
+    "dash_all": ("全部", "All"),
+    "dash_filter_region": ("地区", "Region"),
+    "dash_filter_type": ("客户类型", "Customer type"),
+    "dash_poststrat": (
+        "按客户名单总数事后分层（地区 × 客户类型）",
+        "Post-stratify to frame totals (region × type)",
+    ),
+    "dash_poststrat_help": (
+        "把权重调整到客户名单中各地区×客户类型的客户数（Lohr 2019 §4.4）；标准误把调整后的权重视为固定，略偏保守。",
+        "Adjusts the weights to the frame's customer counts per region × type (Lohr 2019 §4.4); SEs treat "
+        "the adjusted weights as fixed, slightly conservative.",
+    ),
+    "dash_scope": (
+        "您的账号限定为 {region}：只显示该地区的数据，比较改为按{group}进行。",
+        "Your account is limited to {region}: only its data are shown and the comparison is by {group}.",
+    ),
+    "dash_group_district": ("区县", "district"),
+    "dash_group_region": ("地区", "region"),
+    "dash_group_customer_type": ("客户类型", "customer type"),
+    # KPIs
+    "kpi_index": ("满意度指数（0–100）", "Satisfaction index (0–100)"),
+    "kpi_top2": ("满意率（4–5分占比）", "Top-2-box (share 4–5)"),
+    "kpi_mean": ("均值（1–5）", "Mean (1–5)"),
+    "kpi_ci": ("95% 置信区间 {low}–{high}", "95% CI {low}–{high}"),
+    "index_help": (
+        "满意度指数 = 每位受访者所答 5 级题目 (分数−1)/4×100 的平均值，再按抽样权重求总体均值"
+        "（1分=0，3分=50，5分=100，各题等权；Fornell 等 1996 ACSI 式线性换算）。",
+        "Satisfaction index = for each respondent the mean over answered 5-point items of (score − 1)/4 × 100, "
+        "then the design-weighted mean (1 = 0, 3 = 50, 5 = 100, equal item weights; ACSI-style linear "
+        "rescaling, Fornell et al. 1996).",
+    ),
+    "small_cell_note": (
+        "⚠ 标记的格子答卷少于 30 份，估计不稳定（仍显示，不隐藏）。",
+        "⚠ marks cells with fewer than 30 responses: estimates are unstable (shown, not hidden).",
+    ),
+    "col_group": ("组别", "Group"),
+    "col_letters": ("显著性字母", "Letters"),
+    "col_small": ("样本<30", "n<30"),
+    "col_indicator": ("指标类型", "Indicator"),
+    "col_item": ("题目", "Item"),
+    "ind_mean": ("均值", "mean"),
+    "ind_top2": ("满意率", "top-2-box"),
+    "ind_index": ("指数", "index"),
+    "letters_caption": (
+        "字母相同的组之间差异不显著（Dunn 检验 + Holm 校正，α=0.05）。",
+        "Groups sharing a letter do not differ significantly (Dunn test with Holm correction, α = 0.05).",
+    ),
+    # comparison
+    "cmp_header": ("组间比较", "Comparison between groups"),
+    "cmp_methods": (
+        "**方法说明**：均值、满意率、指数及其置信区间、Rao-Scott χ² 检验均按分层抽样设计计算（基于设计，考虑权重与分层）；"
+        "Kruskal-Wallis 检验与 Dunn 两两比较（及显著性字母、下面的文字结论）把样本视为简单随机样本，不考虑权重。",
+        "**Methods**: means, top-2-box shares, the index and their CIs, and the Rao-Scott χ² test are design-based "
+        "(weights and strata); the Kruskal-Wallis test and Dunn's pairwise comparisons (with the letters and the "
+        "sentences below) treat the sample as simple random and ignore the weights.",
+    ),
+    "cmp_none": ("没有显著差异的组对。", "No pair of groups differs significantly."),
+    "rao_scott": (
+        "满意率（4–5分）与{group}的关联（Rao-Scott F 检验，基于设计）：F={f:.2f}，df=({d1:.1f}, {d2:.1f})，{p}；Cramér's V={v:.3f}。",
+        "Top-2-box by {group} (Rao-Scott F test, design-based): F = {f:.2f}, df = ({d1:.1f}, {d2:.1f}), {p}; "
+        "Cramér's V = {v:.3f}.",
+    ),
+    "rao_scott_na": (
+        "满意率的组间检验无法计算（组或取值不足）。",
+        "The top-2-box test cannot be computed (too few groups or values).",
+    ),
+    "pairs_table": ("两两比较（Dunn + Holm）", "Pairwise comparisons (Dunn + Holm)"),
+    "col_group_a": ("组 A", "Group A"),
+    "col_group_b": ("组 B", "Group B"),
+    "col_p_adj": ("校正 p 值", "adjusted p"),
+    "col_significant": ("显著", "significant"),
+    # drill-down, weights, links
+    "drill_header": ("按客户类型细分", "By customer type"),
+    "weights_header": ("权重概况", "Weights"),
+    "weights_text": (
+        "答卷 {n} 份，权重总和 {total:,.0f}，最小 {wmin:.1f}，最大 {wmax:.1f}，Kish 设计效应 {deff:.3f}，有效样本量 {neff:.0f}。",
+        "{n} responses, weights sum to {total:,.0f}, min {wmin:.1f}, max {wmax:.1f}, Kish design effect {deff:.3f}, "
+        "effective sample size {neff:.0f}.",
+    ),
+    "sugg_header": ("意见建议与跟进", "Suggestions and follow-ups"),
+    "fu_counts": (
+        "跟进事项：待处理 {open}，已联系 {contacted}，已解决 {resolved}，其中逾期 {overdue}。",
+        "Follow-ups: {open} open, {contacted} contacted, {resolved} resolved; {overdue} overdue.",
+    ),
+    "export_prepare": ("生成 Excel 报表", "Prepare Excel export"),
+    "export_download": ("下载 Excel（所有表格）", "Download Excel (all tables)"),
+    "export_done": ("报表已生成（已记录审计日志）。", "Export ready (recorded in the audit log)."),
+    # suggestions page
+    "sugg_filter_topic": ("主题", "Topic"),
+    "sugg_filter_round": ("轮次", "Round"),
+    "sugg_counts": ("各主题的条数与占比", "Counts and shares per topic"),
+    "sugg_examples": ("示例原文", "Example texts"),
+    "sugg_none": ("没有符合条件的意见建议。", "No suggestions match."),
+    "col_topic": ("主题", "Topic"),
+    "col_count": ("条数", "Count"),
+    "col_complaints": ("其中投诉", "Complaints"),
+    "col_share": ("占比", "Share"),
+    "col_text": ("原文", "Text"),
+    "sugg_method": (
+        "主题按可编辑词典（analysis/data/topics.yaml）归类：一条意见可属于多个主题；主题指服务的方面，不论褒贬，"
+        "“表扬”另行标注；含负面词的方面记为投诉。占比 = 提到该主题的意见数 / 有内容的意见数（未加权）。",
+        "Topics come from an editable dictionary (analysis/data/topics.yaml): a suggestion may have several; a topic "
+        "is an aspect of the service whatever the polarity, praise is an extra label, and an aspect named with a "
+        "negative cue counts as a complaint. Share = suggestions naming the topic / non-empty suggestions (unweighted).",
+    ),
+    # follow-ups page
+    "fu_filter_status": ("状态", "Status"),
+    "fu_status_open": ("待处理", "open"),
+    "fu_status_contacted": ("已联系", "contacted"),
+    "fu_status_resolved": ("已解决", "resolved"),
+    "fu_sync": ("从答卷补建跟进事项", "Create missing follow-ups from responses"),
+    "fu_synced": ("新建 {n} 条跟进事项。", "{n} follow-up items created."),
+    "fu_queue": ("跟进队列（逾期优先）", "Queue (overdue first)"),
+    "fu_overdue": ("逾期", "overdue"),
+    "fu_pick": ("打开事项", "Open item"),
+    "fu_owner": ("负责人", "Owner"),
+    "fu_note": ("备注", "Note"),
+    "fu_save": ("保存", "Save"),
+    "fu_saved": ("已保存。", "Saved."),
+    "fu_take": ("由我负责", "Assign to me"),
+    "fu_show_phone": ("显示完整电话（将记录审计日志）", "Show full phone (audited)"),
+    "fu_phone": ("电话：{phone}", "Phone: {phone}"),
+    "fu_phone_owner_only": (
+        "只有该事项的负责人可以查看完整电话。",
+        "Only the item's owner can see the full phone number.",
+    ),
+    "fu_reason": ("原因", "Reason"),
+    "fu_due": ("到期", "Due"),
+    "fu_sla": ("回访时限（天）", "Call-back SLA (days)"),
+    "fu_sla_saved": ("时限已更新，之后新建的事项生效。", "SLA updated; applies to items opened from now on."),
+    "fu_empty": ("没有跟进事项。", "No follow-up items."),
+    "fu_rules": (
+        "规则：总体满意度或服务态度 ≤ 2 分，或意见建议被识别为投诉，即生成跟进事项；到期日 = 提交时间 + 时限天数。",
+        "Rule: an overall or attitude score ≤ 2, or a suggestion detected as a complaint, opens an item; "
+        "due = submission time + the SLA in days.",
+    ),
+    # trends page
+    "trend_indicator": ("指标", "Indicator"),
+    "trend_item": ("题目", "Item"),
+    "trend_none": ("至少需要两个有答卷的轮次。", "At least two rounds with responses are needed."),
+    "trend_change": (
+        "{later} 与 {earlier} 相比变化 {diff:+.3f}（{p}），{verdict}。",
+        "{later} vs {earlier}: change {diff:+.3f} ({p}), {verdict}.",
+    ),
+    "trend_sig": ("变化显著", "a significant change"),
+    "trend_nsig": ("变化不显著", "not a significant change"),
+    "trend_method": (
+        "各轮为独立样本：差值的标准误 = √(SE₁² + SE₂²)，z 检验（Kish 1965 §12.4）；各轮估计均基于设计。",
+        "Rounds are independent samples: SE of the difference = √(SE₁² + SE₂²), z test (Kish 1965 §12.4); "
+        "each round's estimate is design-based.",
+    ),
+    "col_round": ("轮次", "Round"),
+    "col_change": ("较上轮变化", "Change"),
+    "col_change_p": ("变化 p 值", "p (change)"),
+}
