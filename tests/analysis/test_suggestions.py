@@ -260,7 +260,7 @@ def test_summarise_topics_without_texts():
     assert (summary["count"] == 0).all() and summary["share"].isna().all()
 
 
-def test_hundred_thousand_texts_in_a_few_seconds():
+def test_hundred_thousand_texts_with_duplicates_are_summarised():
     base = [
         "电费太贵了",
         "客服态度很差",

@@ -1,0 +1,61 @@
+"""Signed-in journeys in a real browser: every page of the admin menu renders, and hostile free text
+(a suggestion and a customer name carrying HTML/JS) never runs as script."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from survey.store import open_db
+
+pytestmark = pytest.mark.e2e
+
+XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
+
+
+
+@pytest.fixture(scope="module")
+def hostile(app_server):
+    """Plant hostile text in a suggestion and a customer name."""
+    db = open_db(app_server["db_path"])
+    rid = db.execute("SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"
+                     " WHERE a.round_id = 1 ORDER BY r.id LIMIT 1").fetchone()[0]
+    db.execute("INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'suggestion', ?)",
+               [rid, "态度很差 " + XSS])
+    db.execute("INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')", [rid])
+    cid = db.execute("SELECT customer_id FROM assignments WHERE round_id = 2 AND is_reserve = 0 LIMIT 1").fetchone()[0]
+    db.execute("UPDATE customers SET name = ? WHERE id = ?", [XSS, cid])
+    db.conn.close()
+    return app_server
+
+
+def _sign_in(page: Page, url: str, name: str, password: str) -> None:
+    page.goto(url)
+    page.get_by_label("用户名").fill(name)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_role("button", name="退出登录")).to_be_visible(timeout=30_000)
+
+
+def test_admin_visits_every_page_and_no_script_runs(page: Page, hostile, demo_credentials):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _sign_in(page, hostile["url"], "admin", demo_credentials["admin"])
+    nav = page.locator("[data-testid='stSidebarNav'] a")
+    expect(nav.first).to_be_visible(timeout=30_000)
+    titles = [t.strip().splitlines()[-1] for t in nav.all_inner_texts()]
+    assert len(titles) >= 5
+    shown_as_text: list[str] = []
+    for i, title in enumerate(titles):
+        nav.nth(i).click()
+        expect(page.locator("[data-testid='stApp']")).to_be_visible()
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(1500)
+        expect(page.locator("[data-testid='stException']")).to_have_count(0)
+        assert page.evaluate("window.__xss") is None, f"script ran on page {title}"
+        if page.get_by_text("onerror=", exact=False).count():
+            shown_as_text.append(title)
+    assert not dialogs, dialogs
+    assert shown_as_text, "the hostile suggestion was not displayed anywhere, so this test proved nothing"
