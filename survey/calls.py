@@ -17,6 +17,7 @@ import sqlite_utils
 
 from survey.fieldwork import INELIGIBLE_STATUSES, submit_by_assignment
 from survey.store import audit, now, transaction
+from survey.users import region_filter
 
 #: Outcomes an interviewer records with :func:`record_call` (a complete goes through :func:`complete_by_phone`).
 CALL_OUTCOMES = ("partial", "refusal", "non_contact", "callback", "wrong_number", "not_eligible")
@@ -211,10 +212,13 @@ def call_list(
     if db.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchone() is None:
         raise LookupError(f"round {round_id!r} does not exist")
     where, params = "", [round_id]
-    for column, value in (("a.stratum", stratum), ("a.status", status), ("c.region", region)):
+    for column, value in (("a.stratum", stratum), ("a.status", status)):
         if value is not None:
             where += f" AND {column} = ?"
             params.append(value)
+    scope_sql, scope_params = region_filter("c.region", region)
+    where += scope_sql
+    params.extend(scope_params)
     sql = f"""
         SELECT a.id, a.customer_id, c.name, c.phone, c.region, c.district, a.stratum, a.status,
                COUNT(k.id), MAX(k.at),

@@ -205,12 +205,24 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
 @db_option
 @click.argument("round_id", type=int)
 @click.option("--base-url", default="http://localhost:8501/", show_default=True)
-@click.option("-o", "--output", default=None, type=click.Path(dir_okay=False), help="CSV or .xlsx file (default stdout).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="CSV or .xlsx file (default stdout).",
+)
 @click.option("--with-expiry", is_flag=True, help="Add the stratum and expires_at columns.")
 @library_errors
 def invitations(db_path, round_id, base_url, output, with_expiry):
     """Write the invitation CSV (customer_id,name,phone,link) of a round."""
-    from survey.fieldwork import INVITATION_COLUMNS, SMS_COLUMNS, invitation_rows, invitations_csv, write_invitations
+    from survey.fieldwork import (
+        INVITATION_COLUMNS,
+        SMS_COLUMNS,
+        invitation_rows,
+        invitations_csv,
+        write_invitations,
+    )
 
     db = _open(db_path)
     columns = INVITATION_COLUMNS if with_expiry else SMS_COLUMNS
@@ -218,7 +230,9 @@ def invitations(db_path, round_id, base_url, output, with_expiry):
         n = write_invitations(db, round_id, output, base_url=base_url, by="cli", columns=columns)
         click.echo(f"wrote {n} invitations to {output}", err=True)
     else:
-        click.echo(invitations_csv(invitation_rows(db, round_id, base_url), columns).lstrip("\ufeff"), nl=False)
+        click.echo(
+            invitations_csv(invitation_rows(db, round_id, base_url), columns).lstrip("\ufeff"), nl=False
+        )
 
 
 @cli.command()

@@ -22,6 +22,7 @@ from survey.forms import get_questionnaire
 from survey.privacy import mask_name, mask_phone
 from survey.store import audit, now, transaction
 from survey.tokens import looks_like_token, make_token, secret_key, token_hash
+from survey.users import region_filter
 
 INVITATION_COLUMNS = ("customer_id", "name", "phone", "stratum", "link", "expires_at")
 #: The plain SMS-gateway file of ``python -m survey invitations`` (issue 2's contract).
@@ -75,9 +76,9 @@ def _contact_rows(
     marks = ", ".join("?" for _ in INELIGIBLE_STATUSES)
     params: list = [round_id, *INELIGIBLE_STATUSES]
     where = ""
-    if region is not None:
-        where += " AND c.region = ?"
-        params.append(region)
+    scope_sql, scope_params = region_filter("c.region", region)
+    where += scope_sql
+    params.extend(scope_params)
     # Only placeholders and fixed SQL fragments are formatted in; every value is a parameter.
     sql = (
         "SELECT a.id, c.id, c.name, c.phone, a.stratum, a.expires_at FROM assignments a"  # noqa: S608
@@ -187,7 +188,13 @@ def safe_cell(value: object) -> object:
 
 
 def export_rows(
-    db: sqlite_utils.Database, rows: list[dict], path: str | Path, *, by: str | None, action: str, detail: str,
+    db: sqlite_utils.Database,
+    rows: list[dict],
+    path: str | Path,
+    *,
+    by: str | None,
+    action: str,
+    detail: str,
     columns: tuple[str, ...] = INVITATION_COLUMNS,
 ) -> int:
     """Write rows to ``path`` as .xlsx or (any other suffix) CSV, and audit who exported what."""
@@ -214,7 +221,12 @@ def write_invitations(
     """Export a round's invitation list to CSV or .xlsx (by suffix); audited. Returns the row count."""
     rows = invitation_rows(db, round_id, base_url, full=full)
     return export_rows(
-        db, rows, path, by=by, action="export_invitations", detail=f"round={round_id} full={int(full)}",
+        db,
+        rows,
+        path,
+        by=by,
+        action="export_invitations",
+        detail=f"round={round_id} full={int(full)}",
         columns=columns,
     )
 

@@ -25,6 +25,7 @@ from survey.migrations.m0002_eligible_prn_indexes import (
 )
 from survey.rounds import frame_salt
 from survey.store import audit, now, transaction
+from survey.users import region_filter
 
 FRAME_COLUMNS = (
     "id",
@@ -174,9 +175,9 @@ def frame_overview(db: sqlite_utils.Database, region: str | None = None) -> pd.D
     """Active customers per region and customer type (one region's only when ``region`` is given)."""
     sql = "SELECT region, customer_type, COUNT(*) FROM customers WHERE active = 1"
     params = []
-    if region:
-        sql += " AND region = ?"
-        params.append(region)
+    scope_sql, scope_params = region_filter("region", region)
+    sql += scope_sql
+    params.extend(scope_params)
     rows = db.execute(
         sql + " GROUP BY region, customer_type ORDER BY region, customer_type", params
     ).fetchall()

@@ -15,6 +15,7 @@ import pandas as pd
 import sqlite_utils
 
 from analysis.rates import DispositionCounts, OutcomeRates, outcome_rates
+from survey.users import region_filter
 
 #: Assignment status → AAPOR disposition code of ``analysis.rates.DISPOSITION_CLASS``. A web form that was
 #: started (a draft was saved) but not submitted is a partial interview (1.2) while fieldwork runs.
@@ -108,9 +109,9 @@ def round_progress(db: sqlite_utils.Database, round_id: int, *, region: str | No
         " WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL)"
     )
     params: list = [round_id]
-    if region is not None:
-        sql += " AND c.region = ?"
-        params.append(region)
+    scope_sql, scope_params = region_filter("c.region", region)
+    sql += scope_sql
+    params.extend(scope_params)
     per: dict[str, dict[str, int]] = {}
     total: dict[str, int] = {}
     for stratum, status, n in db.execute(sql + " GROUP BY a.stratum, a.status ORDER BY a.stratum", params):
@@ -132,9 +133,9 @@ def completes_over_time(
         " WHERE a.round_id = ?"
     )
     params: list = [round_id]
-    if region is not None:
-        sql += " AND c.region = ?"
-        params.append(region)
+    scope_sql, scope_params = region_filter("c.region", region)
+    sql += scope_sql
+    params.extend(scope_params)
     rows = db.execute(sql + " GROUP BY day, r.mode ORDER BY day, r.mode", params).fetchall()
     frame = pd.DataFrame(rows, columns=["date", "mode", "completes"])
     daily = frame.groupby("date", sort=True)["completes"].sum().cumsum()

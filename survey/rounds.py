@@ -23,6 +23,7 @@ from sampling.select import stratum_key
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.store import audit, get_setting, now, set_setting, transaction
 from survey.tokens import make_token, secret_key, token_hash
+from survey.users import parse_regions, region_filter
 
 #: Frame columns that may define strata (column names cannot be SQL parameters, so whitelist).
 STRATUM_COLUMNS = ("region", "district", "customer_type", "urban_rural")
@@ -436,7 +437,8 @@ def round_overlap(db: sqlite_utils.Database, round_id: int, *, region: str | Non
     survey = db.execute("SELECT survey FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
     strata = this["design"].get("strata", [])
     mine = {s["stratum"]: s for s in round_strata(db, round_id)}
-    in_region = " AND c.region = ?" if region else ""
+    in_region, region_params = region_filter("c.region", region)
+    regions = parse_regions(region)
     out = []
     for earlier_id, earlier_name, design in db.execute(
         "SELECT id, name, design FROM rounds WHERE survey = ? AND id < ? ORDER BY id", [survey, round_id]
@@ -446,13 +448,15 @@ def round_overlap(db: sqlite_utils.Database, round_id: int, *, region: str | Non
             "SELECT COUNT(*) FROM assignments a1 JOIN assignments a2 ON a2.customer_id = a1.customer_id"  # noqa: S608
             " JOIN customers c ON c.id = a1.customer_id"
             f" WHERE a1.round_id = ? AND a2.round_id = ? AND {sampled.format(1)} AND {sampled.format(2)}{in_region}",
-            [round_id, earlier_id, *([region] if region else [])],
+            [round_id, earlier_id, *region_params],
         ).fetchone()[0]
         theirs = {s["stratum"]: s for s in round_strata(db, earlier_id)}
         expected = 0.0
         same = json.loads(design).get("strata", []) == strata
         for label, s in mine.items():
-            if region and (("region" not in strata) or label.split("|")[strata.index("region")] != region):
+            if regions and (
+                ("region" not in strata) or label.split("|")[strata.index("region")] not in regions
+            ):
                 continue
             if same and label in theirs:
                 e = theirs[label]

@@ -209,3 +209,20 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
 def known_regions(db: sqlite_utils.Database) -> list[str]:
     """Regions present in the customer frame (for scope pickers)."""
     return [r[0] for r in db.execute("SELECT DISTINCT region FROM customers ORDER BY region")]
+
+
+def region_filter(column: str, region: str | None) -> tuple[str, list[str]]:
+    """SQL fragment and parameters restricting ``column`` to a user's region scope.
+
+    ``region`` is a scope string (None = all regions, or one or more comma-separated regions).
+    ``column`` must be a fixed column name from code, never user input.
+
+    >>> region_filter("c.region", "泉州,厦门")
+    (' AND c.region IN (?, ?)', ['泉州', '厦门'])
+    >>> region_filter("c.region", None)
+    ('', [])
+    """
+    regions = parse_regions(region)
+    if not regions:
+        return "", []
+    return f" AND {column} IN ({', '.join('?' for _ in regions)})", list(regions)

@@ -107,3 +107,34 @@ def test_empty_database_tells_how_to_create_the_first_admin(tmp_path, monkeypatc
     monkeypatch.setenv("SURVEY_DB", str(tmp_path / "empty.db"))
     at = AppTest.from_file(APP, default_timeout=30).run()
     assert "python -m survey create-user" in _texts(at)
+
+
+def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
+    from survey.follow_ups import list_follow_ups
+    from survey.monitoring import round_progress
+
+    db = open_db(demo_path)
+    both = list_follow_ups(db, region="泉州,厦门")
+    assert set(both["region"]) == {"泉州", "厦门"}
+    assert set(list_follow_ups(db, region="泉州")["region"]) == {"泉州"}
+    strata = {s.stratum.split("|")[0] for s in round_progress(db, 2, region="泉州,厦门").strata}
+    assert strata == {"泉州", "厦门"}
+
+    from survey.users import create_user
+
+    create_user(db, "qz", "manager", "quanzhou-pass", region="泉州")
+    at = app(User("qz", "manager", "泉州"))
+    assert not at.exception
+    text = _texts(at)
+    assert "泉州" in text
+    for other in ("厦门", "福州", "漳州"):
+        assert other not in text, f"a 泉州 manager saw {other} on the dashboard"
+    for frame in at.dataframe:
+        values = frame.value.astype(str).to_numpy().ravel().tolist()
+        assert not any(v in {"厦门", "福州", "漳州"} for v in values)
+    at.switch_page("app_pages/follow_ups.py").run()
+    assert not at.exception
+    for frame in at.dataframe:
+        if "region" in frame.value.columns or "地区" in frame.value.columns:
+            col = "region" if "region" in frame.value.columns else "地区"
+            assert set(frame.value[col]) <= {"泉州"}
