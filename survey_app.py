@@ -10,7 +10,9 @@ import streamlit as st
 from ui import session
 from ui.i18n import language_switch, t
 
-st.set_page_config(page_title="供电服务满意度调查", page_icon="⚡", layout="centered")
+# Customers answer on a phone (narrow, centered); staff and managers work with wide tables.
+st.set_page_config(page_title="供电服务满意度调查", page_icon="⚡",
+                   layout="centered" if "t" in st.query_params else "wide")
 session.init()
 
 ROOT = Path(__file__).resolve().parent

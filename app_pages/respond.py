@@ -1,14 +1,15 @@
 """Customer page: answer the questionnaire behind a personal link (?t=<token>). No sign-in."""
 
+import time
+
 import streamlit as st
 
 from questionnaires import AnswerError
 from survey.fieldwork import TokenError, resolve_token, save_draft, submit_response
+from survey.tokens import bad_token_delay
 from ui import session
 from ui.form import compact_header, phone_layout, render_questionnaire, show_problems
 from ui.i18n import label, t
-
-REFUSAL_MESSAGE = {"expired": "link_expired", "closed": "link_closed"}
 
 db = session.db()
 token = st.query_params.get("t", "")
@@ -21,8 +22,12 @@ if st.session_state.get("submitted") == token and token:
 
 try:
     info = resolve_token(db, token)
-except TokenError as e:
-    st.info(t(REFUSAL_MESSAGE.get(e.state, "link_invalid")))
+except TokenError:
+    # One message for unknown, forged, used, expired and closed links: it reveals nothing about
+    # which links exist. Repeated bad links from one session are answered ever more slowly.
+    st.session_state["bad_tokens"] = st.session_state.get("bad_tokens", 0) + 1
+    time.sleep(bad_token_delay(st.session_state["bad_tokens"]))
+    st.info(t("link_invalid"))
     st.stop()
 
 compact_header(label(info.questionnaire.title), label(info.questionnaire.description) or t("respond_intro"))
@@ -40,8 +45,8 @@ if st.button(t("submit"), type="primary", width="stretch", key="submit"):
         submit_response(db, token, answers, mode="web")
     except AnswerError as e:
         show_problems(e.problems, info.questionnaire)
-    except TokenError as e:
-        st.info(t(REFUSAL_MESSAGE.get(e.state, "link_invalid")))
+    except TokenError:
+        st.info(t("link_invalid"))
     else:
         st.session_state["submitted"] = token
         st.rerun()

@@ -41,7 +41,8 @@ with left:
     response_rate = st.slider(t("response_rate"), 0.05, 1.0, 0.5, 0.05, key="draw_response_rate")
 with right:
     strata = st.multiselect(
-        t("strata"), list(STRATUM_COLUMNS), default=["region", "customer_type"], key="draw_strata"
+        t("strata"), list(STRATUM_COLUMNS), default=["region", "customer_type"], key="draw_strata",
+        format_func=lambda c: t(f"stratum_col_{c}")
     )
     allocation = st.selectbox(
         t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")

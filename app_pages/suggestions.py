@@ -21,7 +21,8 @@ dictionary = load_topics()
 topic_name = {tp.key: tp.label_zh if lang() == "zh" else tp.label_en for tp in dictionary.topics}
 scope = user.region if user else None
 c1, c2, c3 = st.columns(3)
-round_id = c1.selectbox(t("sugg_filter_round"), list(names), format_func=names.get, key="sugg_round")
+default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)  # newest finished round
+round_id = c1.selectbox(t("sugg_filter_round"), list(names), index=default, format_func=names.get, key="sugg_round")
 frame = scoped(responses_frame(db, round_id), scope)
 regions = sorted(frame["region"].dropna().unique()) if len(frame) else []
 # format_funcs are plain lookups: they must not read the session (AppTest calls them outside a run)

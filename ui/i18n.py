@@ -27,12 +27,19 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),
-    "login_failed": ("用户名或密码错误；连续多次错误后账户将被暂时锁定。",
-                     "Wrong user name or password; repeated failures lock the account for a while."),
-    "session_timed_out": ("会话因长时间未操作已结束，请重新登录。", "Your session ended after a period of inactivity; please sign in again."),
-    "no_users_yet": ("还没有任何账户。请由管理员在服务器上运行：python -m survey create-user 用户名 --role admin",
-                     "There are no accounts yet. An administrator creates the first one on the server: "
-                     "python -m survey create-user NAME --role admin"),
+    "login_failed": (
+        "用户名或密码错误；连续多次错误后账户将被暂时锁定。",
+        "Wrong user name or password; repeated failures lock the account for a while.",
+    ),
+    "session_timed_out": (
+        "会话因长时间未操作已结束，请重新登录。",
+        "Your session ended after a period of inactivity; please sign in again.",
+    ),
+    "no_users_yet": (
+        "还没有任何账户。请由管理员在服务器上运行：python -m survey create-user 用户名 --role admin",
+        "There are no accounts yet. An administrator creates the first one on the server: "
+        "python -m survey create-user NAME --role admin",
+    ),
     "logout": ("退出登录", "Sign out"),
     "signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "role_staff": ("调查员", "survey staff"),
@@ -51,9 +58,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Your opinion matters to us. For help, call the 95598 service hotline.",
     ),
     "link_invalid": (
-        "此链接无效或已使用过，无需再次填写。如有疑问，请拨打 95598 供电服务热线。",
-        "This link is not valid or has already been used; there is nothing more to fill in. "
-        "Questions? Call the 95598 service hotline.",
+        "此链接无效或已使用过（或本次调查已结束），无需再次填写。如有疑问，请拨打 95598 供电服务热线。",
+        "This link is not valid or has already been used (or the survey has closed); there is nothing "
+        "more to fill in. Questions? Call the 95598 service hotline.",
     ),
     "fix_answers": ("请检查以下问题后再提交：", "Please check these questions before submitting:"),
     "required_mark": ("（必答）", " (required)"),
@@ -87,6 +94,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "pick_round": ("选择轮次", "Round"),
     "no_rounds": ("还没有任何轮次。", "No rounds yet."),
     "col_region": ("地区", "Region"),
+    "stratum_col_region": ("地区（供电公司）", "Region (city company)"),
+    "stratum_col_district": ("区县", "District"),
+    "stratum_col_customer_type": ("用电类别", "Customer type"),
+    "stratum_col_urban_rural": ("城乡", "Urban / rural"),
     "col_estimate": ("均值", "Mean"),
     "col_ci": ("95% 置信区间", "95% CI"),
     "col_n": ("样本数", "n"),

@@ -2,14 +2,6 @@
 
 STRINGS: dict[str, tuple[str, str]] = {
     # customer form
-    "link_expired": (
-        "此链接已过期，无需再填写。感谢您的关注！如有疑问，请拨打 95598 供电服务热线。",
-        "This link has expired; there is nothing more to fill in. Questions? Call the 95598 service hotline.",
-    ),
-    "link_closed": (
-        "本次调查已结束，感谢您的关注！如有疑问，请拨打 95598 供电服务热线。",
-        "This survey has ended — thank you. Questions? Call the 95598 service hotline.",
-    ),
     "resume_note": (
         "已为您恢复上次填写的内容，可继续作答。",
         "Your earlier answers were restored; you can carry on where you left off.",

@@ -138,3 +138,22 @@ def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
         if "region" in frame.value.columns or "地区" in frame.value.columns:
             col = "region" if "region" in frame.value.columns else "地区"
             assert set(frame.value[col]) <= {"泉州"}
+
+
+def test_repeated_bad_links_from_one_session_are_slowed_down(app, monkeypatch):
+    from survey import tokens
+
+    asked: list[int] = []
+    real = tokens.bad_token_delay
+
+    def spy(failures: int) -> float:
+        asked.append(failures)
+        assert real(failures) == (0.0 if failures <= 3 else min(0.5 * 2 ** (failures - 4), 8.0))
+        return 0.0  # do not actually wait in the test
+
+    monkeypatch.setattr(tokens, "bad_token_delay", spy)
+    at = app(token="A" * 32)
+    for _ in range(5):
+        at.run()
+    assert asked == [1, 2, 3, 4, 5, 6]  # the session's count of bad links keeps growing
+    assert "此链接无效或已使用过" in _texts(at)

@@ -107,9 +107,10 @@ def test_partial_form_is_resumed_from_the_same_link(app, demo_path):
     assert "已为您恢复上次填写的内容" in _texts(again)
 
 
-@pytest.mark.parametrize("state, message", [("expired", "此链接已过期"), ("closed", "本次调查已结束"),
-                                            ("used", "此链接无效或已使用过")])  # fmt: skip
-def test_expired_closed_and_used_links_are_refused(app, demo_path, state, message):
+@pytest.mark.parametrize("state", ["expired", "closed", "used"])
+def test_expired_closed_and_used_links_are_refused(app, demo_path, state):
+    """One polite message for every refused link: it reveals nothing about which links exist (issue 6)."""
+    message = "此链接无效或已使用过"
     aid, token = _issued(demo_path)
     db = open_db(demo_path)
     if state == "expired":
@@ -264,7 +265,7 @@ def test_closing_through_the_page_stops_answers(app, demo_path):
     assert _query(demo_path, "SELECT status FROM rounds WHERE id = 2")[0][0] == "closed"
     assert "本轮已结束" in _texts(at)
     customer = app(token=token)
-    assert "本次调查已结束" in _texts(customer) and not _radio_keys(customer)
+    assert "此链接无效或已使用过" in _texts(customer) and not _radio_keys(customer)
 
 
 # ---------------------------------------------------------------- questionnaires
