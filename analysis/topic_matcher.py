@@ -450,7 +450,10 @@ def load_topics(path: str | Path | None = None) -> TopicDictionary:
         return _default_topics()
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # The C-accelerated safe loader when PyYAML has it (same semantics, ~10x faster).
+        data = yaml.load(
+            path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        )  # noqa: S506
     except yaml.YAMLError as exc:
         raise ValueError(f"{path}: invalid YAML: {exc}") from exc
     return _parse(data, str(path))

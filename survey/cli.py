@@ -57,6 +57,32 @@ def _open(db_path: str | None, *, create: bool = False):
     return open_db(db_path or default_db_path(), create=create)
 
 
+as_user_option = click.option(
+    "--as-user",
+    "as_user",
+    default=None,
+    help="Apply this account's region scope (what a scoped manager may see and export).",
+)
+
+
+def scope_for(db, region: str | None, as_user: str | None) -> str | None:
+    """The region scope of a CLI call: ``--region`` within ``--as-user``'s scope (role AND region)."""
+    from survey.users import current_user, parse_regions
+
+    if as_user is None:
+        return region
+    user = current_user(db, as_user)
+    if user is None:
+        raise click.ClickException(f"user {as_user!r} does not exist or is disabled")
+    allowed = user.regions
+    if region is None:
+        return user.region
+    asked = parse_regions(region) or ()
+    if allowed is not None and not set(asked) <= set(allowed):
+        raise click.ClickException(f"user {as_user!r} may not see region {region!r} (scope: {user.region})")
+    return region
+
+
 @click.group()
 @click.version_option("0.1.0", prog_name="survey")
 def cli() -> None:
@@ -239,17 +265,31 @@ def invitations(db_path, round_id, base_url, output, with_expiry):
 @db_option
 @click.argument("round_id", type=int)
 @click.option("--item", default="overall", show_default=True)
+@click.option(
+    "--region", default=None, help="Only these regions (comma-separated); the overall row is theirs."
+)
+@as_user_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @library_errors
-def report(db_path, round_id, item, as_json):
+def report(db_path, round_id, item, region, as_user, as_json):
     """Per-region weighted estimates (mean score with 95% CI) of a round."""
-    from survey.results import region_estimates, responses_frame
+    from survey.results import region_estimates, responses_frame, scoped
 
-    table = region_estimates(responses_frame(_open(db_path), round_id), item)
+    db = _open(db_path)
+    scope = scope_for(db, region, as_user)
+    frame = scoped(responses_frame(db, round_id), scope)
+    if frame.empty:
+        raise click.ClickException(f"round {round_id} has no responses" + (f" in {scope}" if scope else ""))
+    table = region_estimates(frame, item)
     if as_json:
         click.echo(
             json.dumps(
-                {"round_id": round_id, "item": item, "regions": table.to_dict(orient="records")},
+                {
+                    "round_id": round_id,
+                    "item": item,
+                    "scope": scope,
+                    "regions": table.to_dict(orient="records"),
+                },
                 ensure_ascii=False,
                 indent=2,
             )

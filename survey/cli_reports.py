@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.cli import _open, cli, db_option, library_errors
+from survey.cli import _open, as_user_option, cli, db_option, library_errors, scope_for
 
 
 @cli.command("export-report")
@@ -14,14 +14,16 @@ from survey.cli import _open, cli, db_option, library_errors
 @click.option("--round", "round_id", required=True, type=int, help="Round id.")
 @click.option("--item", default="overall", show_default=True, help="Likert item compared between groups.")
 @click.option("--region", default=None, help="Limit to one region (comparison then by district).")
+@as_user_option
 @click.option("--by", "user", default=None, help="Who exports (written to the audit log).")
 @click.argument("out", type=click.Path(dir_okay=False))
 @library_errors
-def report_cmd(db_path, round_id, item, region, user, out):
+def report_cmd(db_path, round_id, item, region, as_user, user, out):
     """Write the dashboard tables of a round to an Excel workbook (one sheet per table; audited)."""
     from survey.results import dashboard_statistics, export_tables, likert_items, responses_frame, scoped
 
     db = _open(db_path)
+    region = scope_for(db, region, as_user)
     frame = scoped(responses_frame(db, round_id), region)
     if frame.empty:
         raise click.ClickException(f"round {round_id} has no responses{' in ' + region if region else ''}")
@@ -39,13 +41,15 @@ def report_cmd(db_path, round_id, item, region, user, out):
 @db_option
 @click.option("--round", "round_id", type=int, default=None, help="Backfill this round first.")
 @click.option("--region", default=None, help="Only this region.")
+@as_user_option
 @click.option("--status", type=click.Choice(["open", "contacted", "resolved"]), default=None)
 @library_errors
-def follow_ups_cmd(db_path, round_id, region, status):
+def follow_ups_cmd(db_path, round_id, region, as_user, status):
     """Open missing follow-up items of a round, then list the queue (names and phones masked)."""
     from survey.follow_ups import FollowUpError, list_follow_ups, sync_follow_ups
 
     db = _open(db_path)
+    region = scope_for(db, region, as_user)
     try:
         if round_id is not None:
             click.echo(f"created {sync_follow_ups(db, round_id)} follow-up item(s)")

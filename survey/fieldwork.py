@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from questionnaires import Questionnaire, encode_value
-from survey.follow_ups import open_for_response
+from survey.follow_ups import open_for_response, warm_follow_up_rules
 from survey.forms import get_questionnaire
 from survey.privacy import mask_name, mask_phone
 from survey.store import audit, now, transaction
@@ -295,6 +295,7 @@ def submit_response(
     _check(row)
     questionnaire = get_questionnaire(db, row[9])
     clean = questionnaire.validate(answers)
+    warm_follow_up_rules()  # load the topic dictionary (once per process) before taking the lock
     with transaction(db):
         row = _lookup(db, token)
         _check(row)  # still open: another tab or process may have submitted meanwhile
@@ -317,6 +318,7 @@ def submit_by_assignment(
     """
     if not isinstance(interviewer, str) or not interviewer.strip():
         raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
+    warm_follow_up_rules()
     with transaction(db):
         row = db.execute(
             "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import sqlite_utils
 
-from analysis.suggestions import complaint_topics
+from analysis.suggestions import complaint_topics, load_topics
 from survey.privacy import mask_name, mask_phone
 from survey.store import audit, get_setting, now, set_setting, transaction
 from survey.users import parse_regions
@@ -95,6 +95,12 @@ def _due(submitted_at: str, days: int) -> str:
     if start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     return (start + timedelta(days=days)).replace(microsecond=0).isoformat()
+
+
+def warm_follow_up_rules() -> None:
+    """Load the suggestion-topic dictionary now (cached), so the first submission of a process
+    does not parse it while holding the database's write lock."""
+    load_topics()
 
 
 def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None:

@@ -34,7 +34,9 @@ def test_draw_prints_round_id_last_and_invitations_write_csv(run, demo_path, tmp
     assert result.exit_code == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert len(rows) == 150 and list(rows[0]) == ["customer_id", "name", "phone", "link"]
-    assert all(r["link"].startswith("https://x.cn/s/?t=") and len(r["link"].split("?t=")[1]) == 32 for r in rows)
+    assert all(
+        r["link"].startswith("https://x.cn/s/?t=") and len(r["link"].split("?t=")[1]) == 32 for r in rows
+    )
     assert db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'export_invitations'").fetchone()[0] == 1
 
 
@@ -52,8 +54,18 @@ def test_create_user_and_sign_in(run, tmp_path):
     from survey.users import authenticate
 
     db_path = tmp_path / "new.db"
-    result = run("create-user", "zhang", "--role", "manager", "--region", "泉州", "--db", db_path,
-                 "--password", "long-enough-pw")
+    result = run(
+        "create-user",
+        "zhang",
+        "--role",
+        "manager",
+        "--region",
+        "泉州",
+        "--db",
+        db_path,
+        "--password",
+        "long-enough-pw",
+    )
     assert result.exit_code == 0
     user = authenticate(open_db(db_path), "zhang", "long-enough-pw")
     assert user.role == "manager" and user.region == "泉州"
@@ -62,7 +74,9 @@ def test_create_user_and_sign_in(run, tmp_path):
 def test_import_frame_then_draw(run, tmp_path):
     frame = tmp_path / "frame.csv"
     lines = ["户号,户名,联系电话,供电单位,区县,用户类别"]
-    lines += [f"{i:07d},客户{i},13800{i:06d},{'福州' if i % 2 else '厦门'},鼓楼区,居民" for i in range(1, 201)]
+    lines += [
+        f"{i:07d},客户{i},13800{i:06d},{'福州' if i % 2 else '厦门'},鼓楼区,居民" for i in range(1, 201)
+    ]
     frame.write_text("\n".join(lines), encoding="utf-8")
     db_path = tmp_path / "f.db"
     result = run("import-frame", frame, "--db", db_path)
@@ -84,8 +98,12 @@ def test_import_frame_then_draw(run, tmp_path):
     ],
 )
 def test_library_errors_are_one_line_and_non_zero(demo_path, args, message):
-    proc = subprocess.run([sys.executable, "-m", "survey", *args, "--db", str(demo_path)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "survey", *args, "--db", str(demo_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -93,8 +111,10 @@ def test_library_errors_are_one_line_and_non_zero(demo_path, args, message):
 
 def test_bad_frame_reports_rows_and_imports_nothing(run, tmp_path):
     frame = tmp_path / "bad.csv"
-    frame.write_text("户号,户名,联系电话,供电单位,用户类别\n1,a,13800000000,福州,居民\n1,b,12,福州,外星人\n",
-                     encoding="utf-8")
+    frame.write_text(
+        "户号,户名,联系电话,供电单位,用户类别\n1,a,13800000000,福州,居民\n1,b,12,福州,外星人\n",
+        encoding="utf-8",
+    )
     db_path = tmp_path / "b.db"
     result = CliRunner().invoke(cli, ["import-frame", str(frame), "--db", str(db_path)])
     assert result.exit_code != 0
@@ -105,3 +125,30 @@ def test_bad_frame_reports_rows_and_imports_nothing(run, tmp_path):
 def test_demo_refuses_to_overwrite(run, demo_path):
     result = CliRunner().invoke(cli, ["demo", "--db", str(demo_path), "--customers", "100"])
     assert result.exit_code != 0 and "already exists" in result.output
+
+
+def test_report_respects_a_users_region_scope(run, demo_path):
+    from survey.users import create_user
+
+    create_user(open_db(demo_path), "qz", "manager", "quanzhou-pass", region="泉州")
+    result = run("report", 1, "--db", demo_path, "--json", "--as-user", "qz")
+    data = json.loads(result.output)
+    assert data["scope"] == "泉州" and {r["region"] for r in data["regions"]} == {"泉州", "全部"}
+    whole = json.loads(run("report", 1, "--db", demo_path, "--json").output)
+    qz = next(r for r in whole["regions"] if r["region"] == "泉州")
+    mine = next(r for r in data["regions"] if r["region"] == "泉州")
+    assert mine["estimate"] == pytest.approx(qz["estimate"])
+    refused = CliRunner().invoke(
+        cli, ["report", "1", "--db", str(demo_path), "--as-user", "qz", "--region", "厦门"]
+    )
+    assert refused.exit_code != 0 and "may not see region" in refused.output
+    queue = run("follow-ups", "--db", demo_path, "--as-user", "qz").output.splitlines()
+    assert queue and all(line.split("\t")[1] == "泉州" for line in queue)
+
+
+def test_every_command_is_documented_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    missing = [name for name in cli.commands if f"python -m survey {name}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"
