@@ -21,6 +21,7 @@ from survey.calls import (
 from survey.fieldwork import INELIGIBLE_STATUSES, TokenError
 from survey.forms import round_questionnaire
 from survey.rounds import list_rounds
+from survey.store import audit
 from ui import session
 from ui.form import render_questionnaire, show_problems
 from ui.i18n import t
@@ -53,6 +54,17 @@ status = c2.selectbox(
     format_func=lambda s: t(f"outcome_{s}") if s else t("fw_all"),
 )
 rows = call_list(db, round_id, stratum=stratum, status=status, region=user.region)
+listing = (round_id, stratum, status)
+if (
+    rows and st.session_state.get("fw_list_audited") != listing
+):  # full names and phones shown: audit once per view
+    audit(
+        db,
+        user.name,
+        "view_call_list",
+        f"round={round_id} stratum={stratum or '*'} status={status or '*'} rows={len(rows)}",
+    )
+    st.session_state["fw_list_audited"] = listing
 st.subheader(t("fw_list", n=len(rows)))
 if not rows:
     st.info(t("fw_empty"))

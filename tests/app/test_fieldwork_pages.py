@@ -158,6 +158,9 @@ def test_call_list_shows_full_contact_and_records_a_refusal(app, demo_path):
     ) == [("refusal", "staff", "客户说太忙")]
     assert _query(demo_path, "SELECT COUNT(*) FROM audit_log WHERE action = 'view_contact' AND detail LIKE ?",
                   [f"assignment={aid} %"])[0][0] == 1  # fmt: skip
+    # showing the call list (full names and phones) is audited once per filter, not once per rerun
+    views = _query(demo_path, "SELECT user, detail FROM audit_log WHERE action = 'view_call_list' ORDER BY id")
+    assert [v[0] for v in views] == ["staff", "staff"] and "status=issued" in views[-1][1]
 
 
 def test_callback_stores_the_appointment(app, demo_path):
