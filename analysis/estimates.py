@@ -209,6 +209,17 @@ def _numeric_y(data: pd.DataFrame, y: str) -> tuple[np.ndarray, np.ndarray]:
     return np.where(valid, values, 0.0), valid
 
 
+def _normal_interval(data, y, strata, weights, fpc, by, confidence, kind: str) -> pd.DataFrame:
+    """Linearised estimate (``kind`` mean or total) with a normal-quantile CI, as R's ``confint(svymean(...))``."""
+    confidence = _check_confidence(confidence)
+    design = _prepare(data, [y], strata, weights, fpc)
+    values, valid = _numeric_y(data, y)
+    keys, r = _linearised(data, values, valid, design, by, kind)
+    se = np.sqrt(r["var"])
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return _finish(keys, r["estimate"], se, r["estimate"] - z * se, r["estimate"] + z * se, r["n"])
+
+
 def survey_mean(
     data: pd.DataFrame,
     y: str,
@@ -249,13 +260,7 @@ def survey_mean(
     >>> round(float(r.estimate[0]), 6), round(float(r.se[0] ** 2), 6)
     (3.0, 0.7)
     """
-    confidence = _check_confidence(confidence)
-    design = _prepare(data, [y], strata, weights, fpc)
-    values, valid = _numeric_y(data, y)
-    keys, r = _linearised(data, values, valid, design, by, "mean")
-    se = np.sqrt(r["var"])
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    return _finish(keys, r["estimate"], se, r["estimate"] - z * se, r["estimate"] + z * se, r["n"])
+    return _normal_interval(data, y, strata, weights, fpc, by, confidence, "mean")
 
 
 def survey_total(
@@ -280,13 +285,7 @@ def survey_total(
     >>> float(survey_total(d, "y", strata="h", weights="w", fpc="N").estimate[0])
     30.0
     """
-    confidence = _check_confidence(confidence)
-    design = _prepare(data, [y], strata, weights, fpc)
-    values, valid = _numeric_y(data, y)
-    keys, r = _linearised(data, values, valid, design, by, "total")
-    se = np.sqrt(r["var"])
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    return _finish(keys, r["estimate"], se, r["estimate"] - z * se, r["estimate"] + z * se, r["n"])
+    return _normal_interval(data, y, strata, weights, fpc, by, confidence, "total")
 
 
 def survey_proportion(
