@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from questionnaires import AnswerError
 from survey.fieldwork import (
@@ -274,3 +276,45 @@ def test_import_lists_versions_with_the_rounds_using_them(demo_db, tmp_path):
         demo_db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'import_questionnaire'").fetchone()[0]
         == 2
     )
+
+
+_answer_values = st.one_of(
+    st.none(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.text(max_size=600),
+    st.lists(st.text(max_size=20), max_size=6),
+    st.sampled_from(
+        ["yes", "no", "better", "hotline", "none", "😀" * 300, "<script>x</script>", "=cmd|' /C calc'!A0"]
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    changes=st.dictionaries(
+        st.sampled_from(sorted(GOOD) + ["outage_notice", "channels", "recommend", "bogus"]),
+        _answer_values,
+        max_size=4,
+    ),
+    start_valid=st.booleans(),
+)
+def test_arbitrary_answers_are_stored_whole_or_refused_with_named_problems(demo_db, changes, start_valid):
+    """Out-of-range values, wrong types, missing answers, huge texts, emoji: AnswerError naming the
+    questions and nothing written — or a valid response stored whole. Never anything else."""
+    answers = {**GOOD, **changes} if start_valid else changes
+    aid, token = _open_token(demo_db)
+    before = demo_db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+    try:
+        rid = submit_response(demo_db, token, answers)
+    except AnswerError as e:
+        assert e.problems and all(p.question_id for p in e.problems)
+        assert demo_db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == before
+    else:
+        stored = demo_db.execute("SELECT COUNT(*) FROM answers WHERE response_id = ?", [rid]).fetchone()[0]
+        assert stored >= 10  # every required answer is there
+        demo_db.execute("DELETE FROM follow_ups WHERE response_id = ?", [rid])
+        demo_db.execute("DELETE FROM answers WHERE response_id = ?", [rid])
+        demo_db.execute("DELETE FROM responses WHERE id = ?", [rid])
+        demo_db.execute("UPDATE assignments SET status = 'issued' WHERE id = ?", [aid])
