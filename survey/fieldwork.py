@@ -343,10 +343,11 @@ def _store_response(
     interviewer: str | None,
     submitted_at: str | None = None,
 ) -> int:
+    stamp = submitted_at or now()
     cur = db.execute(
         "INSERT INTO responses (assignment_id, submitted_at, mode, interviewer, questionnaire_sha256)"
         " VALUES (?, ?, ?, ?, ?)",
-        [assignment_id, submitted_at or now(), mode, interviewer, questionnaire.sha256()],
+        [assignment_id, stamp, mode, interviewer, questionnaire.sha256()],
     )
     response_id = cur.lastrowid
     db.conn.executemany(
@@ -358,7 +359,7 @@ def _store_response(
     )
     db.execute(
         "UPDATE assignments SET status = 'complete', mode = ?, draft = NULL, updated_at = ? WHERE id = ?",
-        [mode, submitted_at or now(), assignment_id],
+        [mode, stamp, assignment_id],
     )
     open_for_response(db, response_id)  # an unhappy customer gets a follow-up item in the same transaction
     return response_id
