@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -43,15 +44,20 @@ def main() -> None:
         print(f"sqlite3 .import            {baseline:7.2f} s")
 
     db = open_db(work / "survey.db")
+    steps = {}
 
     def ours():
+        t0 = time.perf_counter()
         result = read_frame(csv_path)
+        steps["read_frame"] = time.perf_counter() - t0
         assert result.ok, result.problems[:3]
         return store_frame(db, result.frame, source=csv_path.name)
 
     elapsed, summary = timed(ours)
     rss = peak_rss_mb()
     print(f"read_frame + store_frame    {elapsed:7.2f} s   ({summary.added:,} added)   peak RSS {rss:.0f} MB")
+    for step, seconds in [("read_frame", steps["read_frame"]), *summary.timings]:
+        print(f"  {step:<25s}{seconds:7.2f} s")
     if baseline is not None:
         ratio = elapsed / baseline
         print(f"ratio ours / .import       {ratio:7.2f}   target <= 3      {verdict(ratio <= 3)}")

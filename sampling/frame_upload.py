@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from sampling.frame import CANONICAL_COLUMNS, COLUMN_ALIASES, REQUIRED_COLUMNS, _key, _read_csv, _read_xlsx
+from sampling.frame import (
+    CANONICAL_COLUMNS,
+    COLUMN_ALIASES,
+    REQUIRED_COLUMNS,
+    find_header_row,
+    header_key,
+    read_table,
+)
 
 ENCODINGS = ("auto", "utf-8", "gb18030")
 
@@ -38,20 +45,32 @@ def sheet_names(data: bytes) -> list[str]:
 
 
 def peek(
-    data: bytes, filename: str = "", *, encoding: str = "auto", sheet: str | None = None, rows: int = 10
+    data: bytes,
+    filename: str = "",
+    *,
+    encoding: str = "auto",
+    sheet: str | None = None,
+    rows: int = 10,
+    mapping: dict[str, str | None] | None = None,
 ) -> Peek:
-    """Headers and the first ``rows`` data rows of a CSV/XLSX upload, without validating anything."""
+    """Headers and the first ``rows`` data rows of a CSV/XLSX upload, without validating anything.
+
+    The file is read and its header row found exactly as :func:`sampling.frame.read_frame` does
+    (:func:`sampling.frame.read_table`, :func:`sampling.frame.find_header_row`), so title rows above the
+    header are skipped in the preview too.
+    """
     if encoding not in ENCODINGS:
         raise ValueError(f"encoding must be one of {ENCODINGS}, but got {encoding!r}")
-    if is_xlsx(data, filename):
-        raw, problem = _read_xlsx(data, sheet)
-    else:
-        raw, problem = _read_csv(data, None if encoding == "auto" else encoding)
+    table, problem = read_table(
+        data, filename, encoding=None if encoding == "auto" else encoding, sheet=sheet
+    )
     if problem is not None:
         return Peek((), pd.DataFrame(), problem.message_zh + " / " + problem.message_en)
-    raw = raw.iloc[: rows + 1]
-    headers = tuple(str(v).strip().lstrip("\ufeff") for v in raw.iloc[0]) if len(raw) else ()
-    body = raw.iloc[1:].reset_index(drop=True)
+    at = find_header_row(table, mapping)
+    if at is None:
+        return Peek((), pd.DataFrame())
+    headers = tuple(str(v).strip().lstrip("\ufeff") for v in table.iloc[at])
+    body = table.iloc[at + 1 : at + 1 + rows].reset_index(drop=True)
     body.columns = [h or f"#{j + 1}" for j, h in enumerate(headers)]
     return Peek(headers, body)
 
@@ -64,7 +83,7 @@ def guess_mapping(headers: tuple[str, ...] | list[str]) -> dict[str, str | None]
     """
     found: dict[str, str | None] = dict.fromkeys(CANONICAL_COLUMNS)
     for header in headers:
-        column = COLUMN_ALIASES.get(_key(header))
+        column = COLUMN_ALIASES.get(header_key(header))
         if column is not None and found[column] is None:
             found[column] = header
     return found

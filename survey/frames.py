@@ -1,27 +1,41 @@
 """Storing a validated customer frame: add, update in place (PRN kept), deactivate vanished.
 
-Fast path (benchmarks/bench_import.py): PRNs are hashed in bulk, rows go to SQLite with
-``executemany`` in chunks from column lists (no per-row pandas objects), and a first import into an
-empty table drops the draw indexes, inserts in id order and builds the indexes once at the end.
-A re-import loads the file into a temporary table and merges it with one ``INSERT … ON CONFLICT``.
-Everything happens in ONE transaction: a failure leaves the database as it was.
+Fast path (benchmarks/bench_import.py, step timings in ``ImportSummary.timings``):
+
+- rows are sorted by id unless they already are (so the primary-key index is filled by appending) and
+  turned into plain Python column lists chunk by chunk; low-cardinality text columns reuse one ``str``
+  object per distinct value;
+- PRNs are hashed in bulk, split over processes for large frames (:func:`sampling.prn.prn_array`);
+- rows go to SQLite as multi-row ``INSERT … VALUES (…), (…), …`` statements of ``ROWS_PER_INSERT`` rows,
+  which halves the per-row cost of ``executemany`` (binding is per value, stepping per statement);
+- a first import into an empty table drops the draw index and its count triggers and builds the index once
+  at the end; a re-import loads a temporary table and merges it with one ``INSERT … ON CONFLICT``;
+- the eligible counts per cell (``frame_cells``) are computed from the frame in memory: after an import the
+  active customers are exactly the frame's rows, so no scan of ``customers`` is needed.
+
+Measured, inserting in PRN order instead of id order makes the index build ~2 s faster on 1M rows but the
+primary-key inserts ~4 s slower; ``temp_store = MEMORY`` did not change the index build. Everything happens in
+ONE transaction: a failure leaves the database as it was.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
 from sampling.prn import prn_array
 from survey.migrations.m0002_eligible_prn_indexes import (
+    CELL,
     create_indexes,
     create_triggers,
     drop_indexes,
     drop_triggers,
-    rebuild_cells,
 )
 from survey.rounds import frame_salt
 from survey.store import audit, now, transaction
@@ -39,8 +53,12 @@ FRAME_COLUMNS = (
     "opted_out",
     "has_valid_phone",
 )
+#: Text columns with few distinct values (one Python string per distinct value is enough).
+CATEGORY_COLUMNS = ("region", "district", "customer_type", "urban_rural")
 CHUNK = 100_000
+ROWS_PER_INSERT = 100  # 11 values a row: 1,100 parameters per statement (SQLite allows 32,766)
 IMPORT_CACHE_KIB = -131_072  # 128 MiB page cache while importing (negative = KiB)
+INDEX_CACHE_KIB = -8_192  # 8 MiB while building the draw index (see _store)
 _COLS = ", ".join(FRAME_COLUMNS)
 _UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded.region,
     district = excluded.district, customer_type = excluded.customer_type, urban_rural = excluded.urban_rural,
@@ -50,31 +68,85 @@ _UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded
 
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import did: customers added, updated in place, and marked inactive."""
+    """What an import did: customers added, updated in place, and marked inactive.
+
+    ``timings`` holds ``(step, seconds)`` pairs in order (sort, columns, prn, insert, index, cells, commit…).
+    """
 
     added: int
     updated: int
     deactivated: int
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
     @property
     def total(self) -> int:
         return self.added + self.updated
 
 
-def _columns(data: pd.DataFrame, prns) -> list[list]:
-    """Plain Python column lists in FRAME_COLUMNS order plus prn (None for missing text)."""
+class _Clock:
+    def __init__(self) -> None:
+        self.steps: list[tuple[str, float]] = []
+        self._last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        t = time.perf_counter()
+        self.steps.append((step, t - self._last))
+        self._last = t
+
+
+def _text_list(s: pd.Series, categorical: bool) -> list:
+    """A text column as a Python list, None for missing values."""
+    if categorical:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        lookup = np.array([*(str(u) for u in uniques), None], dtype=object)  # code -1 (missing) → None
+        return lookup[codes].tolist()
+    values = s.tolist()
+    if s.hasnans:
+        for i in np.flatnonzero(s.isna().to_numpy()):
+            values[i] = None
+    return values
+
+
+def _columns(data: pd.DataFrame) -> list[list]:
+    """Plain Python column lists in FRAME_COLUMNS order (None for missing text)."""
     out = []
     for col in FRAME_COLUMNS:
         s = data[col]
         if col in ("opted_out", "has_valid_phone"):
-            out.append(s.astype(bool).astype(int).tolist())
+            out.append(s.to_numpy(dtype=bool).astype(np.int8).tolist())
         elif col == "complaints_12m":
-            out.append(s.astype(int).tolist())
+            out.append(s.to_numpy(dtype=np.int64).tolist())
         else:
-            values = s.astype(object)
-            out.append(values.where(s.notna(), None).tolist() if s.isna().any() else values.tolist())
-    out.append(prns.tolist())
+            out.append(_text_list(s, col in CATEGORY_COLUMNS))
     return out
+
+
+def _insert_rows(db: sqlite_utils.Database, head: str, row: str, columns: list[list]) -> None:
+    """``head VALUES row, row, …`` for every row of ``columns``, ``ROWS_PER_INSERT`` rows a statement."""
+    n = len(columns[0])
+    full = n - n % ROWS_PER_INSERT
+    if full:
+        flat = chain.from_iterable(zip(*(c[:full] for c in columns), strict=True))
+        db.conn.executemany(
+            f"{head} VALUES {', '.join([row] * ROWS_PER_INSERT)}",
+            zip(*[flat] * (len(columns) * ROWS_PER_INSERT), strict=True),
+        )
+    if full < n:
+        db.conn.executemany(f"{head} VALUES {row}", zip(*(c[full:] for c in columns), strict=True))
+
+
+def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame) -> None:
+    """``frame_cells`` from the imported frame (= the active customers after an import); same values as
+    :func:`survey.migrations.m0002_eligible_prn_indexes.rebuild_cells` (missing text counts as '')."""
+    mask = ~data["opted_out"].to_numpy(dtype=bool) & data["has_valid_phone"].to_numpy(dtype=bool)
+    cells = data.loc[mask, list(CELL)]
+    cells = cells.assign(**{c: cells[c].fillna("").astype(str) for c in CELL if cells[c].hasnans})
+    counts = cells.groupby(list(CELL), sort=False).size()
+    db.execute("DELETE FROM frame_cells")
+    db.conn.executemany(
+        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+        [(*key, int(count)) for key, count in counts.items()],
+    )
 
 
 def store_frame(
@@ -95,52 +167,65 @@ def store_frame(
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"frame lacks columns {missing!r}")
-    if frame["id"].astype(str).duplicated().any():
-        raise ValueError("frame has duplicate customer ids; validate it with sampling.frame.read_frame first")
     report = progress or (lambda fraction: None)
+    clock = _Clock()
     data = frame.loc[:, list(FRAME_COLUMNS)]
-    data = data.assign(id=data["id"].astype(str)).sort_values("id", kind="stable")
+    ids = data["id"].astype(str)
+    if not ids.is_monotonic_increasing:  # frames exported sorted by id need no reordering
+        order = ids.argsort(kind="stable").to_numpy()
+        data, ids = data.take(order), ids.take(order)
+    data = data.reset_index(drop=True).assign(id=ids.reset_index(drop=True))
+    if len(data) > 1 and (data["id"].iloc[1:].to_numpy() == data["id"].iloc[:-1].to_numpy()).any():
+        raise ValueError("frame has duplicate customer ids; validate it with sampling.frame.read_frame first")
+    clock.lap("sort")
     stamp = now()
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        summary = _store(db, data, stamp, by, source, report)
+        summary = _store(db, data, stamp, by, source, report, clock)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
     report(1.0)
     return summary
 
 
-def _store(db, data: pd.DataFrame, stamp: str, by: str | None, source: str, report) -> ImportSummary:
+def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> ImportSummary:
     n = len(data)
     with transaction(db):
         salt = frame_salt(db)
-        prns = prn_array(salt, data["id"])
+        prns = prn_array(salt, data["id"].tolist())
+        clock.lap("prn")
         report(0.2)
         first = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
         drop_triggers(db)  # per-row count triggers; the counts are rebuilt once at the end
         if first:
             drop_indexes(db)
-            target = "customers"
+            head = f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
+            row = f"(?,?,?,?,?,?,?,?,?,?,?,1,'{stamp}')"
         else:
             db.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT "  # noqa: S608 (constant column names)
                 + _COLS + ", prn FROM customers WHERE 0"
             )  # fmt: skip
             db.execute("DELETE FROM incoming")
-            target = "temp.incoming"
-        sql = (
-            f"INSERT INTO {target} ({_COLS}, prn, active, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,1,'{stamp}')"  # noqa: S608
-            if first
-            else f"INSERT INTO {target} ({_COLS}, prn) VALUES (?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
-        )
-        for lo in range(0, n, CHUNK):
-            columns = _columns(data.iloc[lo : lo + CHUNK], prns[lo : lo + CHUNK])
-            db.conn.executemany(sql, zip(*columns, strict=True))
+            head, row = f"INSERT INTO temp.incoming ({_COLS}, prn)", "(?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
+        convert = 0.0
+        for lo in range(0, n, CHUNK):  # converted chunk by chunk: the Python objects of one chunk at a time
+            t0 = time.perf_counter()
+            columns = [*_columns(data.iloc[lo : lo + CHUNK]), prns[lo : lo + CHUNK].tolist()]
+            convert += time.perf_counter() - t0
+            _insert_rows(db, head, row, columns)
             report(0.2 + 0.6 * min(lo + CHUNK, n) / max(n, 1))
+        clock.lap("insert")
+        clock.steps[-1:] = [("columns", convert), ("insert", clock.steps[-1][1] - convert)]
         if first:
+            # A small page cache splits SQLite's sort into runs that worker threads sort in parallel
+            # (PRAGMA threads; not with temp_store = MEMORY): ~2x faster index build on 2 cores.
+            db.execute(f"PRAGMA cache_size = {INDEX_CACHE_KIB}")
             create_indexes(db)
+            db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
             existing, deactivated = 0, 0
+            clock.lap("index")
         else:
             db.execute("CREATE INDEX IF NOT EXISTS temp.idx_incoming_id ON incoming (id)")
             existing = db.execute(
@@ -158,8 +243,10 @@ def _store(db, data: pd.DataFrame, stamp: str, by: str | None, source: str, repo
                 [stamp],
             )
             db.execute("DROP TABLE temp.incoming")
-        rebuild_cells(db)
+            clock.lap("merge")
+        _write_cells(db, data)
         create_triggers(db)
+        clock.lap("cells")
         report(0.95)
         summary = ImportSummary(n - existing, existing, deactivated)
         audit(
@@ -168,7 +255,8 @@ def _store(db, data: pd.DataFrame, stamp: str, by: str | None, source: str, repo
             "import_frame",
             f"{source} added={summary.added} updated={summary.updated} deactivated={summary.deactivated}",
         )
-    return summary
+    clock.lap("commit")
+    return ImportSummary(summary.added, summary.updated, summary.deactivated, tuple(clock.steps))
 
 
 def frame_overview(db: sqlite_utils.Database, region: str | None = None) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Rounds: design, draw (the SQLite engine of the PRN rule), listing and closing.
+"""Rounds: draw (the SQLite engine of the PRN rule), listing and closing; design planning and overlap live in
+:mod:`survey.design` (re-exported here).
 
 The draw runs the sampling rule of DESIGN.md as index range scans on
 ``customers(region, customer_type, prn)``: per stratum ``prn >= a ORDER BY prn, id LIMIT n``
@@ -16,23 +17,32 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from sampling.allocation import METHODS
-from sampling.coordination import arc_length, arc_overlap
-from sampling.design import ALL_DOMAIN, DesignPlan, plan_design
 from sampling.select import stratum_key
+from survey.design import (
+    ALLOCATIONS,
+    ELIGIBLE,
+    STRATUM_COLUMNS,
+    DrawError,
+    Overlap,
+    check_strata,
+    eligibility_sql,
+    eligible_counts,
+    exclusion_cutoff,
+    get_round,
+    plan_round,
+    previous_sd,
+    round_overlap,
+    round_strata,
+)
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.store import audit, get_setting, now, set_setting, transaction
 from survey.tokens import make_token, secret_key, token_hash
-from survey.users import parse_regions, region_filter
 
-#: Frame columns that may define strata (column names cannot be SQL parameters, so whitelist).
-STRATUM_COLUMNS = ("region", "district", "customer_type", "urban_rural")
-ALLOCATIONS = METHODS
-ELIGIBLE = "active = 1 AND opted_out = 0 AND has_valid_phone = 1"
-
-
-class DrawError(Exception):
-    "The round cannot be drawn as designed."
+__all__ = [
+    "ALLOCATIONS", "ELIGIBLE", "STRATUM_COLUMNS", "DrawError", "DrawResult", "Overlap", "StratumDraw",
+    "close_round", "draw_round", "eligible_counts", "frame_salt", "get_round", "list_rounds", "plan_round",
+    "previous_sd", "round_overlap", "round_strata",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,72 +79,6 @@ def frame_salt(db: sqlite_utils.Database) -> str:
     return salt
 
 
-def _cutoff(exclude_days: int | None) -> str | None:
-    if not exclude_days:
-        return None
-    if isinstance(exclude_days, bool) or not isinstance(exclude_days, int) or exclude_days < 0:
-        raise DrawError(f"exclude_days must be a non-negative integer, but got {exclude_days!r}")
-    return (datetime.now(UTC) - timedelta(days=exclude_days)).replace(microsecond=0).isoformat()
-
-
-_RECENT = (
-    "SELECT a.customer_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
-    " WHERE r.created_at >= ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL)"
-)
-
-
-def _eligibility_sql(cutoff: str | None) -> tuple[str, list]:
-    """Eligible: active, not opted out, valid phone, and not sampled in a round created since ``cutoff``."""
-    if cutoff is None:
-        return ELIGIBLE, []
-    return ELIGIBLE + f" AND id NOT IN ({_RECENT})", [cutoff]
-
-
-def eligible_counts(
-    db: sqlite_utils.Database,
-    strata: tuple[str, ...] | list[str],
-    *,
-    exclude_days: int | None = None,
-    cutoff: str | None = None,
-) -> dict[tuple, int]:
-    """``{stratum values: N_h}`` over eligible customers (active, not opted out, valid phone, not sampled
-    since ``cutoff`` or within ``exclude_days``).
-
-    Read from the trigger-maintained ``frame_cells`` table (migration 2) minus the recently sampled
-    customers, so counting costs the same on 10,000 or 10,000,000 customers.
-    """
-    _check_strata(strata)
-    cutoff = cutoff or _cutoff(exclude_days)
-    cols = ", ".join(strata) if strata else "'all'"
-    counts: dict[tuple, int] = {}
-    for row in db.execute(f"SELECT {cols}, SUM(eligible) FROM frame_cells GROUP BY {cols}"):  # noqa: S608
-        counts[tuple(row[:-1]) if strata else ()] = row[-1]
-    if cutoff is not None:
-        recent = db.execute(
-            f"SELECT {cols}, COUNT(*) FROM customers WHERE {ELIGIBLE}"  # noqa: S608
-            f" AND id IN (SELECT DISTINCT customer_id FROM ({_RECENT})) GROUP BY {cols}",
-            [cutoff],
-        ).fetchall()
-        for row in recent:
-            key = tuple(row[:-1]) if strata else ()
-            counts[key] = counts.get(key, 0) - row[-1]
-    return {k: v for k, v in sorted(counts.items()) if v > 0}
-
-
-def _check_strata(strata) -> None:
-    for col in strata:
-        if col not in STRATUM_COLUMNS:
-            raise DrawError(f"stratum column must be one of {', '.join(STRATUM_COLUMNS)}, but got {col!r}")
-    if len(set(strata)) != len(strata):
-        raise DrawError(f"stratum columns repeat: {list(strata)!r}")
-
-
-def _domains(strata: tuple[str, ...], counts: Mapping[tuple, int]) -> dict[str, str]:
-    """Each stratum's domain for planning: its region when stratified by region, else ``"all"``."""
-    pos = strata.index("region") if "region" in strata else None
-    return {stratum_key(v): (str(v[pos]) if pos is not None else ALL_DOMAIN) for v in counts}
-
-
 def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, ...]) -> dict[str, float]:
     """Where the last round of the same survey and stratification ended, per stratum."""
     rows = db.execute("SELECT id, design FROM rounds WHERE survey = ? ORDER BY id DESC", [survey]).fetchall()
@@ -146,96 +90,6 @@ def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, 
                 ).fetchall()
             )
     return {}
-
-
-def previous_sd(
-    db: sqlite_utils.Database,
-    strata: tuple[str, ...] | list[str],
-    *,
-    survey: str = "default",
-    item: str = "overall",
-) -> dict[str, float] | None:
-    """Per-stratum SD of ``item`` scores in the last closed round of ``survey`` (for Neyman allocation).
-
-    Sample standard deviation ``s_h`` (divisor ``m_h − 1``) of the respondents' numeric answers, grouped by
-    the *current* stratum columns of each respondent (Cochran 1977, §5.5: Neyman allocation needs S_h,
-    usually from a previous survey). Strata with fewer than two answers get the pooled SD.
-    None when the survey has no closed round with numeric answers.
-    """
-    strata = tuple(strata)
-    _check_strata(strata)
-    row = db.execute(
-        "SELECT id FROM rounds WHERE survey = ? AND status = 'closed' ORDER BY id DESC LIMIT 1", [survey]
-    ).fetchone()
-    if row is None:
-        return None
-    cols = ", ".join(f"c.{c}" for c in strata) or "'all'"
-    sql = f"""
-        SELECT {cols}, COUNT(*), AVG(CAST(an.value AS REAL)), AVG(CAST(an.value AS REAL) * CAST(an.value AS REAL))
-        FROM answers an JOIN responses r ON r.id = an.response_id JOIN assignments a ON a.id = r.assignment_id
-        JOIN customers c ON c.id = a.customer_id
-        WHERE a.round_id = ? AND an.question_id = ? AND an.value GLOB '[0-9]*'
-        GROUP BY {cols}
-    """  # noqa: S608
-    groups = db.execute(sql, [row[0], item]).fetchall()
-    k = max(len(strata), 1)
-    stats = {stratum_key(g[:k]) if strata else "all": (g[k], g[k + 1], g[k + 2]) for g in groups}
-    n = sum(m for m, _, _ in stats.values())
-    if n < 2:
-        return None
-    mean = sum(m * mu for m, mu, _ in stats.values()) / n
-    pooled = (sum(m * sq for m, _, sq in stats.values()) / n - mean * mean) * n / (n - 1)
-    out = {}
-    for key, (m, mu, sq) in stats.items():
-        out[key] = max((sq - mu * mu) * m / (m - 1), 0.0) ** 0.5 if m >= 2 else max(pooled, 0.0) ** 0.5
-    out["*"] = max(pooled, 0.0) ** 0.5
-    return out
-
-
-def plan_round(
-    db: sqlite_utils.Database,
-    *,
-    strata: tuple[str, ...] | list[str] = ("region", "customer_type"),
-    size: int | None = None,
-    margin: float | None = None,
-    per_region: bool = False,
-    confidence: float = 0.95,
-    response_rate: float = 1.0,
-    allocation: str = "proportional",
-    power: float | None = None,
-    minimum: int = 0,
-    sd: Mapping[str, float] | None = None,
-    cost: Mapping[str, float] | None = None,
-    exclude_days: int | None = None,
-    cutoff: str | None = None,
-    counts: Mapping[tuple, int] | None = None,
-) -> DesignPlan:
-    """The plan (per-stratum N_h, n_h, expected completes, weight, expected margins) of a design on today's
-    frame, without drawing: :func:`sampling.design.plan_design` over :func:`eligible_counts`."""
-    strata = tuple(strata)
-    if counts is None:
-        counts = eligible_counts(db, strata, exclude_days=exclude_days, cutoff=cutoff)
-    if not counts:
-        raise DrawError("the frame has no eligible customers: import a customer frame first")
-    if allocation not in ALLOCATIONS:
-        raise DrawError(f"allocation must be one of {', '.join(ALLOCATIONS)}, but got {allocation!r}")
-    if size is not None:
-        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-            raise DrawError(f"size must be a positive integer, but got {size!r}")
-        total = sum(counts.values())
-        if size > total:
-            raise DrawError(f"size must be at most the {total} eligible customers, but got {size}")
-    populations = {stratum_key(v): n for v, n in counts.items()}
-    if sd is not None and "*" in sd:  # fill strata the previous round did not reach with the pooled SD
-        sd = {h: sd.get(h, sd["*"]) for h in populations}
-    try:
-        return plan_design(
-            populations, domains=_domains(strata, counts), size=size, margin=margin, per_domain=per_region,
-            confidence=confidence, response_rate=response_rate, allocation=allocation, power=power,
-            minimum=minimum, sd=sd, cost=cost,
-        )  # fmt: skip
-    except (TypeError, ValueError) as e:
-        raise DrawError(str(e)) from e
 
 
 def _scan(db, strata, values, where, params, start, limit) -> list[tuple[str, float]]:
@@ -287,7 +141,7 @@ def draw_round(
     identically (sizes, starts, cutoff, salt id, design options) is stored in ``rounds.design``.
     """
     strata = tuple(strata)
-    _check_strata(strata)
+    check_strata(strata)
     if sum(x is not None for x in (size, sizes, margin)) != 1:
         raise DrawError(
             f"give exactly one of size, sizes and margin, but got {size=!r}, {sizes=!r}, {margin=!r}"
@@ -298,8 +152,8 @@ def draw_round(
         raise DrawError(f"allocation must be one of {', '.join(ALLOCATIONS)}, but got {allocation!r}")
     if isinstance(reserve, bool) or not isinstance(reserve, int) or reserve < 0:
         raise DrawError(f"reserve must be >= 0, but got {reserve!r}")
-    cutoff = _cutoff(exclude_days)
-    where, params = _eligibility_sql(cutoff)
+    cutoff = exclusion_cutoff(exclude_days)
+    where, params = eligibility_sql(cutoff)
     with transaction(db):
         salt = frame_salt(db)
         counts = eligible_counts(db, strata, cutoff=cutoff)
@@ -413,64 +267,6 @@ def draw_round(
     return DrawResult(round_id, name, len(sampled_ids), len(rows) - len(sampled_ids), tuple(stratum_rows))
 
 
-@dataclass(frozen=True)
-class Overlap:
-    """Overlap of a round's sample with one earlier round of the same survey."""
-
-    round_id: int
-    earlier_round_id: int
-    earlier_name: str
-    expected: float
-    actual: int
-
-
-def round_overlap(db: sqlite_utils.Database, round_id: int, *, region: str | None = None) -> list[Overlap]:
-    """Expected and actual overlap of a round's sample with every earlier round of the same survey.
-
-    Actual: customers sampled (not reserve, or released reserve) in both rounds. Expected: per stratum,
-    ``N_h`` × the length of the intersection of the PRN arcs the two rounds covered, ``[start, next_start)``
-    (:func:`sampling.coordination.arc_overlap`, Ohlsson 1995), ≈ 0 until the stratum has been
-    covered; rounds with another stratification get the independent-sample value ``n_a·n_b/N``
-    (Lohr 2019, §2.3). ``region`` limits both to one region's customers.
-    """
-    this = get_round(db, round_id)
-    survey = db.execute("SELECT survey FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
-    strata = this["design"].get("strata", [])
-    mine = {s["stratum"]: s for s in round_strata(db, round_id)}
-    in_region, region_params = region_filter("c.region", region)
-    regions = parse_regions(region)
-    out = []
-    for earlier_id, earlier_name, design in db.execute(
-        "SELECT id, name, design FROM rounds WHERE survey = ? AND id < ? ORDER BY id", [survey, round_id]
-    ).fetchall():
-        sampled = "(a{0}.is_reserve = 0 OR a{0}.released_at IS NOT NULL)"
-        actual = db.execute(
-            "SELECT COUNT(*) FROM assignments a1 JOIN assignments a2 ON a2.customer_id = a1.customer_id"  # noqa: S608
-            " JOIN customers c ON c.id = a1.customer_id"
-            f" WHERE a1.round_id = ? AND a2.round_id = ? AND {sampled.format(1)} AND {sampled.format(2)}{in_region}",
-            [round_id, earlier_id, *region_params],
-        ).fetchone()[0]
-        theirs = {s["stratum"]: s for s in round_strata(db, earlier_id)}
-        expected = 0.0
-        same = json.loads(design).get("strata", []) == strata
-        for label, s in mine.items():
-            if regions and (
-                ("region" not in strata) or label.split("|")[strata.index("region")] not in regions
-            ):
-                continue
-            if same and label in theirs:
-                e = theirs[label]
-                la = arc_length(e["start"], e["next_start"], e["n_h"] + e["reserve_h"], e["N_h"])
-                lb = arc_length(s["start"], s["next_start"], s["n_h"] + s["reserve_h"], s["N_h"])
-                expected += s["N_h"] * arc_overlap(e["start"], la, s["start"], lb)
-            elif not same:
-                n_earlier = sum(e["n_h"] for e in theirs.values())
-                N_earlier = sum(e["N_h"] for e in theirs.values()) or 1
-                expected += s["n_h"] * n_earlier / N_earlier
-        out.append(Overlap(round_id, earlier_id, earlier_name, expected, actual))
-    return out
-
-
 def list_rounds(db: sqlite_utils.Database) -> list[dict]:
     """Rounds, newest first, with sample and completion counts."""
     sql = """
@@ -482,31 +278,6 @@ def list_rounds(db: sqlite_utils.Database) -> list[dict]:
     """
     cols = ("id", "name", "status", "created_at", "expires_at", "sampled", "completed")
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql)]
-
-
-def get_round(db: sqlite_utils.Database, round_id: int) -> dict:
-    row = db.execute(
-        "SELECT id, name, status, design, questionnaire_id, created_at, expires_at, closed_at FROM rounds WHERE id = ?",
-        [round_id],
-    ).fetchone()
-    if row is None:
-        raise LookupError(f"round {round_id!r} does not exist")
-    cols = ("id", "name", "status", "design", "questionnaire_id", "created_at", "expires_at", "closed_at")
-    out = dict(zip(cols, row, strict=True))
-    out["design"] = json.loads(out["design"])
-    return out
-
-
-def round_strata(db: sqlite_utils.Database, round_id: int) -> list[dict]:
-    cols = ("stratum", "N_h", "n_h", "reserve_h", "start", "next_start")
-    return [
-        dict(zip(cols, r, strict=True))
-        for r in db.execute(
-            "SELECT stratum, population, sample_size, reserve_size, start, next_start FROM round_strata"
-            " WHERE round_id = ? ORDER BY stratum",
-            [round_id],
-        )
-    ]
 
 
 def close_round(db: sqlite_utils.Database, round_id: int, *, by: str | None = None) -> None:

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sampling.frame as frame_module
+import sampling.frame_read as frame_read
 from sampling.frame import (
     COLUMN_ALIASES,
     MAX_PROBLEMS,
@@ -44,7 +45,7 @@ def codes(result: FrameResult) -> list[str]:
 @pytest.fixture(params=[True, False], ids=["pyarrow", "pandas-c"])
 def engine(request, monkeypatch):
     """Run a test with both CSV parsers: pyarrow's and pandas' C parser (the fallback)."""
-    monkeypatch.setattr(frame_module, "_USE_PYARROW", request.param)
+    monkeypatch.setattr(frame_read, "_USE_PYARROW", request.param)
     return request.param
 
 

@@ -79,3 +79,44 @@ def test_progress_reaches_one_and_overview_is_region_scoped(fresh_db):
     assert seen == sorted(seen) and seen[-1] == 1.0
     assert frame_overview(fresh_db, region="厦门")["customers"].tolist() == [1]
     assert draw_round(fresh_db, size=2, strata=("region",)).sample_size == 2
+
+
+def _cells(db) -> set[tuple]:
+    return set(db.execute("SELECT region, district, customer_type, urban_rural, eligible FROM frame_cells"))
+
+
+def _recount(db) -> set[tuple]:
+    return set(db.execute(
+        "SELECT COALESCE(region, ''), COALESCE(district, ''), COALESCE(customer_type, ''),"
+        " COALESCE(urban_rural, ''), COUNT(*) FROM customers WHERE active = 1 AND opted_out = 0"
+        " AND has_valid_phone = 1 GROUP BY 1, 2, 3, 4"))  # fmt: skip
+
+
+@pytest.mark.parametrize("n", [1, 99, 100, 101, 250])
+def test_bulk_insert_stores_every_row_with_its_prn_whatever_the_batch_boundary(fresh_db, n):
+    import hashlib
+
+    from survey.rounds import frame_salt
+
+    ids = [f"{(i * 37) % 1000:04d}" for i in range(n)]  # not in id order
+    rows = [f"{cid},名{cid},138{i:08d},{'福州' if i % 2 else '厦门'},居民" for i, cid in enumerate(ids)]
+    summary = store_frame(fresh_db, _frame(rows))
+    assert summary.added == n and dict(summary.timings).keys() >= {"prn", "insert", "index", "commit"}
+    salt = frame_salt(fresh_db)
+    stored = {r[0]: r[1:] for r in fresh_db.execute("SELECT id, name, phone, prn FROM customers")}
+    assert len(stored) == n
+    for i, cid in enumerate(ids):
+        prn = int(hashlib.sha256((salt + cid).encode()).hexdigest()[:13], 16) / 16**13
+        assert stored[cid] == (f"名{cid}", f"138{i:08d}", prn)
+    assert _cells(fresh_db) == _recount(fresh_db)
+
+
+def test_cells_after_reimport_equal_a_recount(fresh_db):
+    store_frame(
+        fresh_db, _frame([f"{i},n,1380000{i:04d},{'福州' if i % 3 else '厦门'},居民" for i in range(30)])
+    )
+    fresh_db.execute("UPDATE customers SET opted_out = 1 WHERE id = '5'")
+    store_frame(
+        fresh_db, _frame([f"{i},n,{'' if i == 27 else f'1380000{i:04d}'},泉州,农业" for i in range(20, 40)])
+    )
+    assert _cells(fresh_db) == _recount(fresh_db) == {("泉州", "", "农业", "", 19)}

@@ -1,0 +1,288 @@
+"""Reading a customer frame file into a table of text cells: decoding, CSV/XLSX parsing, header detection (pure).
+
+No validation here: :mod:`sampling.frame_validate` checks the cells. The upload page's preview
+(:func:`sampling.frame_upload.peek`) uses the same :func:`read_table` and :func:`find_header_row` as
+:func:`sampling.frame.read_frame`, so what the user sees is what is imported.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import io
+import os
+import re
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import pandas as pd
+
+from sampling.frame_schema import COLUMN_ALIASES, REQUIRED_COLUMNS, Problem, header_key, make_problem, shorten
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_USE_PYARROW = True  # tests switch this off to exercise pandas' C parser
+HEADER_SEARCH_ROWS = 20
+
+
+def read_source(
+    source: str | os.PathLike[str] | bytes | BinaryIO, filename: str | None = None
+) -> tuple[bytes, str]:
+    """The bytes of ``source`` (path, bytes or binary file-like, read from its start) and its file name."""
+    return _read_source(source, filename)
+
+
+def read_table(
+    data: bytes,
+    filename: str = "",
+    *,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+) -> tuple[pd.DataFrame | None, Problem | None]:
+    """Decode and parse a CSV or XLSX file into a header-less table of strings (row 0 = the file's first line).
+
+    Parameters
+    ----------
+    data : the file's bytes.
+    filename : tells XLSX from CSV by suffix (``PK`` magic also means XLSX; old ``.xls`` is refused).
+    encoding : CSV encoding; None detects UTF-8 (BOM or not), UTF-16 with BOM, else GB18030 (GBK).
+    sheet : XLSX sheet name or 0-based index; None takes the first sheet.
+
+    Returns
+    -------
+    (table, problem)
+        Exactly one is None: the all-text table, or the file-level problem (empty file, bad encoding,
+        malformed CSV, unreadable workbook, unknown sheet).
+    """
+    if not data:
+        return None, make_problem("empty_file")
+    suffix = Path(filename).suffix.lower()
+    if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
+        return _read_xlsx(data, sheet)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
+        return None, make_problem("unsupported_format")
+    return _read_csv(data, encoding)
+
+
+def find_header_row(table: pd.DataFrame, mapping: dict[str, str | None] | None = None) -> int | None:
+    """Index of the header row of a table from :func:`read_table`, None when its first 100 rows are blank.
+
+    The header is the first non-blank row (among the first ``HEADER_SEARCH_ROWS`` non-blank ones) with a
+    cell naming a required column — through ``mapping`` ``{header: column or None}`` or the known aliases —,
+    so title rows above the header are skipped; failing that, the first non-blank row.
+
+    >>> find_header_row(pd.DataFrame([["客户名单", ""], ["户号", "供电单位"], ["1", "福州"]]))
+    1
+    """
+    head = table.iloc[:100]
+    nonblank = [i for i in range(len(head)) if any(str(v).strip() for v in head.iloc[i])]
+    if not nonblank:
+        return None
+    user = {str(k).strip(): v for k, v in (mapping or {}).items()}
+
+    def names_a_required_column(i: int) -> bool:
+        cells = [str(v).strip() for v in head.iloc[i]]
+        return any(
+            (user[c] if c in user else COLUMN_ALIASES.get(header_key(c))) in REQUIRED_COLUMNS for c in cells
+        )
+
+    return next((i for i in nonblank[:HEADER_SEARCH_ROWS] if names_a_required_column(i)), nonblank[0])
+
+
+def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        return path.read_bytes(), filename or path.name
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), filename or ""
+    if hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+        if not isinstance(data, (bytes, bytearray)):
+            raise TypeError(
+                f"source must be opened in binary mode, but read() returned {type(data).__name__}"
+            )
+        return bytes(data), filename or str(getattr(source, "name", "") or "")
+    raise TypeError(
+        f"source must be a path, bytes or a binary file-like object, but got {type(source).__name__}"
+    )
+
+
+def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, Problem | None]:
+    text, codec, problem = _decode(data, encoding)
+    if problem is not None:
+        return None, problem
+    if not text or text.isspace():
+        return None, make_problem("empty_file")
+    leading = re.match(r"(?:[ \t]*(?:\r\n|\r|\n))*", text).group()  # blank lines above the header
+    end = text.find("\n", len(leading))
+    first_line = text[len(leading) :] if end < 0 else text[len(leading) : end]
+    sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
+    try:
+        if codec == "utf-8":  # the ASCII blank lines are as long in bytes as in characters
+            payload = data.removeprefix(codecs.BOM_UTF8)[len(leading) :]
+        else:
+            payload = text[len(leading) :].encode("utf-8")
+        raw = _parse_csv(payload, sep)
+        blank = pd.DataFrame([[""] * raw.shape[1]] * len(re.findall(r"\r\n|\r|\n", leading)), dtype="str")
+        return pd.concat([blank, raw], ignore_index=True) if len(blank) else raw, None
+    except Exception as exc:  # any parser failure is a problem in the file, not a crash
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        line = re.search(r"line (\d+)", detail)
+        row = re.search(r"row (\d+)", detail)
+        where = int(line.group(1)) if line else (int(row.group(1)) + 1 if row else None)
+        return None, make_problem("parse_error", row=where, detail=shorten(detail, 200))
+
+
+def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None]:
+    """Decoded text, the codec used and a problem (if the bytes are not text in a supported encoding)."""
+    if encoding is not None:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ValueError(f"encoding must be a known codec name, but got {encoding!r}") from None
+        codec = "gb18030" if codec in ("gbk", "gb2312", "cp936") else codec
+        try:
+            return data.decode("utf-8-sig" if codec == "utf-8" else codec).lstrip("\ufeff"), codec, None
+        except UnicodeDecodeError as exc:
+            return (
+                "",
+                codec,
+                make_problem("bad_encoding", row=data.count(b"\n", 0, exc.start) + 1, encoding=encoding),
+            )
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        try:
+            return data.decode("utf-16").lstrip("\ufeff"), "utf-16", None
+        except UnicodeDecodeError as exc:
+            return "", "utf-16", make_problem("not_text", row=data.count(b"\n", 0, exc.start) + 1)
+    try:
+        return data.decode("utf-8-sig"), "utf-8", None
+    except UnicodeDecodeError as exc:
+        first_bad_line = data.count(b"\n", 0, exc.start) + 1
+    utf8_line = _first_utf8_line(data.decode("utf-8", errors="replace"))
+    if utf8_line is not None:
+        return "", "", make_problem("mixed_encoding", row=max(utf8_line, first_bad_line))
+    body = data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        return body.decode("gb18030"), "gb18030", None
+    except UnicodeDecodeError as exc:
+        return "", "", make_problem("not_text", row=body.count(b"\n", 0, exc.start) + 1)
+
+
+def _first_utf8_line(loose: str) -> int | None:
+    """1-based number of the first line that is UTF-8 Chinese, if any.
+
+    A candidate line decoded cleanly as UTF-8 and holds a CJK ideograph. GBK text is accidentally valid UTF-8
+    in a few lines per million; such lines then decode to rarer characters than they do as GB18030, so a
+    candidate counts as UTF-8 only when its UTF-8 reading is the more plausible (``_plausibility``).
+    """
+    position = 0
+    while (hit := _CJK.search(loose, position)) is not None:
+        start = loose.rfind("\n", 0, hit.start()) + 1
+        end = loose.find("\n", hit.start())
+        end = len(loose) if end < 0 else end
+        line = loose[start:end]
+        if "\ufffd" not in line:
+            as_gbk = line.encode("utf-8").decode("gb18030", errors="replace")
+            if _plausibility(line) > _plausibility(as_gbk):
+                return loose.count("\n", 0, start) + 1
+        position = end
+    return None
+
+
+def _plausibility(text: str) -> float:
+    """Mean commonness of the characters: ASCII and GB2312 level-1 hanzi 1, level-2 hanzi 0.5, others 0."""
+    return sum(map(_char_weight, text)) / max(len(text), 1)
+
+
+@functools.lru_cache(maxsize=65536)
+def _char_weight(char: str) -> float:
+    if char.isascii():
+        return 1.0
+    try:
+        lead = char.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return 0.0
+    return 1.0 if lead == 0xA1 or 0xB0 <= lead <= 0xD7 else 0.5
+
+
+def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
+    """Parse UTF-8 CSV bytes into a header-less all-string table (pyarrow when it can, else pandas' C parser)."""
+    if _USE_PYARROW:
+        try:
+            import pyarrow as pa
+            import pyarrow.csv as pacsv
+
+            table = pacsv.read_csv(
+                io.BytesIO(payload),
+                read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types={
+                        f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)
+                    },
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                    null_values=[],
+                    auto_dict_encode=False,
+                ),
+            )
+            if all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
+                frame = table.to_pandas()
+                frame.columns = range(frame.shape[1])
+                return frame
+        except Exception:  # ragged rows etc.: pandas' parser below reports them by line
+            pass
+    return pd.read_csv(
+        io.BytesIO(payload), header=None, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+        engine="c", encoding="utf-8",
+    )  # fmt: skip
+
+
+def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | None, Problem | None]:
+    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
+        raise TypeError(
+            f"sheet must be a sheet name, a 0-based index or None, but got {type(sheet).__name__}"
+        )
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except Exception as exc:  # corrupt zip, not a workbook, …
+        return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            sheet = 0
+        if (isinstance(sheet, str) and sheet not in names) or (
+            isinstance(sheet, int) and not 0 <= sheet < len(names)
+        ):
+            return None, make_problem("sheet_not_found", value=sheet, sheets="、".join(names))
+        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        ws.reset_dimensions()  # some writers store a wrong dimension tag
+        rows = [tuple(_cell_text(v) for v in row) for row in ws.iter_rows(min_row=1, values_only=True)]
+    except Exception as exc:
+        return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
+    finally:
+        book.close()
+    if not any(any(row) for row in rows):
+        return None, make_problem("empty_file")
+    width = max(map(len, rows))
+    return pd.DataFrame([row + ("",) * (width - len(row)) for row in rows], dtype=object).astype("str"), None
+
+
+def _cell_text(value: Any) -> str:
+    """Spreadsheet cell → text as the user sees it (integral floats lose their '.0'; formulas stay '=…')."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(getattr(value, "text", value))  # ArrayFormula keeps its '=…' in .text

@@ -1,0 +1,330 @@
+"""Validating a customer frame table into a clean DataFrame (pure); see :mod:`sampling.frame` for the rules.
+
+Every problem is reported at once with its spreadsheet row (header = row 1, first data row = 2), column,
+value and a message in Chinese and English; the stored list is capped at ``max_problems`` while
+``problem_count`` counts them all.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sampling.frame_read import find_header_row
+from sampling.frame_schema import (
+    BOOL_VALUES,
+    CANONICAL_COLUMNS,
+    COLUMN_ALIASES,
+    CUSTOMER_TYPE_ALIASES,
+    LABELS_ZH,
+    MAX_CELL_CHARS,
+    MAX_PROBLEMS,
+    REQUIRED_COLUMNS,
+    URBAN_RURAL_ALIASES,
+    FrameResult,
+    Problem,
+    failed,
+    header_key,
+    make_problem,
+)
+
+_MOBILE_OR_LANDLINE = r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}"
+
+
+def check_arguments(mapping: Any, max_problems: Any) -> None:
+    """Raise TypeError/ValueError for a malformed ``mapping`` or ``max_problems`` (bugs, not file problems)."""
+    if mapping is not None and not isinstance(mapping, dict):
+        raise TypeError(f"mapping must be a dict or None, but got {type(mapping).__name__}")
+    for target in (mapping or {}).values():
+        if target is not None and target not in CANONICAL_COLUMNS:
+            raise ValueError(f"mapping values must be one of {CANONICAL_COLUMNS} or None, but got {target!r}")
+    if isinstance(max_problems, bool) or not isinstance(max_problems, int) or max_problems < 0:
+        raise ValueError(f"max_problems must be an integer ≥ 0, but got {max_problems!r}")
+
+
+def validate_frame(
+    df: pd.DataFrame, *, mapping: dict[str, str | None] | None = None, max_problems: int = MAX_PROBLEMS
+) -> FrameResult:
+    """Validate an already-read frame with the same checks ``read_frame`` runs after decoding and parsing.
+
+    Parameters
+    ----------
+    df : DataFrame with the file's headers as column labels; cells preferably strings (``dtype=str,
+        keep_default_na=False``), other values are turned into text and missing ones into ``""``.
+    mapping : ``{header: canonical column or None}``, overriding ``COLUMN_ALIASES``.
+    max_problems : how many problems to keep (all are counted).
+
+    Returns
+    -------
+    FrameResult
+        Problem rows assume row 1 of the sheet is the header, so ``df``'s i-th row (0-based) is row i + 2.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"df must be a pandas DataFrame, but got {type(df).__name__}")
+    check_arguments(mapping, max_problems)
+    headers = [str(c) for c in df.columns]
+    columns = [df.iloc[:, j].reset_index(drop=True) for j in range(df.shape[1])]
+    return _validate(headers, columns, np.arange(len(df)) + 2, mapping, max_problems)
+
+
+def validate_table(
+    table: pd.DataFrame, mapping: dict[str, str | None] | None = None, max_problems: int = MAX_PROBLEMS
+) -> FrameResult:
+    """Validate a header-less table from :func:`sampling.frame_read.read_table`: find its header row
+    (:func:`sampling.frame_read.find_header_row`), then check the rows below it; problem rows are the
+    table's 1-based line numbers."""
+    h = find_header_row(table, mapping)
+    if h is None:
+        return failed([make_problem("empty_file")])
+    headers = [str(v).strip() for v in table.iloc[h]]
+    body = table.iloc[h + 1 :]
+    columns = [body.iloc[:, j].reset_index(drop=True) for j in range(table.shape[1])]
+    return _validate(headers, columns, np.arange(h + 1, len(table)) + 1, mapping, max_problems)
+
+
+def _resolve(
+    headers: list[str], mapping: dict[str, str | None] | None
+) -> tuple[dict[str, int], list[Problem]]:
+    mapping = {str(k).strip(): v for k, v in (mapping or {}).items()}
+    stripped = [h.strip().lstrip("\ufeff") for h in headers]
+    found = ", ".join(h for h in stripped if h) or "-"
+    problems = [
+        make_problem("mapping_column_not_found", value=k, found=found) for k in mapping if k not in stripped
+    ]
+    overridden = {t for t in mapping.values() if t is not None}
+    index: dict[str, int] = {}
+    for j, header in enumerate(stripped):
+        if header in mapping:
+            target = mapping[header]
+        else:
+            target = COLUMN_ALIASES.get(header_key(header))
+            target = None if target in overridden else target
+        if target is None:
+            continue
+        if target in index:
+            problems.append(
+                make_problem("duplicate_column", column=target, value=header, other=stripped[index[target]])
+            )
+        else:
+            index[target] = j
+    missing = [c for c in REQUIRED_COLUMNS if c not in index]
+    if missing:
+        shown = ", ".join(f"{c}（{LABELS_ZH[c]}）" for c in missing)
+        problems.append(make_problem("missing_columns", missing=shown, found=found))
+    return index, problems
+
+
+class _Collector:
+    """Counts problems flagged by boolean masks and keeps the first ``limit`` of each check."""
+
+    def __init__(self, rows: np.ndarray, limit: int) -> None:
+        self.rows, self.limit, self.count, self.items = rows, limit, 0, []
+
+    def add(self, mask: Any, code: str, column: str, cells: pd.Series, **extra: Any) -> None:
+        where = np.flatnonzero(np.asarray(mask, dtype=bool))
+        self.count += len(where)
+        if not len(where):
+            return
+        head = where[: self.limit]
+        values = cells.iloc[head].tolist()
+        for k, i in enumerate(head):
+            fmt = {name: (v(i) if callable(v) else v) for name, v in extra.items()}
+            self.items.append(make_problem(code, int(self.rows[i]), column, values[k], **fmt))
+
+
+def _blank(n: int) -> pd.Series:
+    return pd.Series([""], dtype="str").take(np.zeros(n, dtype=np.intp)).reset_index(drop=True)
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    if not pd.api.types.is_string_dtype(series) or series.hasnans:
+        series = series.astype(object).where(series.notna(), "")
+    return series.astype("str").str.strip()
+
+
+def _lookup(cells: pd.Series, table: dict[str, Any], default: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Map cells through ``table`` by their ``_key``, once per distinct value (a million rows cost little).
+
+    Returns the mapped values (``default`` where unknown) and a mask of the unknown cells.
+    """
+    codes, uniques = pd.factorize(cells)
+    mapped = [table.get(header_key(u)) for u in uniques]
+    unknown = np.array([m is None for m in mapped] + [True])[codes]
+    values = np.array([default if m is None else m for m in mapped] + [default])
+    return values[codes], unknown
+
+
+def _text_lookup(cells: pd.Series, table: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """Like ``_lookup`` for text values, built with a vectorised take (no million Python strings)."""
+    codes, uniques = pd.factorize(cells)
+    mapped = [table.get(header_key(u)) for u in uniques]
+    unknown = np.array([m is None for m in mapped] + [True])[codes]
+    values = pd.Series([m or "" for m in mapped] + [""], dtype="str")
+    return values.take(codes).reset_index(drop=True), unknown
+
+
+def _validate(
+    headers: list[str],
+    columns: list[pd.Series],
+    rows: np.ndarray,
+    mapping: dict[str, str | None] | None,
+    max_problems: int,
+) -> FrameResult:
+    index, problems = _resolve(headers, mapping)
+    used = {headers[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
+    if problems:
+        return failed(problems, len(rows), used)
+    cells = {c: _as_text(columns[j]) for c, j in index.items()}
+    blank = np.logical_and.reduce([(s == "").to_numpy() for s in cells.values()])
+    if blank.any():
+        keep = ~blank
+        cells = {c: s[keep].reset_index(drop=True) for c, s in cells.items()}
+        rows = rows[keep]
+    n = len(rows)
+    if n == 0:
+        return failed([make_problem("no_data_rows")], 0, used)
+
+    out = _Collector(rows, max_problems)
+    flagged = {}
+    for column, s in cells.items():
+        formula = s.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool, copy=True)
+        if formula.any():  # a signed number or phone is fine, anything else starting so is a formula
+            risky = s[formula]
+            plain = risky.str.fullmatch(r"[+\-][0-9\s().\-]*").to_numpy(dtype=bool, na_value=False)
+            formula[np.flatnonzero(formula)[plain]] = False
+        length = s.str.len()
+        huge = (length > MAX_CELL_CHARS).to_numpy() & ~formula
+        out.add(formula, "formula", column, s)
+        out.add(
+            huge,
+            "cell_too_long",
+            column,
+            s,
+            length=lambda i, length=length: int(length.iloc[i]),
+            limit=MAX_CELL_CHARS,
+        )
+        flagged[column] = formula | huge
+        if column in ("id", "phone"):  # Excel turned a long number into 1.38123E+10: the digits are gone
+            sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False) & ~flagged[column]
+            if sci.any():
+                sci[sci] = (
+                    s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+                )
+                out.add(sci, "scientific_notation", column, s)
+                flagged[column] |= sci
+
+    def empty(col: str) -> np.ndarray:
+        return (cells[col] == "").to_numpy()
+
+    for col in REQUIRED_COLUMNS:
+        out.add(empty(col) & ~flagged[col], "empty_required", col, cells[col])
+    ids = cells["id"]
+    codes = pd.factorize(ids)[0]  # codes number distinct ids in order of first appearance
+    first_pos = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1))
+    duplicate = (first_pos[codes] != np.arange(n)) & ~empty("id") & ~flagged["id"]
+    out.add(duplicate, "duplicate_id", "id", ids, first_row=lambda i: int(rows[first_pos[codes[i]]]))
+
+    customer_type, unknown = _text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES)
+    bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
+    out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
+
+    urban_rural = _blank(n)
+    if "urban_rural" in cells:
+        urban_rural, unknown = _text_lookup(cells["urban_rural"], URBAN_RURAL_ALIASES)
+        bad = unknown & ~empty("urban_rural") & ~flagged["urban_rural"]
+        out.add(bad, "unknown_urban_rural", "urban_rural", cells["urban_rural"])
+
+    complaints = np.zeros(n, dtype=np.int64)
+    if "complaints_12m" in cells:
+        complaints, unknown = _lookup(cells["complaints_12m"], _COUNTS, 0)
+        bad = unknown & ~empty("complaints_12m") & ~flagged["complaints_12m"]
+        out.add(bad, "bad_complaints", "complaints_12m", cells["complaints_12m"])
+        complaints = complaints.astype(np.int64)
+
+    opted_out = np.zeros(n, dtype=bool)
+    if "opted_out" in cells:
+        opted_out, unknown = _lookup(cells["opted_out"], BOOL_VALUES, False)
+        bad = unknown & ~empty("opted_out") & ~flagged["opted_out"]
+        out.add(bad, "bad_opted_out", "opted_out", cells["opted_out"])
+        opted_out = opted_out.astype(bool)
+
+    phone, has_phone = _blank(n), np.zeros(n, dtype=bool)
+    if "phone" in cells:
+        phone, has_phone = _normalise_phones(cells["phone"])
+        out.add(~has_phone & ~empty("phone") & ~flagged["phone"], "bad_phone", "phone", cells["phone"])
+
+    if out.count:
+        order = index
+        items = sorted(out.items, key=lambda p: (p.row, order.get(p.column, -1)))[:max_problems]
+        return FrameResult(None, tuple(items), out.count, n, used)
+
+    def text(col: str) -> pd.Series:
+        return cells[col] if col in cells else _blank(n)
+
+    frame = pd.DataFrame({
+        "id": ids, "name": text("name"), "phone": phone, "region": cells["region"], "district": text("district"),
+        "customer_type": customer_type, "urban_rural": urban_rural,
+        "complaints_12m": complaints, "opted_out": opted_out, "has_valid_phone": has_phone,
+    })  # fmt: skip
+    return FrameResult(frame, (), 0, n, used)
+
+
+class _CountTable(dict):
+    """``header_key(cell) → int`` for whole numbers ≥ 0 written as ``3`` or ``3.0`` (at most 9 digits)."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        match = re.fullmatch(r"([0-9]{1,9})(?:\.0*)?", key)
+        return int(match.group(1)) if match else default
+
+
+_COUNTS = _CountTable()
+
+
+def _normalise_phones(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Digits-only phones and a validity mask; only cells not already in canonical form are rewritten."""
+    valid = cells.str.fullmatch(_MOBILE_OR_LANDLINE).to_numpy(dtype=bool, na_value=False, copy=True)
+    todo = ~valid & (cells != "").to_numpy()
+    phones = cells.copy()
+    if todo.any():
+        sub = cells[todo]
+        wide = ~sub.str.isascii()
+        if wide.any():
+            sub = sub.where(~wide, sub.str.normalize("NFKC"))
+        for separator in (" ", "-", "(", ")", "\t"):
+            sub = sub.str.replace(separator, "", regex=False)
+        prefixed = sub.str.fullmatch(r"(?:\+86|0086|86)1[3-9][0-9]{9}")
+        sub = sub.where(~prefixed, sub.str[-11:])
+        ok = sub.str.fullmatch(_MOBILE_OR_LANDLINE).to_numpy(dtype=bool, na_value=False)
+        phones[todo] = sub.where(ok, cells[todo])
+        valid[np.flatnonzero(todo)[ok]] = True
+    return phones, valid
+
+
+def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:
+    """Problems as a table for the UI.
+
+    Parameters
+    ----------
+    result : a ``FrameResult``.
+    lang : ``"zh"`` or ``"en"``, the language of the message column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``row`` (nullable Int64; empty for file-level problems), ``column`` (the file's own header when
+        known, else the canonical name), ``value`` and ``message``; at most ``len(result.problems)`` rows.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
+    header_of = {c: h for h, c in result.mapping.items()}
+    records = [
+        (p.row, header_of.get(p.column, p.column) if p.column else None, p.value,
+         p.message_zh if lang == "zh" else p.message_en)
+        for p in result.problems
+    ]  # fmt: skip
+    table = pd.DataFrame(records, columns=["row", "column", "value", "message"])
+    table["row"] = table["row"].astype("Int64")
+    return table
