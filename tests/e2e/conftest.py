@@ -11,8 +11,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import copy_demo
+
+# The machines are shared and slow at times: wait up to 30 s for any expected state (not a speed test).
+expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
