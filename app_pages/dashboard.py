@@ -117,7 +117,8 @@ region_table = pd.DataFrame({
     t("col_letters"): means["letters"], t("col_small"): means["small_cell"].map({True: "⚠", False: ""}),
 })  # fmt: skip
 st.dataframe(region_table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
+             column_config={c: st.column_config.NumberColumn(t(f"col_{c}") if c in ("se", "ci_low", "ci_high")
+                                                             else c, format="%.3f")
                             for c in (t("col_estimate"), "se", "ci_low", "ci_high")})  # fmt: skip
 st.caption(t("small_cell_note"))
 

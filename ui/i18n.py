@@ -101,6 +101,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_estimate": ("均值", "Mean"),
     "col_ci": ("95% 置信区间", "95% CI"),
     "col_n": ("样本数", "n"),
+    "col_se": ("标准误", "SE"),
+    "col_ci_low": ("95% 下限", "95% CI low"),
+    "col_ci_high": ("95% 上限", "95% CI high"),
     # dashboard
     "dashboard": ("满意度看板", "Satisfaction dashboard"),
     "item": ("指标", "Item"),
