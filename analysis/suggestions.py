@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from analysis.topic_dictionary import load_topics
 from analysis.topic_matcher import (
     _NOT_WORD,
     DEFAULT_TOPICS_PATH,
@@ -38,7 +39,6 @@ from analysis.topic_matcher import (
     TopicDictionary,
     Verdict,
     _as_text,
-    load_topics,
 )
 
 __all__ = [
