@@ -2,16 +2,20 @@
 
 Fast path (benchmarks/bench_import.py, step timings in ``ImportSummary.timings``):
 
-- rows are sorted by id unless they already are (so the primary-key index is filled by appending) and
-  turned into plain Python column lists chunk by chunk; low-cardinality text columns reuse one ``str``
-  object per distinct value;
+- rows are sorted by id unless they already are (so the primary-key index is filled by appending); a frame
+  whose ids strictly increase (as exported, and as ``read_frame`` already checked) needs neither a sort nor
+  a duplicate check, one vectorised comparison of neighbours tells;
 - PRNs are hashed in bulk, split over processes for large frames (:func:`sampling.prn.prn_array`);
-- rows go to SQLite as multi-row ``INSERT … VALUES (…), (…), …`` statements of ``ROWS_PER_INSERT`` rows,
-  which halves the per-row cost of ``executemany`` (binding is per value, stepping per statement);
+- region, district, customer type, urban/rural, complaints and the two flags take a few thousand distinct
+  combinations ("cells", ``_cell_codes``): each row is bound as 5 values (id, name, phone, prn, cell code)
+  instead of 11, in multi-row ``INSERT … SELECT … FROM (VALUES (…), (…), …) CROSS JOIN temp.frame_cellmap``
+  statements of ``ROWS_PER_INSERT`` rows (binding is per value, stepping per statement); the stored rows
+  are the same. A frame with a missing cell value takes the plain 11-values path;
 - a first import into an empty table drops the draw index and its count triggers and builds the index once
   at the end; a re-import loads a temporary table and merges it with one ``INSERT … ON CONFLICT``;
-- the eligible counts per cell (``frame_cells``) are computed from the frame in memory: after an import the
-  active customers are exactly the frame's rows, so no scan of ``customers`` is needed.
+- the eligible counts per cell (``frame_cells``) are computed from the frame in memory (a ``bincount`` of the
+  cell codes): after an import the active customers are exactly the frame's rows, so no scan of
+  ``customers`` is needed.
 
 Measured, inserting in PRN order instead of id order makes the index build ~2 s faster on 1M rows but the
 primary-key inserts ~4 s slower; ``temp_store = MEMORY`` did not change the index build. Everything happens in
@@ -56,8 +60,12 @@ FRAME_COLUMNS = (
 )
 #: Text columns with few distinct values (one Python string per distinct value is enough).
 CATEGORY_COLUMNS = ("region", "district", "customer_type", "urban_rural")
+#: Columns whose distinct combinations ("cells") are sent as one integer code per row (see ``_cell_codes``).
+CELL_VALUE_COLUMNS = (*CELL, "complaints_12m", "opted_out", "has_valid_phone")
 CHUNK = 100_000
-ROWS_PER_INSERT = 100  # 11 values a row: 1,100 parameters per statement (SQLite allows 32,766)
+ROWS_PER_INSERT = (
+    200  # 5 values a row (cell-code path): 1,000 parameters per statement (SQLite allows 32,766)
+)
 IMPORT_CACHE_KIB = -131_072  # 128 MiB page cache while importing (negative = KiB)
 INDEX_CACHE_KIB = -8_192  # 8 MiB while building the draw index (see _store)
 _COLS = ", ".join(FRAME_COLUMNS)
@@ -122,18 +130,52 @@ def _columns(data: pd.DataFrame) -> list[list]:
     return out
 
 
-def _insert_rows(db: sqlite_utils.Database, head: str, row: str, columns: list[list]) -> None:
-    """``head VALUES row, row, …`` for every row of ``columns``, ``ROWS_PER_INSERT`` rows a statement."""
+def _insert_rows(db: sqlite_utils.Database, sql: Callable[[int], str], columns: list[list]) -> None:
+    """Run ``sql(k)`` (a statement taking k rows of ``len(columns)`` values) over every row of ``columns``,
+    ``ROWS_PER_INSERT`` rows a statement."""
     n = len(columns[0])
     full = n - n % ROWS_PER_INSERT
     if full:
         flat = chain.from_iterable(zip(*(c[:full] for c in columns), strict=True))
         db.conn.executemany(
-            f"{head} VALUES {', '.join([row] * ROWS_PER_INSERT)}",
-            zip(*[flat] * (len(columns) * ROWS_PER_INSERT), strict=True),
+            sql(ROWS_PER_INSERT), zip(*[flat] * (len(columns) * ROWS_PER_INSERT), strict=True)
         )
     if full < n:
-        db.conn.executemany(f"{head} VALUES {row}", zip(*(c[full:] for c in columns), strict=True))
+        db.conn.executemany(sql(1), zip(*(c[full:] for c in columns), strict=True))
+
+
+def _cell_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[tuple]] | None:
+    """One integer code per row for its ``CELL_VALUE_COLUMNS`` values, and the values of each code.
+
+    A million rows fall into a few thousand such cells, so the rows are sent to SQLite as 5 values
+    (id, name, phone, prn, code) instead of 11 and joined with the cell table there. None when a cell
+    value is missing (those rows take the plain path, which stores NULL).
+    """
+    key, span = np.zeros(len(data), dtype=np.int64), 1
+    for col in CELL_VALUE_COLUMNS:
+        codes, uniques = pd.factorize(data[col], use_na_sentinel=True)
+        if len(codes) and codes.min() < 0:
+            return None
+        if (
+            span * max(len(uniques), 1) >= 2**62
+        ):  # renumber 0…m-1 first so the mixed-radix key cannot overflow
+            key = pd.factorize(key)[0]
+            span = int(key.max()) + 1 if len(key) else 1
+        key = key * len(uniques) + codes
+        span *= max(len(uniques), 1)
+    key = pd.factorize(key)[0]  # codes 0…m-1 numbered in order of first appearance, so the running maximum
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(key), prepend=-1))  # rises at each code's first row
+    sample = data.iloc[first]
+    values = []
+    for col in CELL_VALUE_COLUMNS:
+        s = sample[col]
+        if col in ("opted_out", "has_valid_phone"):
+            values.append(s.to_numpy(dtype=bool).astype(np.int8).tolist())
+        elif col == "complaints_12m":
+            values.append(s.to_numpy(dtype=np.int64).tolist())
+        else:
+            values.append([str(v) for v in s.tolist()])
+    return key, list(zip(*values, strict=True))
 
 
 def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame) -> None:
@@ -147,6 +189,23 @@ def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame) -> None:
     db.conn.executemany(
         f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
         [(*key, int(count)) for key, count in counts.items()],
+    )
+
+
+def _write_cells_from_codes(db: sqlite_utils.Database, code: np.ndarray, table: list[tuple]) -> None:
+    """``frame_cells`` as :func:`_write_cells` computes it, by counting the rows of each cell code (no
+    group-by over a million text values): a code fixes the cell and the eligibility flags."""
+    counts = np.bincount(code, minlength=len(table))
+    at = {c: k for k, c in enumerate(CELL_VALUE_COLUMNS)}
+    eligible: dict[tuple, int] = {}
+    for values, count in zip(table, counts.tolist(), strict=True):
+        if count and not values[at["opted_out"]] and values[at["has_valid_phone"]]:
+            key = tuple(values[at[c]] for c in CELL)
+            eligible[key] = eligible.get(key, 0) + count
+    db.execute("DELETE FROM frame_cells")
+    db.conn.executemany(
+        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+        [(*key, count) for key, count in eligible.items()],
     )
 
 
@@ -199,29 +258,69 @@ def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> Impo
     n = len(data)
     with transaction(db):
         salt = frame_salt(db)
-        prns = prn_array(salt, data["id"].tolist())
+        id_list = data["id"].tolist()  # also bound, chunk by chunk, on the cell-code path
+        prns = prn_array(salt, id_list)
         clock.lap("prn")
         report(0.2)
         first = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
         drop_triggers(db)  # per-row count triggers; the counts are rebuilt once at the end
         if first:
             drop_indexes(db)
-            head = f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
-            row = f"(?,?,?,?,?,?,?,?,?,?,?,1,'{stamp}')"
+            target, extra_cols, extra_values = "customers", ", active, updated_at", f", 1, '{stamp}'"
         else:
             db.execute(
                 "CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT "  # noqa: S608 (constant column names)
                 + _COLS + ", prn FROM customers WHERE 0"
             )  # fmt: skip
             db.execute("DELETE FROM incoming")
-            head, row = f"INSERT INTO temp.incoming ({_COLS}, prn)", "(?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
-        convert = 0.0
+            target, extra_cols, extra_values = "temp.incoming", "", ""
+        t0 = time.perf_counter()
+        cells = _cell_codes(data)
+        convert = time.perf_counter() - t0
+        if cells is None:
+            row = f"(?,?,?,?,?,?,?,?,?,?,?{extra_values})"
+
+            def sql(k: int) -> str:
+                return f"INSERT INTO {target} ({_COLS}, prn{extra_cols}) VALUES {', '.join([row] * k)}"  # noqa: S608
+
+        else:
+            code, table = cells
+            cell_cols = ", ".join(CELL_VALUE_COLUMNS)
+            db.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS frame_cellmap (code INTEGER PRIMARY KEY, {cell_cols})"
+            )
+            db.execute("DELETE FROM temp.frame_cellmap")
+            db.conn.executemany(
+                f"INSERT INTO temp.frame_cellmap VALUES ({', '.join('?' * (1 + len(CELL_VALUE_COLUMNS)))})",  # noqa: S608
+                [(i, *values) for i, values in enumerate(table)],
+            )
+            picked = ", ".join(f"c.{c}" for c in CELL_VALUE_COLUMNS)
+
+            def sql(k: int) -> str:  # CROSS JOIN keeps the VALUES rows (in id order) as the outer loop
+                return (
+                    f"INSERT INTO {target} (id, name, phone, prn, {cell_cols}{extra_cols})"  # noqa: S608
+                    f" SELECT v.column1, v.column2, v.column3, v.column4, {picked}{extra_values}"
+                    f" FROM (VALUES {', '.join(['(?,?,?,?,?)'] * k)}) AS v"
+                    " CROSS JOIN temp.frame_cellmap AS c ON c.code = v.column5"
+                )
+
         for lo in range(0, n, CHUNK):  # converted chunk by chunk: the Python objects of one chunk at a time
             t0 = time.perf_counter()
-            columns = [*_columns(data.iloc[lo : lo + CHUNK]), prns[lo : lo + CHUNK].tolist()]
+            part = data.iloc[lo : lo + CHUNK]
+            if cells is None:
+                columns = [*_columns(part), prns[lo : lo + CHUNK].tolist()]
+            else:
+                columns = [
+                    id_list[lo : lo + CHUNK],
+                    *(_text_list(part[c], False) for c in ("name", "phone")),
+                    prns[lo : lo + CHUNK].tolist(),
+                    code[lo : lo + CHUNK].tolist(),
+                ]
             convert += time.perf_counter() - t0
-            _insert_rows(db, head, row, columns)
+            _insert_rows(db, sql, columns)
             report(0.2 + 0.6 * min(lo + CHUNK, n) / max(n, 1))
+        if cells is not None:
+            db.execute("DROP TABLE temp.frame_cellmap")
         clock.lap("insert")
         clock.steps[-1:] = [("columns", convert), ("insert", clock.steps[-1][1] - convert)]
         if first:
@@ -250,7 +349,10 @@ def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> Impo
             )
             db.execute("DROP TABLE temp.incoming")
             clock.lap("merge")
-        _write_cells(db, data)
+        if cells is None:
+            _write_cells(db, data)
+        else:
+            _write_cells_from_codes(db, *cells)
         create_triggers(db)
         clock.lap("cells")
         report(0.95)
