@@ -34,8 +34,6 @@ import pandas as pd
 from scipy import stats
 
 __all__ = [
-    "flag_small_cells",
-    "satisfaction_index",
     "survey_mean",
     "survey_proportion",
     "survey_total",
@@ -364,59 +362,3 @@ def survey_proportion(
             low = stats.beta.ppf(alpha / 2, n_eff * p, n_eff * (1 - p) + 1)
             high = stats.beta.ppf(1 - alpha / 2, n_eff * p + 1, n_eff * (1 - p))
     return _finish(keys, p, se, low, high, r["n"])
-
-
-def satisfaction_index(
-    data: pd.DataFrame,
-    items: Sequence[str],
-    *,
-    strata: str,
-    weights: str,
-    fpc: str | None = None,
-    by: str | list[str] | None = None,
-    confidence: float = 0.95,
-) -> pd.DataFrame:
-    """A 0–100 satisfaction index from likert-5 items, with design-based CI.
-
-    Per respondent, ``index_i = mean over the answered items j of (score_ij − 1) / 4 × 100``
-    (1 → 0, 3 → 50, 5 → 100; unanswered items are skipped, a respondent with no answered
-    item has no index and leaves the domain). The population index is the weighted mean of
-    ``index_i`` estimated with :func:`survey_mean` (same columns). This is the linear
-    0–100 rescaling used by ACSI-style indices (Fornell et al. 1996, *J. Marketing* 60),
-    with equal item weights.
-
-    Examples
-    --------
-    >>> d = pd.DataFrame({"a": [5, 1], "b": [3, None], "h": 1, "w": 1.0})
-    >>> float(satisfaction_index(d, ["a", "b"], strata="h", weights="w").estimate[0])
-    37.5
-    """
-    if isinstance(items, str) or not items:
-        raise ValueError(f"items must be a non-empty list of column names, but got {items!r}")
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, but got {type(data).__name__}")
-    missing = [c for c in items if c not in data.columns]
-    if missing:
-        raise ValueError(f"items must name columns of data, but {missing!r} are not")
-    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
-    if outside.any():
-        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
-    answered = np.isfinite(scores)
-    count = answered.sum(axis=1)
-    total = np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1)
-    index = np.divide(total, count, out=np.full(len(data), np.nan), where=count > 0)
-    column = "__satisfaction_index__"
-    frame = data.assign(**{column: index})
-    return survey_mean(frame, column, strata=strata, weights=weights, fpc=fpc, by=by, confidence=confidence)
-
-
-def flag_small_cells(table: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
-    """Add a boolean ``small_cell`` column: domains with fewer than ``min_n`` respondents.
-
-    Small cells are flagged, not hidden (issue 5); 30 is the usual rule of thumb for a
-    normal-approximation CI (Cochran 1977, §2.15).
-    """
-    if "n" not in table.columns:
-        raise ValueError(f"table must have an 'n' column, but has {list(table.columns)!r}")
-    return table.assign(small_cell=table["n"] < min_n)

@@ -5,7 +5,7 @@ Indicators (design-based, stratified one-stage design; see :mod:`analysis.estima
 * ``mean`` — the weighted mean score of a likert-5 item (1–5), as ``estimates.survey_mean``;
 * ``top2`` — the top-2-box share, the weighted proportion of scores 4 or 5, with the logit CI
   of R's ``svyciprop`` (as ``estimates.survey_proportion``);
-* ``index`` — the 0–100 satisfaction index (as ``estimates.satisfaction_index``): per respondent the
+* ``index`` — the 0–100 satisfaction index (:func:`satisfaction_index` below): per respondent the
   mean over answered items of ``(score − 1) / 4 × 100``, then its weighted mean.
 
 Cells with fewer than ``min_n`` respondents are flagged (``small_cell``), not hidden.
@@ -21,9 +21,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.estimates import _domain_var, _domains, _prepare, flag_small_cells
+from analysis.estimates import _domain_var, _domains, _prepare, survey_mean
 
-__all__ = ["TOP_BOX_MIN", "RoundChange", "headline_indicators", "round_change", "top2_column"]
+__all__ = [
+    "TOP_BOX_MIN",
+    "RoundChange",
+    "flag_small_cells",
+    "headline_indicators",
+    "round_change",
+    "satisfaction_index",
+    "top2_column",
+]
 
 TOP_BOX_MIN = 4
 INDICATOR_COLUMNS = ["indicator", "item", "estimate", "se", "ci_low", "ci_high", "n", "small_cell"]
@@ -210,3 +218,59 @@ def round_change(
     return RoundChange(
         diff, se, z, float(2 * stats.norm.sf(abs(z))), diff - quantile * se, diff + quantile * se
     )
+
+
+def satisfaction_index(
+    data: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    strata: str,
+    weights: str,
+    fpc: str | None = None,
+    by: str | list[str] | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """A 0–100 satisfaction index from likert-5 items, with design-based CI.
+
+    Per respondent, ``index_i = mean over the answered items j of (score_ij − 1) / 4 × 100``
+    (1 → 0, 3 → 50, 5 → 100; unanswered items are skipped, a respondent with no answered
+    item has no index and leaves the domain). The population index is the weighted mean of
+    ``index_i`` estimated with :func:`survey_mean` (same columns). This is the linear
+    0–100 rescaling used by ACSI-style indices (Fornell et al. 1996, *J. Marketing* 60),
+    with equal item weights.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"a": [5, 1], "b": [3, None], "h": 1, "w": 1.0})
+    >>> float(satisfaction_index(d, ["a", "b"], strata="h", weights="w").estimate[0])
+    37.5
+    """
+    if isinstance(items, str) or not items:
+        raise ValueError(f"items must be a non-empty list of column names, but got {items!r}")
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, but got {type(data).__name__}")
+    missing = [c for c in items if c not in data.columns]
+    if missing:
+        raise ValueError(f"items must name columns of data, but {missing!r} are not")
+    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
+    if outside.any():
+        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
+    answered = np.isfinite(scores)
+    count = answered.sum(axis=1)
+    total = np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1)
+    index = np.divide(total, count, out=np.full(len(data), np.nan), where=count > 0)
+    column = "__satisfaction_index__"
+    frame = data.assign(**{column: index})
+    return survey_mean(frame, column, strata=strata, weights=weights, fpc=fpc, by=by, confidence=confidence)
+
+
+def flag_small_cells(table: pd.DataFrame, min_n: int = 30) -> pd.DataFrame:
+    """Add a boolean ``small_cell`` column: domains with fewer than ``min_n`` respondents.
+
+    Small cells are flagged, not hidden (issue 5); 30 is the usual rule of thumb for a
+    normal-approximation CI (Cochran 1977, §2.15).
+    """
+    if "n" not in table.columns:
+        raise ValueError(f"table must have an 'n' column, but has {list(table.columns)!r}")
+    return table.assign(small_cell=table["n"] < min_n)

@@ -17,19 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ANSWERS = {
-    "overall": 4,
-    "attitude": 5,
-    "skill": 4,
-    "reliability": 3,
-    "voltage": 4,
-    "planned_outage": "no",
-    "reported_fault": "no",
-    "billing": 4,
-    "complained": "no",
-    "vs_last_year": "same",
-    "suggestion": "希望停电前早点通知 🙏",
-}
+from survey.demo import EXAMPLE_ANSWERS  # noqa: E402 (after the sys.path insert)
+
+ANSWERS = {**EXAMPLE_ANSWERS, "suggestion": "希望停电前早点通知 🙏"}
 
 
 def prepare(db_path: Path, n: int) -> list[str]:

@@ -40,6 +40,20 @@ REGION_EFFECT = {
 }
 TYPE_EFFECT = {"居民": 0.0, "一般工商业": -0.15, "大工业": 0.10, "农业": -0.20}
 RESPONSE_RATE = {"居民": 0.62, "一般工商业": 0.55, "大工业": 0.75, "农业": 0.50}
+#: A minimal valid answer set to the default questionnaire (every required question, no follow-ups triggered);
+#: used by tests and benchmarks that need a submission which passes validation.
+EXAMPLE_ANSWERS = {
+    "overall": 4,
+    "attitude": 5,
+    "skill": 4,
+    "reliability": 3,
+    "voltage": 4,
+    "planned_outage": "no",
+    "reported_fault": "no",
+    "billing": 4,
+    "complained": "no",
+    "vs_last_year": "same",
+}
 ITEMS = ("overall", "attitude", "skill", "reliability", "voltage", "billing")
 ITEM_SHIFT = {
     "overall": 0.0,

@@ -12,12 +12,11 @@ import pytest
 from scipy import stats
 
 from analysis.estimates import (
-    flag_small_cells,
-    satisfaction_index,
     survey_mean,
     survey_proportion,
     survey_total,
 )
+from analysis.indicators import flag_small_cells, satisfaction_index
 
 Z975 = 1.959963984540054  # standard normal 97.5% quantile
 COLUMNS = ["estimate", "se", "ci_low", "ci_high", "n"]

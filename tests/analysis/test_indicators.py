@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.estimates import satisfaction_index, survey_mean, survey_proportion
-from analysis.indicators import headline_indicators, round_change
+from analysis.estimates import survey_mean, survey_proportion
+from analysis.indicators import headline_indicators, round_change, satisfaction_index
 
 DESIGNS = Path(__file__).parent / "r" / "designs"
 

@@ -50,18 +50,9 @@ def main(op: str, db_path: str, arg: str = "") -> None:
             return real_encode(question, value)
 
         fieldwork.encode_value = slow_encode
-        answers = {
-            "overall": 4,
-            "attitude": 5,
-            "skill": 4,
-            "reliability": 3,
-            "voltage": 4,
-            "planned_outage": "no",
-            "reported_fault": "no",
-            "billing": 4,
-            "complained": "no",
-            "vs_last_year": "same",
-        }
+        from survey.demo import EXAMPLE_ANSWERS
+
+        answers = dict(EXAMPLE_ANSWERS)
         fieldwork.submit_response(db, arg, answers)
     print("DONE", flush=True)
 

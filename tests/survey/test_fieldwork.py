@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from questionnaires import AnswerError
+from survey.demo import EXAMPLE_ANSWERS
 from survey.fieldwork import (
     INVITATION_COLUMNS,
     TokenError,
@@ -28,19 +29,7 @@ from survey.rounds import close_round
 from survey.store import open_db
 from survey.tokens import TOKEN_LENGTH, make_token, secret_key, token_hash
 
-GOOD = {
-    "overall": 4,
-    "attitude": 5,
-    "skill": 4,
-    "reliability": 3,
-    "voltage": 4,
-    "planned_outage": "no",
-    "reported_fault": "no",
-    "billing": 4,
-    "complained": "no",
-    "vs_last_year": "same",
-    "suggestion": "无",
-}
+GOOD = {**EXAMPLE_ANSWERS, "suggestion": "无"}
 
 
 def _open_token(db, offset=0):
