@@ -11,9 +11,11 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import queue
 import subprocess
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -94,6 +96,28 @@ def _hash_in_parallel(prefix: bytes, ids: list, processes: int) -> bytes:
     return b"".join(parts)
 
 
+# Hashes ahead of the caller: reads "<prefix hex> <chunk>\n" and NUL-separated UTF-8 ids on stdin, writes
+# the 7-byte digest prefixes of each chunk of ids to stdout as soon as that chunk is hashed.
+_AHEAD_WORKER = (
+    "import hashlib, sys\n"
+    "head, _, body = sys.stdin.buffer.read().partition(b'\\n')\n"
+    "prefix, chunk = bytes.fromhex(head.split()[0].decode()), int(head.split()[1])\n"
+    "ids, out, sha = body.split(b'\\0'), sys.stdout.buffer, hashlib.sha256\n"
+    "for lo in range(0, len(ids), chunk):\n"
+    "    out.write(b''.join([sha(prefix + i).digest()[:7] for i in ids[lo:lo + chunk]]))\n"
+    "    out.flush()\n"
+)
+
+
+def _to_prn(buf: bytes) -> np.ndarray:
+    """PRNs from concatenated 7-byte digest prefixes: the top 52 bits of each, over 16**13."""
+    if not buf:
+        return np.zeros(0, dtype=np.float64)
+    first7 = np.frombuffer(buf, dtype=np.uint8).reshape(-1, 7).astype(np.uint64)
+    bits56 = np.bitwise_or.reduce(first7 << _SHIFTS, axis=1)
+    return (bits56 >> np.uint64(4)).astype(np.float64) / _SCALE
+
+
 def _as_list(customer_ids: Iterable[str]) -> list:
     # pandas/numpy columns convert in C; iterating an Arrow-backed Series element by element is ~30x slower
     if hasattr(customer_ids, "tolist"):
@@ -132,8 +156,102 @@ def prn_array(salt: str, customer_ids: Iterable[str], *, processes: int | None =
         buf = _hash_in_parallel(prefix, ids, processes)
     else:
         buf = _digest_prefixes(prefix, ids)
-    if not buf:
-        return np.zeros(0, dtype=np.float64)
-    first7 = np.frombuffer(buf, dtype=np.uint8).reshape(-1, 7).astype(np.uint64)
-    bits56 = np.bitwise_or.reduce(first7 << _SHIFTS, axis=1)
-    return (bits56 >> np.uint64(4)).astype(np.float64) / _SCALE
+    return _to_prn(buf)
+
+
+def prn_chunks(
+    salt: str, customer_ids: Iterable[str], chunk: int, *, ahead: bool | None = None
+) -> Iterator[np.ndarray]:
+    """:func:`prn_array` of ``customer_ids`` chunk by chunk (``chunk`` ids each, in order), hashed ahead.
+
+    For a bulk insert: a worker process hashes all ids from the moment this is called, chunk after
+    chunk, while the caller writes the rows of the chunks already done — the hashing (≈ 1.4 s per
+    million ids) then costs the caller only the wait for the first chunk. The numbers are those of
+    :func:`prn` (Ohlsson 1995; see there); the result does not depend on ``ahead``.
+
+    Parameters
+    ----------
+    salt : the frame's salt.
+    customer_ids : ids (list, pandas Series, numpy array or any iterable; non-strings go through ``str``).
+    chunk : ids per yielded array (≥ 1).
+    ahead : hash in a worker process (a bare ``python -I -S``, fed by a pipe; a reader thread collects
+        its output). None: from ``PARALLEL_MIN_IDS`` ids on and on more than one CPU. When the worker cannot
+        be started or fails, the remaining chunks are hashed here.
+
+    Returns
+    -------
+    Iterator of float64 arrays; close it (or let it be collected) to stop the worker early.
+    """
+    prefix = _check_salt(salt)
+    if isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ValueError(f"chunk must be a positive integer, but got {chunk!r}")
+    ids = _as_list(customer_ids)
+    if ahead is None:
+        ahead = len(ids) >= PARALLEL_MIN_IDS and (os.cpu_count() or 1) > 1
+    if not ahead or not ids:
+        return (_to_prn(_digest_prefixes(prefix, ids[lo : lo + chunk])) for lo in range(0, len(ids), chunk))
+    return _hashed_ahead(prefix, ids, chunk)
+
+
+def _hashed_ahead(prefix: bytes, ids: list, chunk: int) -> Iterator[np.ndarray]:
+    """Start the worker and its reader thread now; the returned generator yields the chunks' PRNs."""
+    sizes = [min(chunk, len(ids) - lo) for lo in range(0, len(ids), chunk)]
+    done: queue.Queue[bytes | None] = queue.Queue()
+    proc = _start_ahead_worker(prefix, ids, chunk)
+
+    def collect() -> None:  # pipe reads release the GIL; a short read means the worker failed
+        try:
+            for size in sizes:
+                out = proc.stdout.read(7 * size)
+                if len(out) != 7 * size:
+                    break
+                done.put(out)
+        except (OSError, ValueError):  # pipe closed by an early close() of the generator
+            pass
+        finally:
+            done.put(None)
+
+    if proc is not None:
+        threading.Thread(target=collect, name="prn-ahead", daemon=True).start()
+
+    def chunks() -> Iterator[np.ndarray]:
+        try:
+            failed = proc is None
+            for k, size in enumerate(sizes):
+                out = None if failed else done.get()
+                if out is None:  # no worker, or it failed: hash the rest here
+                    failed = True
+                    out = _digest_prefixes(prefix, ids[k * chunk : k * chunk + size])
+                yield _to_prn(out)
+        finally:
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+                proc.stdout.close()
+
+    return chunks()
+
+
+def _start_ahead_worker(prefix: bytes, ids: list, chunk: int) -> subprocess.Popen | None:
+    """The worker of :func:`prn_chunks`, already fed; None when it cannot be started or the ids cannot be
+    sent NUL-separated."""
+    try:
+        joined = "\0".join(ids)
+    except TypeError:
+        joined = "\0".join(i if type(i) is str else str(i) for i in ids)
+    if joined.count("\0") != len(ids) - 1:  # an id holding a NUL character
+        return None
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _AHEAD_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+    except OSError:
+        return None
+    try:
+        proc.stdin.write(f"{prefix.hex()} {chunk}\n".encode() + joined.encode("utf-8"))
+        proc.stdin.close()
+    except OSError:
+        proc.kill()
+        proc.wait()
+        return None
+    return proc

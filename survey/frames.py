@@ -5,7 +5,8 @@ Fast path (benchmarks/bench_import.py, step timings in ``ImportSummary.timings``
 - rows are sorted by id unless they already are (so the primary-key index is filled by appending); a frame
   whose ids strictly increase (as exported, and as ``read_frame`` already checked) needs neither a sort nor
   a duplicate check, one vectorised comparison of neighbours tells;
-- PRNs are hashed in bulk, split over processes for large frames (:func:`sampling.prn.prn_array`);
+- PRNs are hashed in a worker process, chunk after chunk, while the rows of the chunks already hashed are
+  inserted (:func:`sampling.prn.prn_chunks`): the hashing costs only the wait for the first chunk;
 - region, district, customer type, urban/rural, complaints and the two flags take a few thousand distinct
   combinations ("cells", ``_cell_codes``): each row is bound as 5 values (id, name, phone, prn, cell code)
   instead of 11, in multi-row ``INSERT … SELECT … FROM (VALUES (…), (…), …) CROSS JOIN temp.frame_cellmap``
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -34,7 +36,7 @@ import pandas as pd
 import sqlite_utils
 
 from sampling.frame_validate import strictly_increasing
-from sampling.prn import prn_array
+from sampling.prn import prn_chunks
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
     create_indexes,
@@ -256,12 +258,13 @@ def store_frame(
 
 def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> ImportSummary:
     n = len(data)
-    with transaction(db):
+    with transaction(db), ExitStack() as cleanup:
         salt = frame_salt(db)
         id_list = data["id"].tolist()  # also bound, chunk by chunk, on the cell-code path
-        prns = prn_array(salt, id_list)
+        # hashed in a worker process, chunk after chunk, while the rows of the chunks done are inserted
+        prns = cleanup.enter_context(closing(prn_chunks(salt, id_list, CHUNK)))  # closed even on failure
         clock.lap("prn")
-        report(0.2)
+        report(0.05)
         first = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
         drop_triggers(db)  # per-row count triggers; the counts are rebuilt once at the end
         if first:
@@ -304,25 +307,32 @@ def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> Impo
                     " CROSS JOIN temp.frame_cellmap AS c ON c.code = v.column5"
                 )
 
+        wait = 0.0
         for lo in range(0, n, CHUNK):  # converted chunk by chunk: the Python objects of one chunk at a time
             t0 = time.perf_counter()
             part = data.iloc[lo : lo + CHUNK]
             if cells is None:
-                columns = [*_columns(part), prns[lo : lo + CHUNK].tolist()]
+                columns = _columns(part)
             else:
                 columns = [
                     id_list[lo : lo + CHUNK],
                     *(_text_list(part[c], False) for c in ("name", "phone")),
-                    prns[lo : lo + CHUNK].tolist(),
                     code[lo : lo + CHUNK].tolist(),
                 ]
-            convert += time.perf_counter() - t0
+            t1 = time.perf_counter()
+            columns.insert(len(FRAME_COLUMNS) if cells is None else 3, next(prns).tolist())
+            t2 = time.perf_counter()
+            convert, wait = convert + (t1 - t0), wait + (t2 - t1)
             _insert_rows(db, sql, columns)
-            report(0.2 + 0.6 * min(lo + CHUNK, n) / max(n, 1))
+            report(0.05 + 0.75 * min(lo + CHUNK, n) / max(n, 1))
         if cells is not None:
             db.execute("DROP TABLE temp.frame_cellmap")
         clock.lap("insert")
-        clock.steps[-1:] = [("columns", convert), ("insert", clock.steps[-1][1] - convert)]
+        clock.steps[-1:] = [
+            ("prn wait", wait),
+            ("columns", convert),
+            ("insert", clock.steps[-1][1] - convert - wait),
+        ]
         if first:
             # A small page cache splits SQLite's sort into runs that worker threads sort in parallel
             # (PRAGMA threads; not with temp_store = MEMORY): ~2x faster index build on 2 cores.

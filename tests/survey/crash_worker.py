@@ -23,14 +23,11 @@ def main(op: str, db_path: str, arg: str = "") -> None:
         from survey import frames
 
         frame = pd.read_pickle(arg)
-        real = frames.prn_array
 
-        def slow_prn(salt, ids):  # runs inside store_frame's transaction, after deactivation
-            out = real(salt, ids)
+        def slow_cells(*args):  # inside store_frame's transaction, after deactivation and the upsert
             pause_here()
-            return out
 
-        frames.prn_array = slow_prn
+        frames._write_cells = frames._write_cells_from_codes = slow_cells
         frames.store_frame(db, frame, by="crash-test")
     elif op == "draw":
         from survey import rounds
