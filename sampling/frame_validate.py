@@ -7,7 +7,10 @@ value and a message in Chinese and English; the stored list is capped at ``max_p
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -32,6 +35,8 @@ from sampling.frame_schema import (
 )
 
 _MOBILE_OR_LANDLINE = r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}"
+#: From this many rows on, columns are checked in threads (Arrow's string kernels release the GIL).
+PARALLEL_MIN_ROWS = 50_000
 
 
 def check_arguments(mapping: Any, max_problems: Any) -> None:
@@ -196,11 +201,56 @@ def _validate(
     used = {headers[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
     if problems:
         return failed(problems, len(rows), used)
-    cells = {c: _as_text(columns[j]) for c, j in index.items()}
-    blank = np.logical_and.reduce([(s == "").to_numpy() for s in cells.values()])
+    pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 4)) if len(rows) >= PARALLEL_MIN_ROWS else None
+    try:
+        return _check_cells(index, columns, rows, used, max_problems, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown()
+
+
+def _run(pool: ThreadPoolExecutor | None, tasks: list[Callable[[], Any]]) -> list[Any]:
+    """Results of ``tasks`` in order: in ``pool``'s threads when given, else one after the other."""
+    if pool is None:
+        return [task() for task in tasks]
+    return [future.result() for future in [pool.submit(task) for task in tasks]]
+
+
+def _screen(column: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
+    """A column's formula, over-long and scientific-notation masks (one problem per cell, in that order),
+    and its cell lengths."""
+    formula = s.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool, copy=True)
+    if formula.any():  # a signed number or phone is fine, anything else starting so is a formula
+        risky = s[formula]
+        plain = risky.str.fullmatch(r"[+\-][0-9\s().\-]*").to_numpy(dtype=bool, na_value=False)
+        formula[np.flatnonzero(formula)[plain]] = False
+    length = s.str.len()
+    huge = (length > MAX_CELL_CHARS).to_numpy() & ~formula
+    sci = np.zeros(len(s), dtype=bool)
+    if column in ("id", "phone"):  # Excel turned a long number into 1.38123E+10: the digits are gone
+        sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False, copy=True)
+        sci &= ~(formula | huge)
+        if sci.any():
+            sci[sci] = s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+    return formula, huge, length, sci
+
+
+def _check_cells(
+    index: dict[str, int],
+    columns: list[pd.Series],
+    rows: np.ndarray,
+    used: dict[str, str],
+    max_problems: int,
+    pool: ThreadPoolExecutor | None,
+) -> FrameResult:
+    names = list(index)
+    cells = dict(zip(names, _run(pool, [lambda j=j: _as_text(columns[j]) for j in index.values()]), strict=True))
+    blanks = dict(zip(names, _run(pool, [lambda c=c: (cells[c] == "").to_numpy() for c in names]), strict=True))
+    blank = np.logical_and.reduce(list(blanks.values()))
     if blank.any():
         keep = ~blank
         cells = {c: s[keep].reset_index(drop=True) for c, s in cells.items()}
+        blanks = {c: b[keep] for c, b in blanks.items()}
         rows = rows[keep]
     n = len(rows)
     if n == 0:
@@ -208,72 +258,78 @@ def _validate(
 
     out = _Collector(rows, max_problems)
     flagged = {}
-    for column, s in cells.items():
-        formula = s.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool, copy=True)
-        if formula.any():  # a signed number or phone is fine, anything else starting so is a formula
-            risky = s[formula]
-            plain = risky.str.fullmatch(r"[+\-][0-9\s().\-]*").to_numpy(dtype=bool, na_value=False)
-            formula[np.flatnonzero(formula)[plain]] = False
-        length = s.str.len()
-        huge = (length > MAX_CELL_CHARS).to_numpy() & ~formula
-        out.add(formula, "formula", column, s)
+    screened = _run(pool, [lambda c=c: _screen(c, cells[c]) for c in names])
+    for column, (formula, huge, length, sci) in zip(names, screened, strict=True):
+        out.add(formula, "formula", column, cells[column])
         out.add(
             huge,
             "cell_too_long",
             column,
-            s,
+            cells[column],
             length=lambda i, length=length: int(length.iloc[i]),
             limit=MAX_CELL_CHARS,
         )
-        flagged[column] = formula | huge
-        if column in ("id", "phone"):  # Excel turned a long number into 1.38123E+10: the digits are gone
-            sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False) & ~flagged[column]
-            if sci.any():
-                sci[sci] = (
-                    s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
-                )
-                out.add(sci, "scientific_notation", column, s)
-                flagged[column] |= sci
+        out.add(sci, "scientific_notation", column, cells[column])
+        flagged[column] = formula | huge | sci
 
     def empty(col: str) -> np.ndarray:
-        return (cells[col] == "").to_numpy()
+        return blanks[col]
 
     for col in REQUIRED_COLUMNS:
         out.add(empty(col) & ~flagged[col], "empty_required", col, cells[col])
     ids = cells["id"]
-    if not strictly_increasing(ids):  # sorted distinct ids (the usual export) need no hashing
+
+    def first_positions() -> tuple[np.ndarray, np.ndarray] | None:
+        if strictly_increasing(ids):  # sorted distinct ids (the usual export) need no hashing
+            return None
         codes = pd.factorize(ids)[0]  # codes number distinct ids in order of first appearance
-        first_pos = np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1))
+        return codes, np.searchsorted(np.maximum.accumulate(codes), np.arange(codes.max() + 1))
+
+    def optional(col: str, convert: Callable[[pd.Series], Any]) -> Any:
+        return convert(cells[col]) if col in cells else None
+
+    tasks = {
+        "id": first_positions,
+        "customer_type": lambda: _text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES),
+        "urban_rural": lambda: optional("urban_rural", lambda s: _text_lookup(s, URBAN_RURAL_ALIASES)),
+        "complaints_12m": lambda: optional("complaints_12m", lambda s: _lookup(s, _COUNTS, 0)),
+        "opted_out": lambda: optional("opted_out", lambda s: _lookup(s, BOOL_VALUES, False)),
+        "phone": lambda: optional("phone", _normalise_phones),
+    }
+    done = dict(zip(tasks, _run(pool, list(tasks.values())), strict=True))
+
+    if done["id"] is not None:
+        codes, first_pos = done["id"]
         duplicate = (first_pos[codes] != np.arange(n)) & ~empty("id") & ~flagged["id"]
         out.add(duplicate, "duplicate_id", "id", ids, first_row=lambda i: int(rows[first_pos[codes[i]]]))
 
-    customer_type, unknown = _text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES)
+    customer_type, unknown = done["customer_type"]
     bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
     out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
 
     urban_rural = _blank(n)
-    if "urban_rural" in cells:
-        urban_rural, unknown = _text_lookup(cells["urban_rural"], URBAN_RURAL_ALIASES)
+    if done["urban_rural"] is not None:
+        urban_rural, unknown = done["urban_rural"]
         bad = unknown & ~empty("urban_rural") & ~flagged["urban_rural"]
         out.add(bad, "unknown_urban_rural", "urban_rural", cells["urban_rural"])
 
     complaints = np.zeros(n, dtype=np.int64)
-    if "complaints_12m" in cells:
-        complaints, unknown = _lookup(cells["complaints_12m"], _COUNTS, 0)
+    if done["complaints_12m"] is not None:
+        complaints, unknown = done["complaints_12m"]
         bad = unknown & ~empty("complaints_12m") & ~flagged["complaints_12m"]
         out.add(bad, "bad_complaints", "complaints_12m", cells["complaints_12m"])
         complaints = complaints.astype(np.int64)
 
     opted_out = np.zeros(n, dtype=bool)
-    if "opted_out" in cells:
-        opted_out, unknown = _lookup(cells["opted_out"], BOOL_VALUES, False)
+    if done["opted_out"] is not None:
+        opted_out, unknown = done["opted_out"]
         bad = unknown & ~empty("opted_out") & ~flagged["opted_out"]
         out.add(bad, "bad_opted_out", "opted_out", cells["opted_out"])
         opted_out = opted_out.astype(bool)
 
     phone, has_phone = _blank(n), np.zeros(n, dtype=bool)
-    if "phone" in cells:
-        phone, has_phone = _normalise_phones(cells["phone"])
+    if done["phone"] is not None:
+        phone, has_phone = done["phone"]
         out.add(~has_phone & ~empty("phone") & ~flagged["phone"], "bad_phone", "phone", cells["phone"])
 
     if out.count:

@@ -692,3 +692,46 @@ def test_a_large_frame_validates_completely():
     result = read_frame(data)
     assert result.ok and result.rows == n
     assert result.frame["customer_type"].value_counts().to_dict() == {t: n // 4 for t in types}
+
+
+@pytest.mark.parametrize("max_problems", [MAX_PROBLEMS, 100_000])
+def test_threaded_checks_find_the_same_problems_as_one_thread(monkeypatch, max_problems):
+    """From PARALLEL_MIN_ROWS rows on, columns are checked in threads: same problems, same order, same frame."""
+    import sampling.frame_validate as frame_validate
+
+    bad = {  # every 97th row carries one of these (row text, expected code)
+        0: ("{i:07d},=HYPERLINK(1),13812345678,福州,鼓楼区,居民,城镇,0,否", "formula"),
+        1: ("{i:07d},张三,1.38123E+10,福州,鼓楼区,居民,城镇,0,否", "scientific_notation"),
+        2: ("{i:07d},张三,12345,福州,鼓楼区,居民,城镇,0,否", "bad_phone"),
+        3: ("{i:07d},张三,13812345678,福州,鼓楼区,外星人,城镇,0,否", "unknown_customer_type"),
+        4: ("{i:07d},张三,13812345678,福州,鼓楼区,居民,海上,0,否", "unknown_urban_rural"),
+        5: ("{i:07d},张三,13812345678,福州,鼓楼区,居民,城镇,-1,否", "bad_complaints"),
+        6: ("{i:07d},张三,13812345678,福州,鼓楼区,居民,城镇,0,也许", "bad_opted_out"),
+        7: ("{i:07d},张三,13812345678,,鼓楼区,居民,城镇,0,否", "empty_required"),
+        8: ("0000001,张三,13812345678,福州,鼓楼区,居民,城镇,0,否", "duplicate_id"),
+    }
+    lines, expected = [], []
+    for i in range(60_000):
+        if i % 97 == 96:
+            text, code = bad[(i // 97) % len(bad)]
+            lines.append(text.format(i=i))
+            expected.append((i + 2, code))
+        else:
+            lines.append(f"{i:07d},张三,+86 138-1234-{i % 10_000:04d},福州,鼓楼区,居民,城镇,{i % 3},否")
+    data = csv_text(*lines).encode()
+    results = {}
+    for mode, threshold in (("threads", 0), ("one thread", 10**12)):
+        monkeypatch.setattr(frame_validate, "PARALLEL_MIN_ROWS", threshold)
+        results[mode] = read_frame(data, max_problems=max_problems)
+    threaded, single = results["threads"], results["one thread"]
+    assert threaded.problem_count == single.problem_count == len(expected)
+    assert threaded.problems == single.problems
+    assert [(p.row, p.code) for p in threaded.problems] == expected[:max_problems]
+    good = "\n".join(line for line, k in zip(lines, range(60_000), strict=True) if k % 97 != 96)
+    results = {}
+    for mode, threshold in (("threads", 0), ("one thread", 10**12)):
+        monkeypatch.setattr(frame_validate, "PARALLEL_MIN_ROWS", threshold)
+        results[mode] = read_frame(csv_text(good).encode())
+    assert results["threads"].ok and results["one thread"].ok
+    pd.testing.assert_frame_equal(results["threads"].frame, results["one thread"].frame)
+    assert results["threads"].frame["phone"].iloc[5] == "13812340005"  # "+86 138-1234-0005" normalised
