@@ -1,0 +1,94 @@
+"""Display formatting shared by the pages: local times, percentages, rounded numbers, missing values.
+
+Stored timestamps are ISO 8601 in UTC (``survey.store.now``); staff read them in the company's local time,
+``SURVEY_TZ`` (an IANA zone name, default ``Asia/Shanghai``). A time without a zone (e.g. a callback the
+interviewer typed in) is taken as local already. Missing values show as ``MISSING`` ("—"), never as
+``None`` or ``nan``. Pure string functions (no streamlit), so they are easy to test.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+MISSING = "—"
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"SURVEY_TZ must be an IANA time zone name, but got {name!r}") from None
+
+
+def local_zone() -> ZoneInfo:
+    """The display time zone: ``$SURVEY_TZ`` or Asia/Shanghai."""
+    return _zone(os.environ.get("SURVEY_TZ") or DEFAULT_TZ)
+
+
+def _missing(value: Any) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def local_time(value: Any, *, date_only: bool = False) -> str:
+    """An ISO timestamp (or datetime) as ``YYYY-MM-DD HH:MM`` local time; ``MISSING`` when empty.
+
+    >>> import os; os.environ["SURVEY_TZ"] = "Asia/Shanghai"
+    >>> local_time("2026-11-27T07:19:26+00:00")
+    '2026-11-27 15:19'
+    >>> local_time("2026-11-27T23:30:00+00:00", date_only=True)
+    '2026-11-28'
+    >>> local_time("2026-11-28T09:00:00"), local_time(None)
+    ('2026-11-28 09:00', '—')
+    """
+    if _missing(value):
+        return MISSING
+    if isinstance(value, datetime):
+        stamp = value
+    else:
+        try:
+            stamp = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return str(value)  # not a timestamp: shown as stored rather than hidden
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(local_zone())
+    return stamp.strftime("%Y-%m-%d" if date_only else "%Y-%m-%d %H:%M")
+
+
+def local_times(values: pd.Series, *, date_only: bool = False) -> pd.Series:
+    """:func:`local_time` over a column (same index)."""
+    return values.map(lambda v: local_time(v, date_only=date_only))
+
+
+def pct(value: Any, digits: int = 1) -> str:
+    """A proportion as a percentage, ``MISSING`` when missing.
+
+    >>> pct(0.6421), pct(1), pct(None), pct(float("nan"))
+    ('64.2%', '100.0%', '—', '—')
+    """
+    if _missing(value):
+        return MISSING
+    return f"{float(value) * 100:.{digits}f}%"
+
+
+def num(value: Any, digits: int = 2) -> str:
+    """A number rounded to ``digits`` decimals, ``MISSING`` when missing.
+
+    >>> num(3.86214), num(-0.8064, 1), num(None)
+    ('3.86', '-0.8', '—')
+    """
+    if _missing(value):
+        return MISSING
+    return f"{float(value):.{digits}f}"
