@@ -6,7 +6,7 @@ import streamlit as st
 from analysis.compare import format_p, plain_findings, region_comparison_sentence
 from analysis.suggestions import classify_frame, summarise_topics
 from survey.follow_ups import follow_up_counts
-from survey.regions import region_name_en
+from survey.regions import CUSTOMER_TYPES_EN, region_name_en
 from survey.results import (
     OVERALL,
     dashboard_statistics,
@@ -21,7 +21,11 @@ from survey.results import (
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import ci_chart
+from ui.fmt import MISSING, num, pct
 from ui.i18n import STRINGS, label, lang, t
+
+SMALL_MARK = {True: "⚠", False: ""}
+DIGITS = {"mean": (2, 3), "index": (1, 2)}  # decimals of estimate/CI and of SE; top2 rows show percentages
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -44,6 +48,33 @@ def _short(item_id: str, labels: dict) -> dict:
     """Short item name per language (ui strings ``item_<id>``), else the question's label."""
     key = f"item_{item_id}"
     return dict(zip(("zh", "en"), STRINGS[key], strict=True)) if key in STRINGS else labels
+
+
+def _value(value: object, kind: str, *, se: bool = False) -> str:
+    """An estimate, CI bound or SE (``se=True``) formatted for its indicator kind."""
+    return pct(value) if kind == "top2" else num(value, DIGITS[kind][se])
+
+
+def _estimates(rows: pd.DataFrame, kinds: pd.Series, value_header: str) -> dict[str, list[str]]:
+    """Display columns estimate, SE, CI low/high of ``rows``, each row formatted by its indicator kind."""
+    headers = {
+        "estimate": value_header,
+        "se": t("col_se"),
+        "ci_low": t("col_ci_low"),
+        "ci_high": t("col_ci_high"),
+    }
+    return {header: [_value(v, k, se=col == "se") for v, k in zip(rows[col], kinds, strict=True)]
+            for col, header in headers.items()}  # fmt: skip
+
+
+def _p_value(p: object) -> str:
+    return MISSING if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _type_name(ctype: str) -> str:
+    if ctype == OVERALL:
+        return t("dash_all")
+    return CUSTOMER_TYPES_EN.get(ctype, ctype) if lang() == "en" else ctype
 
 
 db, user = session.db(), session.user()
@@ -70,7 +101,7 @@ region = c3.selectbox(
     t("dash_filter_region"), region_options, key="dash_region", format_func=region_names.get
 )
 types = [r[0] for r in db.execute("SELECT DISTINCT customer_type FROM customers ORDER BY 1").fetchall()]
-type_names = {c: c or t("dash_all") for c in ["", *types]}
+type_names = {c: _type_name(c) if c else t("dash_all") for c in ["", *types]}
 ctype = c4.selectbox(t("dash_filter_type"), [""] + types, key="dash_type", format_func=type_names.get)
 post = st.checkbox(t("dash_poststrat"), key="dash_poststrat", help=t("dash_poststrat_help"))
 
@@ -108,18 +139,24 @@ means = ind[(ind["indicator"] == "mean") & (ind["item"] == item) & (ind[group] !
 means["letters"] = means[group].map(stats.letters).fillna("")
 means["label"] = means[group].map(_name)
 chart_table = means.assign(**{group: means["label"]})
-st.altair_chart(ci_chart(chart_table, category=group, value_title=label(item_label), letters="letters"),
-                width="stretch")  # fmt: skip
+tooltip_titles = {
+    group: t("col_region") if group == "region" else t("col_group"),
+    "estimate": t("col_estimate"),
+    "ci_low": t("col_ci_low"),
+    "ci_high": t("col_ci_high"),
+    "n": t("col_n"),
+}
+st.altair_chart(ci_chart(chart_table, category=group, value_title=label(item_label), letters="letters",
+                         titles=tooltip_titles, value_format=".2f"), width="stretch")  # fmt: skip
 st.caption(t("ci_caption") + " " + t("letters_caption"))
+# numbers stay numeric in the Excel export; the page shows them rounded (means 2 decimals, SE 3)
 region_table = pd.DataFrame({
     t("col_region") if group == "region" else t("col_group"): means["label"], t("col_estimate"): means["estimate"],
-    "se": means["se"], "ci_low": means["ci_low"], "ci_high": means["ci_high"], t("col_n"): means["n"],
-    t("col_letters"): means["letters"], t("col_small"): means["small_cell"].map({True: "⚠", False: ""}),
+    t("col_se"): means["se"], t("col_ci_low"): means["ci_low"], t("col_ci_high"): means["ci_high"],
+    t("col_n"): means["n"], t("col_letters"): means["letters"], t("col_small"): means["small_cell"].map(SMALL_MARK),
 })  # fmt: skip
-st.dataframe(region_table, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(t(f"col_{c}") if c in ("se", "ci_low", "ci_high")
-                                                             else c, format="%.3f")
-                            for c in (t("col_estimate"), "se", "ci_low", "ci_high")})  # fmt: skip
+region_view = region_table.assign(**_estimates(means, means["indicator"], t("col_estimate")))
+st.dataframe(region_view, hide_index=True, width="stretch", key="dash_regions")
 st.caption(t("small_cell_note"))
 
 st.subheader(t("cmp_header"))
@@ -140,20 +177,35 @@ if not findings:
 pairs = stats.pairs.copy()
 if len(pairs):
     pairs["group_a"], pairs["group_b"] = pairs["group_a"].map(_name), pairs["group_b"].map(_name)
-pairs_table = pairs.rename(columns={"group_a": t("col_group_a"), "group_b": t("col_group_b"),
-                                    "pvalue_adj": t("col_p_adj"), "significant": t("col_significant")})  # fmt: skip
+pairs_names = {
+    "group_a": t("col_group_a"),
+    "group_b": t("col_group_b"),
+    "mean_a": t("dash_col_mean_a"),
+    "mean_b": t("dash_col_mean_b"),
+    "pvalue_adj": t("col_p_adj"),
+    "significant": t("col_significant"),
+}
+pairs_table = pairs.rename(columns=pairs_names)[list(pairs_names.values())]  # fmt: skip
+pairs_view = pairs_table.assign(**{
+    t("dash_col_mean_a"): pairs["mean_a"].map(num), t("dash_col_mean_b"): pairs["mean_b"].map(num),
+    t("col_p_adj"): pairs["pvalue_adj"].map(_p_value),
+    t("col_significant"): pairs["significant"].map(lambda s: t("yes") if s else t("no")),
+})  # fmt: skip
 with st.expander(t("pairs_table")):
-    st.dataframe(pairs_table, hide_index=True, width="stretch")
+    st.dataframe(pairs_view, hide_index=True, width="stretch", key="dash_pairs")
 
 st.subheader(t("drill_header"))
-drill = stats.drill.copy()
-drill["item"] = drill["item"].map(lambda i: label(_short(i, items[i])) if i in items else t("ind_index"))
-drill["indicator"] = drill["indicator"].map(lambda k: t(f"ind_{k}"))
-drill["customer_type"] = drill["customer_type"].map(lambda c: t("dash_all") if c == OVERALL else c)
-drill_table = drill.rename(columns={"customer_type": t("dash_filter_type"), "indicator": t("col_indicator"),
-                                    "item": t("col_item"), "estimate": t("col_estimate"), "n": t("col_n"),
-                                    "small_cell": t("col_small")})  # fmt: skip
-st.dataframe(drill_table, hide_index=True, width="stretch", key="dash_drill")
+drill = stats.drill
+# one column mixes means (1–5), top-2-box shares and the index: each row is formatted by its indicator
+drill_table = pd.DataFrame({
+    t("dash_filter_type"): drill["customer_type"].map(_type_name),
+    t("col_indicator"): drill["indicator"].map(lambda k: t(f"ind_{k}")),
+    t("col_item"): drill["item"].map(lambda i: label(_short(i, items[i])) if i in items else t("ind_index")),
+    t("dash_col_value"): drill["estimate"], t("col_se"): drill["se"], t("col_ci_low"): drill["ci_low"],
+    t("col_ci_high"): drill["ci_high"], t("col_n"): drill["n"], t("col_small"): drill["small_cell"].map(SMALL_MARK),
+})  # fmt: skip
+drill_view = drill_table.assign(**_estimates(drill, drill["indicator"], t("dash_col_value")))
+st.dataframe(drill_view, hide_index=True, width="stretch", key="dash_drill")
 
 with st.expander(t("weights_header")):
     w = stats.weights
@@ -170,9 +222,8 @@ topics = (
 if len(topics):
     topic_table = pd.DataFrame({t("col_topic"): topics["label_zh" if lang() == "zh" else "label_en"],
                                 t("col_count"): topics["count"], t("col_complaints"): topics["complaints"],
-                                t("col_share"): topics["share"]})  # fmt: skip
-    st.dataframe(topic_table, hide_index=True, width="stretch",
-                 column_config={t("col_share"): st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
+                                t("col_share"): topics["share"].map(pct)})  # fmt: skip
+    st.dataframe(topic_table, hide_index=True, width="stretch", key="dash_topics")
 counts = follow_up_counts(db, region=scope or region or None, round_id=round_id)
 st.write(t("fu_counts", **counts))
 st.page_link("app_pages/suggestions.py", label=t("suggestions"))

@@ -1,6 +1,6 @@
 """Survey staff: phone interviews (电话回访) — work through the call list of an open round."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -23,6 +23,7 @@ from survey.forms import round_questionnaire
 from survey.rounds import list_rounds
 from survey.store import audit
 from ui import session
+from ui.fmt import MISSING, local_times, local_zone
 from ui.form import render_questionnaire, show_problems
 from ui.i18n import t
 
@@ -40,7 +41,9 @@ round_id = st.selectbox(
     t("fw_round"),
     [r["id"] for r in rounds],
     key="fw_round",
-    format_func=lambda i: next(f"{r['id']} · {r['name']}" for r in rounds if r["id"] == i),
+    format_func=lambda i: next(
+        t("fw_round_option", id=r["id"], name=r["name"]) for r in rounds if r["id"] == i
+    ),
 )
 strata = sorted({r["stratum"] for r in call_list(db, round_id, region=user.region)})
 c1, c2 = st.columns(2)
@@ -69,15 +72,22 @@ st.subheader(t("fw_list", n=len(rows)))
 if not rows:
     st.info(t("fw_empty"))
     st.stop()
-table = pd.DataFrame(rows)[["customer_id", "name", "phone", "stratum", "status", "attempts", "callback_at"]]
+table = pd.DataFrame(rows)
 table["status"] = table["status"].map(lambda s: t(f"outcome_{s}"))
+for column in ("last_call_at", "callback_at"):  # calls are stored in UTC, a typed-in callback as local time
+    table[column] = local_times(table[column])
 st.dataframe(
-    table.rename(
+    table[
+        ["customer_id", "name", "phone", "stratum", "status", "attempts", "last_call_at", "callback_at"]
+    ].rename(
         columns={
+            "customer_id": t("fw_col_customer"),
             "name": t("col_name"),
             "phone": t("col_phone"),
+            "stratum": t("fw_stratum"),
             "status": t("col_status"),
             "attempts": t("col_attempts"),
+            "last_call_at": t("fw_col_last_call"),
             "callback_at": t("col_callback"),
         }
     ),  # fmt: skip
@@ -100,12 +110,29 @@ contact = st.session_state["fw_opened"]
 st.subheader(t("fw_contact"))
 st.text(f"{contact['name']}  ☎ {contact['phone']}")
 st.caption(
-    f"{contact['customer_id']} · {contact['region']} {contact['district'] or ''} · {contact['customer_type']}"
-)
+    t("fw_contact_line", customer=contact["customer_id"], region=contact["region"],
+      district=contact["district"] or "", customer_type=contact["customer_type"])
+)  # fmt: skip
 history = call_history(db, assignment_id)
 with st.expander(f"{t('fw_history')} ({len(history)})", expanded=bool(history)):
     if history:
-        st.dataframe(pd.DataFrame(history), hide_index=True, width="stretch")
+        calls = pd.DataFrame(history)
+        calls["at"], calls["callback_at"] = local_times(calls["at"]), local_times(calls["callback_at"])
+        calls["outcome"] = calls["outcome"].map(lambda o: t(f"outcome_{o}"))
+        calls["note"] = calls["note"].fillna(MISSING)
+        st.dataframe(
+            calls.rename(
+                columns={
+                    "at": t("fw_col_called_at"),
+                    "interviewer": t("fw_col_interviewer"),
+                    "outcome": t("fw_col_outcome"),
+                    "callback_at": t("col_callback"),
+                    "note": t("fw_note"),
+                }
+            ),  # fmt: skip
+            hide_index=True,
+            width="stretch",
+        )
     else:
         st.caption(t("fw_no_calls"))
 
@@ -142,7 +169,7 @@ if outcome == "complete":
 callback_at = None
 if outcome == "callback":
     d1, d2 = st.columns(2)
-    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date()
+    tomorrow = (datetime.now(local_zone()) + timedelta(days=1)).date()  # stored naive: local time
     day = d1.date_input(t("fw_callback_date"), value=tomorrow, key="fw_cb_date")
     at = d2.time_input(t("fw_callback_time"), value=time(10, 0), key="fw_cb_time")
     callback_at = datetime.combine(day, at).isoformat()

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from analysis.suggestions import load_topics
 from survey.follow_ups import (
     STATUSES,
     FollowUpError,
@@ -13,12 +14,48 @@ from survey.follow_ups import (
     sync_follow_ups,
     update_follow_up,
 )
+from survey.regions import CUSTOMER_TYPES_EN, region_name_en
 from survey.rounds import list_rounds
 from ui import session
-from ui.i18n import t
+from ui.fmt import MISSING, local_time, local_times
+from ui.i18n import STRINGS, lang, t
+
+
+def _text(value: object) -> str:
+    """Stored free text or name; empty for a missing value (never "None" or "nan")."""
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _reasons(code: str) -> str:
+    """``low_overall;complaint:billing,procedures`` in words: 总体满意度低分；投诉：电费与电价、业务流程与制度."""
+    en = lang() == "en"
+    parts = []
+    for reason in filter(None, _text(code).split(";")):
+        if reason.startswith("low_") and f"item_{reason[4:]}" in STRINGS:
+            parts.append(t("fu_reason_low", item=STRINGS[f"item_{reason[4:]}"][en]))
+        elif reason.startswith("complaint:"):
+            keys = reason.removeprefix("complaint:").split(",")
+            topics = (", " if en else "、").join(topic_names.get(k, k) for k in keys)
+            parts.append(t("fu_reason_complaint", topics=topics))
+        else:
+            parts.append(reason)  # a code this page does not know: shown as stored
+    return ("; " if en else "；").join(parts) or MISSING
+
+
+FORM_KEYS = ("fu_new_status", "fu_owner", "fu_take", "fu_note")
+
+
+def _forget_form() -> None:
+    """Another item was picked: its form starts from its own stored values, not the last item's."""
+    for key in FORM_KEYS:
+        st.session_state.pop(key, None)
+
 
 db, user = session.db(), session.user()
 name, scope = (user.name, user.region) if user else (None, None)
+topic_names = {tp.key: tp.label_en if lang() == "en" else tp.label_zh for tp in load_topics().topics}
+region_name = region_name_en if lang() == "en" else str
+type_name = (lambda c: CUSTOMER_TYPES_EN.get(c, c)) if lang() == "en" else str
 st.title(t("follow_ups"))
 st.caption(t("fu_rules"))
 
@@ -44,11 +81,12 @@ if queue.empty:
     st.stop()
 st.subheader(t("fu_queue"))
 shown = pd.DataFrame({
-    "id": queue["id"], t("fu_overdue"): queue["overdue"].map({True: "⚠", False: ""}), t("col_region"): queue["region"],
-    t("fu_reason"): queue["reason"], t("fu_filter_status"): queue["status"].map(lambda s: t(f"fu_status_{s}")),
-    t("fu_due"): queue["due_at"].str[:10], t("fu_owner"): queue["owner"].fillna(""),
-    t("dash_filter_type"): queue["customer_type"], "name": queue["name"], "phone": queue["phone"],
-    t("col_text"): queue["suggestion"].fillna(""),
+    t("fu_col_id"): queue["id"], t("fu_overdue"): queue["overdue"].map({True: "⚠", False: ""}),
+    t("col_region"): queue["region"].map(region_name), t("fu_reason"): queue["reason"].map(_reasons),
+    t("fu_filter_status"): queue["status"].map(status_names.get), t("fu_due"): local_times(queue["due_at"]),
+    t("fu_owner"): queue["owner"].map(_text).replace("", MISSING),
+    t("dash_filter_type"): queue["customer_type"].map(type_name), t("col_name"): queue["name"].map(_text),
+    t("col_phone"): queue["phone"].map(_text), t("col_text"): queue["suggestion"].map(_text),
 })  # fmt: skip
 st.dataframe(
     shown.style.apply(lambda row: ["background-color: #fde2e1" if row.iloc[1] else "" for _ in row], axis=1),
@@ -57,14 +95,20 @@ st.dataframe(
     key="fu_table",
 )
 
-pick_names = {int(i): f"#{i} · {r}" for i, r in zip(queue["id"], queue["region"], strict=True)}
-item_id = st.selectbox(t("fu_pick"), list(pick_names), key="fu_pick", format_func=pick_names.get)
+pick_names = {int(i): f"#{i} · {region_name(r)}" for i, r in zip(queue["id"], queue["region"], strict=True)}
+item_id = st.selectbox(t("fu_pick"), list(pick_names), key="fu_pick", format_func=pick_names.get,
+                       on_change=_forget_form)  # fmt: skip
 item = queue.set_index("id").loc[item_id]
 st.text(
-    f"{t('fu_reason')}: {item['reason']}  ·  {t('fu_due')}: {item['due_at']}  ·  {item['name']} {item['phone']}"
+    f"{t('fu_reason')}: {_reasons(item['reason'])}  ·  {t('fu_due')}: {local_time(item['due_at'])}  ·  "
+    f"{_text(item['name'])} {_text(item['phone'])}"
 )
-if item["suggestion"]:
-    st.text(item["suggestion"])
+st.text(
+    f"{t('fu_filter_status')}: {status_names.get(item['status'], item['status'])}  ·  "
+    f"{t('fu_owner')}: {_text(item['owner']) or MISSING}  ·  {t('fu_updated')}: {local_time(item['updated_at'])}"
+)
+if _text(item["suggestion"]):
+    st.text(_text(item["suggestion"]))
 if st.button(t("fu_show_phone"), key="fu_show_phone"):
     try:
         st.text(t("fu_phone", phone=reveal_phone(db, int(item_id), user=name, region=scope)))
@@ -73,13 +117,15 @@ if st.button(t("fu_show_phone"), key="fu_show_phone"):
 with st.form(f"fu_form_{item_id}"):
     new_status = st.selectbox(t("fu_filter_status"), STATUSES, index=STATUSES.index(item["status"]),
                               format_func=status_names.get, key="fu_new_status")  # fmt: skip
-    owner = st.text_input(t("fu_owner"), value=item["owner"] or "", key="fu_owner")
+    owner = st.text_input(t("fu_owner"), value=_text(item["owner"]), key="fu_owner")
     take = st.checkbox(t("fu_take"), key="fu_take")
-    note = st.text_area(t("fu_note"), value=item["note"] or "", key="fu_note", max_chars=2000)
+    note = st.text_area(t("fu_note"), value=_text(item["note"]), key="fu_note", max_chars=2000)
     if st.form_submit_button(t("fu_save"), key="fu_save"):
         try:
             update_follow_up(db, int(item_id), user=name, region=scope, status=new_status,
                              owner=name if take else owner, note=note)  # fmt: skip
             st.success(t("fu_saved"))
-        except (FollowUpError, ValueError) as error:
+        except FollowUpError:  # the queue lists only items in the user's scope: a backward status step
+            st.error(t("fu_save_refused"))
+        except ValueError as error:
             st.error(str(error))

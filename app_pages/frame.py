@@ -1,8 +1,9 @@
 """Survey staff: upload a customer frame, map columns, preview, see every problem, import all or nothing."""
 
+import pandas as pd
 import streamlit as st
 
-from sampling.frame import CANONICAL_COLUMNS, problems_table, read_frame
+from sampling.frame import CANONICAL_COLUMNS, REQUIRED_COLUMNS, problems_table, read_frame
 from sampling.frame_upload import (
     ENCODINGS,
     file_mapping,
@@ -14,6 +15,7 @@ from sampling.frame_upload import (
 )
 from survey.frames import frame_overview, store_frame
 from ui import session
+from ui.fmt import MISSING
 from ui.i18n import lang, t
 
 PREVIEW_ROWS = 10
@@ -46,7 +48,8 @@ if upload is not None:
         cols = st.columns(3)
         selection = {
             c: cols[i % 3].selectbox(
-                c, options, index=options.index(guessed[c]), key=f"frame_map_{c}",
+                t(f"frame_col_{c}") + (t("frame_required") if c in REQUIRED_COLUMNS else ""),
+                options, index=options.index(guessed[c]), key=f"frame_map_{c}",
                 format_func=lambda h: t("frame_not_mapped") if h is None else h,
             )
             for i, c in enumerate(CANONICAL_COLUMNS)
@@ -60,6 +63,10 @@ if upload is not None:
     if not result.ok:
         table = problems_table(result, lang()).head(SHOWN_PROBLEMS)
         st.error(t("frame_problems", n=result.problem_count, k=len(table)))
+        # a file-level problem (empty file, missing column) has no row
+        table["row"] = [t("frame_whole_file") if r is pd.NA else str(r) for r in table["row"]]
+        table["column"] = table["column"].map(lambda c: c if c else MISSING)
+        table["value"] = table["value"].map(lambda v: MISSING if v is None or v != v or v == "" else str(v))
         table.columns = [t("col_row"), t("col_column"), t("col_value"), t("col_message")]
         st.dataframe(table, hide_index=True, width="stretch", key="frame_problems")
     else:
@@ -78,5 +85,8 @@ if upload is not None:
 
 st.subheader(t("frame_current"))
 overview = frame_overview(db, region=user.region)
+st.caption(
+    t("frame_total", n=int(overview["customers"].sum()), r=overview["region"].nunique(), k=len(overview))
+)
 overview.columns = [t("col_domain"), t("col_customer_type"), t("col_customers")]
 st.dataframe(overview, hide_index=True, width="stretch", key="frame_overview")

@@ -13,6 +13,7 @@ from survey.monitoring import completes_over_time, round_progress
 from survey.rounds import close_round, get_round, list_rounds
 from survey.store import audit
 from ui import session
+from ui.fmt import local_time, local_zone, pct
 from ui.i18n import t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -31,48 +32,69 @@ round_id = st.selectbox(
     [r["id"] for r in rounds],
     index=default,
     key="mon_round",
-    format_func=lambda i: next(f"{r['id']} · {r['name']} ({r['status']})" for r in rounds if r["id"] == i),
+    format_func=lambda i: next(
+        t("mon_round_option", id=r["id"], name=r["name"], status=t(f"mon_status_{r['status']}"))
+        for r in rounds
+        if r["id"] == i
+    ),
 )
 info = get_round(db, round_id)
 progress = round_progress(db, round_id, region=user.region)
 total = progress.total
 
 
-def _pct(x: float) -> str:
-    return "–" if pd.isna(x) else f"{x:.1%}"
-
-
 m = st.columns(4)
 m[0].metric(t("mon_issued"), f"{total.issued:,}")
 m[1].metric(t("mon_completed"), f"{total.completed:,}")
-m[2].metric("RR1", _pct(total.rates.rr1))
-m[3].metric("RR3", _pct(total.rates.rr3))
+m[2].metric("RR1", pct(total.rates.rr1))
+m[3].metric("RR3", pct(total.rates.rr3))
 
 table = progress.table()
 table["stratum"] = table["stratum"].replace({"*": t("mon_total")})
 names = {k: t(f"mon_{k}") for k in ("issued", "completed", "partial", "refused", "non_contact", "ineligible",
                                     "pending")}  # fmt: skip
 rates = ["rr1", "rr3", "coop1", "ref1", "con1"]
+for rate in rates:  # "—" where the denominator is 0 (nan)
+    table[rate] = table[rate].map(pct)
 st.dataframe(
     table.rename(columns={"stratum": t("fw_stratum"), **names, **{r: r.upper() for r in rates}}),
     hide_index=True,
     width="stretch",
-    column_config={r.upper(): st.column_config.NumberColumn(format="percent") for r in rates},
 )
 st.caption(t("mon_rates_caption"))
 
 st.subheader(t("mon_over_time"))
-daily = completes_over_time(db, round_id, region=user.region)
+daily = completes_over_time(db, round_id, region=user.region, tz=local_zone().key)
 if daily.empty:
     st.caption(t("mon_no_completes"))
 else:
     daily["date"] = pd.to_datetime(daily["date"])
+    daily["mode"] = daily["mode"].map(lambda m: t(f"mon_mode_{m}") if m in ("web", "phone") else m)
+    when = alt.Tooltip("date:T", title=t("mon_date"), format="%Y-%m-%d")
+    whole = alt.Axis(format="d", tickMinStep=1)  # counts: no 0.5 ticks
+
+    def day(**where) -> alt.X:  # one band per calendar day; the running total at the middle of its day
+        return alt.X("yearmonthdate(date):T", title=None, axis=alt.Axis(format="%m-%d"), **where)
+
     bars = (
         alt.Chart(daily)
-        .mark_bar()
-        .encode(x=alt.X("date:T", title=None), y=alt.Y("sum(completes):Q", title=None), color="mode:N")
+        .mark_bar(width=alt.RelativeBandSize(0.8))
+        .encode(
+            x=day(),
+            y=alt.Y("completes:Q", title=t("mon_daily"), axis=whole),
+            color=alt.Color("mode:N", title=t("mon_mode")),
+            tooltip=[when, alt.Tooltip("mode:N", title=t("mon_mode")), alt.Tooltip("completes:Q", title=t("mon_daily"))],
+        )
+    )  # fmt: skip
+    line = (
+        alt.Chart(daily.drop_duplicates("date")[["date", "cumulative"]])  # one running total per day
+        .mark_line(color="#444", point=alt.OverlayMarkDef(color="#444"))
+        .encode(
+            x=day(bandPosition=0.5),
+            y=alt.Y("cumulative:Q", title=t("mon_cumulative"), axis=whole),
+            tooltip=[when, alt.Tooltip("cumulative:Q", title=t("mon_cumulative"))],
+        )
     )
-    line = alt.Chart(daily).mark_line(color="#444").encode(x="date:T", y=alt.Y("max(cumulative):Q"))
     st.altair_chart(alt.layer(bars, line).resolve_scale(y="independent"), width="stretch")
 
 if not may_act:
@@ -123,7 +145,7 @@ if info["status"] == "open" and user.region is not None:
     st.stop()  # only a user of all regions may close the whole round
 st.subheader(t("mon_close"))
 if info["status"] == "closed":
-    st.info(t("mon_closed", at=info["closed_at"]))
+    st.info(t("mon_closed", at=local_time(info["closed_at"])))
     st.stop()
 confirmed = st.checkbox(t("mon_close_confirm"), key="mon_close_confirm")
 if st.button(t("mon_close"), type="primary", disabled=not confirmed, key="mon_close"):

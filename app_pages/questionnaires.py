@@ -6,6 +6,7 @@ import streamlit as st
 from questionnaires import QuestionnaireError, load_default
 from survey.forms import get_questionnaire, import_questionnaire, list_questionnaires, xlsform_bytes
 from ui import session
+from ui.fmt import MISSING, local_time
 from ui.form import render_questionnaire
 from ui.i18n import label, t
 
@@ -23,17 +24,19 @@ versions = list_questionnaires(db)
 st.dataframe(
     pd.DataFrame(
         {
-            "id": [v.id for v in versions],
-            t("qn_col_name"): [v.name for v in versions],
+            t("qn_col_id"): [v.id for v in versions],
+            t("qn_col_name"): [label(get_questionnaire(db, v.id).title) or v.name for v in versions],
+            t("qn_col_code"): [v.name for v in versions],
             t("qn_col_version"): [v.version for v in versions],
-            "sha256": [v.sha256[:12] for v in versions],
             t("qn_col_questions"): [v.questions for v in versions],
-            t("qn_col_rounds"): [", ".join(map(str, v.rounds)) for v in versions],
-            t("qn_col_created"): [v.created_at for v in versions],
+            t("qn_col_rounds"): [", ".join(map(str, v.rounds)) or MISSING for v in versions],
+            t("qn_col_created"): [local_time(v.created_at) for v in versions],
+            t("qn_col_sha"): [v.sha256[:12] for v in versions],
         }
     ),
     hide_index=True,
     width="stretch",
+    key="qn_versions",
 )
 
 st.subheader(t("qn_upload"))

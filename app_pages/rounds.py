@@ -3,6 +3,8 @@
 import pandas as pd
 import streamlit as st
 
+from sampling.design import ALL_DOMAIN
+from sampling.select import ALL_STRATUM
 from survey.fieldwork import invitation_rows, invitations_csv
 from survey.rounds import (
     ALLOCATIONS,
@@ -17,7 +19,10 @@ from survey.rounds import (
 )
 from survey.store import audit
 from ui import session
-from ui.i18n import t
+from ui.fmt import MISSING, local_times, num, pct
+from ui.i18n import lang, t
+
+SHOWN_UNSAMPLED = 5  # strata named in the "no sample" warning
 
 db = session.db()
 user = session.user()
@@ -41,8 +46,11 @@ with left:
     response_rate = st.slider(t("response_rate"), 0.05, 1.0, 0.5, 0.05, key="draw_response_rate")
 with right:
     strata = st.multiselect(
-        t("strata"), list(STRATUM_COLUMNS), default=["region", "customer_type"], key="draw_strata",
-        format_func=lambda c: t(f"stratum_col_{c}")
+        t("strata"),
+        list(STRATUM_COLUMNS),
+        default=["region", "customer_type"],
+        key="draw_strata",
+        format_func=lambda c: t(f"stratum_col_{c}"),
     )
     allocation = st.selectbox(
         t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")
@@ -52,7 +60,9 @@ with right:
         if allocation == "power"
         else None
     )
-    minimum = int(st.number_input(t("minimum"), min_value=0, value=0, key="draw_minimum"))
+    minimum = int(
+        st.number_input(t("minimum"), min_value=0, value=2, help=t("minimum_help"), key="draw_minimum")
+    )
     reserve = int(st.number_input(t("reserve"), min_value=0, value=2, key="draw_reserve"))
     exclude_days = int(st.number_input(t("exclude_days"), min_value=0, value=0, key="draw_exclude_days"))
     cost = None
@@ -71,9 +81,9 @@ if allocation == "neyman":
         allocation = "proportional"
     else:
         st.caption(t("neyman_sd_from"))
+counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
 if allocation == "optimal":
     pos = list(strata).index("customer_type") if "customer_type" in strata else None
-    counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
     cost = {
         "|".join(map(str, v)) or "all": float(per_type.get(v[pos], 1.0)) if pos is not None else 1.0
         for v in counts
@@ -84,23 +94,55 @@ design = dict(
     exclude_days=exclude_days or None,
 )  # fmt: skip
 
-go = st.button(t("draw"), type="primary", key="draw_go")
+
+def _whole(label: str) -> str:
+    """A stratum or domain label; the single stratum of an unstratified design reads "all"."""
+    return t("overall_row") if label in (ALL_DOMAIN, ALL_STRATUM) else label
+
+
+def _margin(e: float) -> str:
+    return pct(e) if e == e else MISSING
+
+
+plan = problem = None
+floor = sum(min(minimum, n) for n in counts.values())
+if size is not None and counts and size > sum(counts.values()):
+    problem = t("size_above_frame", n=sum(counts.values()))
+elif size is not None and size < floor:
+    problem = t("size_below_minimum", n=floor, k=len(counts), m=minimum)
+else:
+    try:
+        plan = plan_round(db, **design, counts=counts)
+    except DrawError as e:
+        problem = t("design_error", e=e)
+
+go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None)
 st.markdown(f"**{t('preview')}**")
-try:
-    plan = plan_round(db, **design)
-except DrawError as e:
-    plan = None
-    st.warning(t("design_error", e=e))
+if problem is not None:
+    st.warning(problem)
 if plan is not None:
     completes = sum(s.expected_completes for s in plan.strata)
-    st.caption(t("preview_total", n=plan.total, m=completes, e=f"{plan.overall_margin:.1%}"))
+    overall = plan.overall_margin
+    st.caption(t("preview_total", n=plan.total, m=completes,
+                 e=f"±{pct(overall)}" if overall == overall else t("margin_unavailable")))  # fmt: skip
+    unsampled = [_whole(s.stratum) for s in plan.strata if s.sample_size == 0 and s.population > 0]
+    if unsampled:
+        names = ("、" if lang() == "zh" else ", ").join(unsampled[:SHOWN_UNSAMPLED])
+        more = t("strata_unsampled_more") if len(unsampled) > SHOWN_UNSAMPLED else ""
+        st.warning(t("strata_unsampled", k=len(unsampled), names=names + more))
     table = plan.strata_table()
-    table["expected_margin"] = table["expected_margin"].map(lambda e: f"{e:.1%}" if e == e else "—")
+    table["stratum"] = table["stratum"].map(_whole)
+    table["domain"] = table["domain"].map(_whole)
+    table["expected_completes"] = table["expected_completes"].map(lambda m: num(m, 1))
+    table["weight"] = table["weight"].map(lambda w: num(w, 1))
+    table["expected_margin"] = table["expected_margin"].map(_margin)
     table.columns = [t(k) for k in ("col_stratum", "col_domain", "col_N_h", "col_n_h", "col_completes",
                                     "col_weight", "col_margin")]  # fmt: skip
     st.dataframe(table, hide_index=True, width="stretch", key="draw_preview")
     regions = plan.domain_table()
-    regions["expected_margin"] = regions["expected_margin"].map(lambda e: f"{e:.1%}" if e == e else "—")
+    regions["domain"] = regions["domain"].map(_whole)
+    regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 1))
+    regions["expected_margin"] = regions["expected_margin"].map(_margin)
     regions.columns = [t(k) for k in ("col_domain", "col_N", "col_n_h", "col_completes", "col_margin")]
     with st.expander(t("preview_by_region")):
         st.dataframe(regions, hide_index=True, width="stretch", key="draw_preview_regions")
@@ -110,7 +152,7 @@ if go:
         kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
         result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, created_by=user.name)
     except DrawError as e:
-        st.error(str(e))
+        st.error(t("design_error", e=e))
     else:
         st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
         st.session_state["overlap_round"] = result.round_id
@@ -123,7 +165,25 @@ rounds = list_rounds(db)
 if not rounds:
     st.info(t("no_rounds"))
     st.stop()
-st.dataframe(pd.DataFrame(rounds), hide_index=True, width="stretch")
+listing = pd.DataFrame(rounds)
+sampled = listing["sampled"].fillna(0).astype(int)
+completed = listing["completed"].fillna(0).astype(int)
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("rnd_col_id"): listing["id"],
+            t("rnd_col_name"): listing["name"],
+            t("rnd_col_status"): listing["status"].map(lambda s: t(f"rnd_status_{s}")),
+            t("rnd_col_created"): local_times(listing["created_at"]),
+            t("rnd_col_expires"): local_times(listing["expires_at"]),
+            t("rnd_col_sampled"): sampled,
+            t("rnd_col_completed"): completed,
+            t("rnd_col_rate"): [pct(c / n) if n else MISSING for c, n in zip(completed, sampled, strict=True)],
+        }
+    ),
+    hide_index=True, width="stretch", key="rounds_list",
+    column_config={t("rnd_col_rate"): st.column_config.TextColumn(help=t("rnd_rate_help"))},
+)  # fmt: skip
 
 
 def _round_label(i: int) -> str:

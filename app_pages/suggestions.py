@@ -8,6 +8,7 @@ from survey.regions import region_name_en
 from survey.results import responses_frame, scoped
 from survey.rounds import list_rounds
 from ui import session
+from ui.fmt import pct
 from ui.i18n import lang, t
 
 db, user = session.db(), session.user()
@@ -22,7 +23,9 @@ topic_name = {tp.key: tp.label_zh if lang() == "zh" else tp.label_en for tp in d
 scope = user.region if user else None
 c1, c2, c3 = st.columns(3)
 default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)  # newest finished round
-round_id = c1.selectbox(t("sugg_filter_round"), list(names), index=default, format_func=names.get, key="sugg_round")
+round_id = c1.selectbox(
+    t("sugg_filter_round"), list(names), index=default, format_func=names.get, key="sugg_round"
+)
 frame = scoped(responses_frame(db, round_id), scope)
 regions = sorted(frame["region"].dropna().unique()) if len(frame) else []
 # format_funcs are plain lookups: they must not read the session (AppTest calls them outside a run)
@@ -51,10 +54,9 @@ if topic:
 region_label = summary["region"] if lang() == "zh" else summary["region"].map(region_name_en)
 counts = pd.DataFrame({t("col_region"): region_label, t("col_topic"): summary["topic"].map(topic_name),
                        t("col_count"): summary["count"], t("col_complaints"): summary["complaints"],
-                       t("col_share"): summary["share"]})  # fmt: skip
+                       t("col_share"): summary["share"].map(pct)})  # fmt: skip
 counts = counts[counts[t("col_count")] > 0] if not topic else counts
-st.dataframe(counts, hide_index=True, width="stretch", key="sugg_counts_table",
-             column_config={t("col_share"): st.column_config.NumberColumn(format="%.3f")})  # fmt: skip
+st.dataframe(counts, hide_index=True, width="stretch", key="sugg_counts_table")
 
 st.subheader(t("sugg_examples"))
 shown = tagged[tagged["topic"] == topic] if topic else tagged[tagged["topic"].notna()]
@@ -63,7 +65,7 @@ if shown.empty:
     st.info(t("sugg_none"))
 examples = pd.DataFrame({t("col_region"): shown["region"] if lang() == "zh" else shown["region"].map(region_name_en),
                          t("col_topic"): shown["topic"].map(topic_name), t("col_text"): shown["text"],
-                         t("col_complaints"): shown["text_complaint"].map({True: "✔", False: ""})})  # fmt: skip
+                         t("sugg_col_complaint"): shown["text_complaint"].map({True: "✔", False: ""})})  # fmt: skip
 st.dataframe(
     examples, hide_index=True, width="stretch", key="sugg_examples_table"
 )  # text cells are never HTML

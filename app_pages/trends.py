@@ -8,7 +8,10 @@ from survey.results import likert_items, trend_table
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import trend_chart
+from ui.fmt import MISSING, num, pct
 from ui.i18n import STRINGS, label, lang, t
+
+DIGITS = {"mean": (2, 3), "index": (1, 2)}  # decimals of estimate/CI and of SE; top2 shows percentages
 
 db, user = session.db(), session.user()
 st.title(t("trends"))
@@ -40,19 +43,42 @@ table = trend_table(db, list(items), indicator=indicator, item=item, region=scop
 if len(table) < 2:
     st.info(t("trend_none"))
     st.stop()
-st.altair_chart(trend_chart(table, value_title=indicator_names[indicator]),
-                width="stretch")  # fmt: skip
+
+
+def _value(value: object, *, se: bool = False) -> str:
+    """An estimate, CI bound or SE (``se=True``) of the chosen indicator, rounded for display."""
+    return pct(value) if indicator == "top2" else num(value, DIGITS[indicator][se])
+
+
+def _change(value: object) -> str:
+    """A signed change: index points, mean points, or percentage points for the top-2-box share."""
+    if pd.isna(value):
+        return MISSING
+    if indicator == "top2":
+        return t("trend_pp", value=f"{value * 100:+.1f}")
+    return f"{value:+.{DIGITS[indicator][0]}f}"
+
+
+def _p_value(p: object) -> str:
+    return MISSING if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+titles = {"round": t("col_round"), "estimate": t("dash_col_value"), "ci_low": t("col_ci_low"),
+          "ci_high": t("col_ci_high"), "n": t("col_n")}  # fmt: skip
+value_format = {"index": ".1f", "top2": ".0%", "mean": ".2f"}[indicator]
+st.altair_chart(trend_chart(table, value_title=indicator_names[indicator], titles=titles,
+                            value_format=value_format), width="stretch")  # fmt: skip
 st.dataframe(
     pd.DataFrame(
         {
             t("col_round"): table["round"],
-            t("col_estimate"): table["estimate"],
-            "se": table["se"],
-            "ci_low": table["ci_low"],
-            "ci_high": table["ci_high"],
+            t("dash_col_value"): table["estimate"].map(_value),
+            t("col_se"): table["se"].map(lambda v: _value(v, se=True)),
+            t("col_ci_low"): table["ci_low"].map(_value),
+            t("col_ci_high"): table["ci_high"].map(_value),
             t("col_n"): table["n"],
-            t("col_change"): table["change"],
-            t("col_change_p"): table["change_p"],
+            t("col_change"): table["change"].map(_change),
+            t("col_change_p"): table["change_p"].map(_p_value),
             t("col_small"): table["small_cell"].map({True: "⚠", False: ""}),
         }
     ),  # fmt: skip
@@ -62,8 +88,8 @@ st.dataframe(
 )
 for earlier, later in zip(table.iloc[:-1].itertuples(), table.iloc[1:].itertuples(), strict=True):
     verdict = t("trend_sig") if later.significant else t("trend_nsig")
-    p = format_p(later.change_p, lang()) if pd.notna(later.change_p) else "p = n/a"
-    st.markdown(
-        f"**{t('trend_change', later=later.round, earlier=earlier.round, diff=later.change, p=p, verdict=verdict)}**"
-    )
+    p = format_p(later.change_p, lang()) if pd.notna(later.change_p) else f"p = {MISSING}"
+    sentence = t("trend_change", later=later.round, earlier=earlier.round, diff=_change(later.change), p=p,
+                 verdict=verdict)  # fmt: skip
+    st.markdown(f"**{sentence}**")
 st.caption(t("trend_method"))

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from survey.store import now
 from survey.users import (
     ROLES,
     UserError,
@@ -15,13 +16,40 @@ from survey.users import (
     set_scope,
 )
 from ui import session
+from ui.fmt import local_time
 from ui.i18n import t
 
 db = session.db()
 me = session.user()
 st.title(t("users"))
 users = list_users(db)
-st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
+
+
+def _status(u: dict) -> str:
+    if u["disabled"]:
+        return t("usr_status_disabled")
+    if u["locked_until"] and u["locked_until"] > now():  # both UTC ISO: compare as text, like the sign-in
+        return t("usr_status_locked", until=local_time(u["locked_until"]))
+    return t("usr_status_active")
+
+
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("usr_col_name"): [u["name"] for u in users],
+            t("usr_col_role"): [t(f"role_{u['role']}") for u in users],
+            t("usr_col_region"): [
+                ", ".join(parse_regions(u["region"]) or ()) or t("all_regions") for u in users
+            ],
+            t("usr_col_status"): [_status(u) for u in users],
+            t("usr_col_last_sign_in"): [local_time(u["last_sign_in"]) for u in users],
+            t("usr_col_created"): [local_time(u["created_at"]) for u in users],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    key="users_table",
+)
 regions = known_regions(db)
 
 

@@ -10,6 +10,7 @@ never counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 import sqlite_utils
@@ -121,14 +122,22 @@ def round_progress(db: sqlite_utils.Database, round_id: int, *, region: str | No
 
 
 def completes_over_time(
-    db: sqlite_utils.Database, round_id: int, *, region: str | None = None
+    db: sqlite_utils.Database, round_id: int, *, region: str | None = None, tz: str = "UTC"
 ) -> pd.DataFrame:
-    """Completed responses per day (UTC date of ``submitted_at``), with the running total and mode.
+    """Completed responses per day, with the running total and mode.
+
+    A day is the calendar date of ``submitted_at`` (stored in UTC) in the time zone ``tz`` (an IANA name;
+    the monitor page passes the display zone, Beijing time by default), so a customer answering at 07:00
+    Beijing time counts on that day, not the day before.
 
     Columns: ``date`` (str YYYY-MM-DD), ``mode`` (web / phone), ``completes``, ``cumulative`` (over modes).
     """
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"tz must be an IANA time zone name, but got {tz!r}") from None
     sql = (
-        "SELECT substr(r.submitted_at, 1, 10) AS day, r.mode, COUNT(*) FROM responses r"
+        "SELECT r.submitted_at, r.mode FROM responses r"
         " JOIN assignments a ON a.id = r.assignment_id JOIN customers c ON c.id = a.customer_id"
         " WHERE a.round_id = ?"
     )
@@ -136,8 +145,14 @@ def completes_over_time(
     scope_sql, scope_params = region_filter("c.region", region)
     sql += scope_sql
     params.extend(scope_params)
-    rows = db.execute(sql + " GROUP BY day, r.mode ORDER BY day, r.mode", params).fetchall()
-    frame = pd.DataFrame(rows, columns=["date", "mode", "completes"])
+    responses = pd.DataFrame(db.execute(sql, params).fetchall(), columns=["submitted_at", "mode"])
+    if responses.empty:
+        return pd.DataFrame({"date": pd.Series(dtype=str), "mode": pd.Series(dtype=str),
+                             "completes": pd.Series(dtype="int64"), "cumulative": pd.Series(dtype="int64")})  # fmt: skip
+    stamps = pd.to_datetime(responses["submitted_at"], utc=True, format="ISO8601")
+    responses["date"] = stamps.dt.tz_convert(zone).dt.strftime("%Y-%m-%d")
+    frame = responses.groupby(["date", "mode"], sort=True).size().rename("completes").reset_index()
+    frame["completes"] = frame["completes"].astype("int64")
     daily = frame.groupby("date", sort=True)["completes"].sum().cumsum()
-    frame["cumulative"] = frame["date"].map(daily).astype("int64") if len(frame) else pd.Series(dtype="int64")
+    frame["cumulative"] = frame["date"].map(daily).astype("int64")
     return frame

@@ -35,6 +35,15 @@ def demo_template(tmp_path_factory) -> Path:
     return path
 
 
+def query(path: Path, sql: str, params=()) -> list[tuple]:
+    """Rows of ``sql`` read through a fresh connection (the app under test holds its own)."""
+    db = open_db(path)
+    try:
+        return db.execute(sql, list(params)).fetchall()
+    finally:
+        db.conn.close()
+
+
 def copy_demo(template: Path, target_dir: Path) -> Path:
     """Copy the demo database and its secret key into ``target_dir``."""
     target = target_dir / "survey.db"

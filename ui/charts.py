@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
+
+
+def _title(titles: Mapping[str, str] | None, field: str) -> str:
+    return (titles or {}).get(field, field)
 
 
 def ci_chart(
@@ -13,10 +19,14 @@ def ci_chart(
     value_title: str = "",
     domain: tuple[float, float] | None = None,
     letters: str | None = None,
+    titles: Mapping[str, str] | None = None,
+    value_format: str = ".3f",
 ) -> alt.Chart:
     """Point estimate with a 95% CI bar per category, sorted by estimate (highest first).
 
-    ``letters`` names a column of significance letters shown right of each CI bar.
+    ``letters`` names a column of significance letters shown right of each CI bar. ``titles``
+    maps the fields ``category``, ``estimate``, ``ci_low``, ``ci_high`` and ``n`` to the names
+    shown in the tooltip (default: the field names); ``value_format`` is a d3 format of the values.
     """
     order = table.sort_values("estimate", ascending=False)[category].tolist()
     scale = alt.Scale(domain=list(domain), zero=False) if domain else alt.Scale(zero=False)
@@ -27,11 +37,12 @@ def ci_chart(
     points = base.mark_point(filled=True, size=80).encode(
         x="estimate:Q",
         tooltip=[
-            category,
-            alt.Tooltip("estimate:Q", format=".3f"),
-            alt.Tooltip("ci_low:Q", format=".3f"),
-            alt.Tooltip("ci_high:Q", format=".3f"),
-            "n:Q",
+            alt.Tooltip(f"{category}:N", title=_title(titles, category)),
+            *(
+                alt.Tooltip(f"{field}:Q", format=value_format, title=_title(titles, field))
+                for field in ("estimate", "ci_low", "ci_high")
+            ),
+            alt.Tooltip("n:Q", title=_title(titles, "n")),
         ],
     )
     chart = bars + points
@@ -42,13 +53,35 @@ def ci_chart(
     return chart.properties(height=max(160, 40 * len(table)))
 
 
-def trend_chart(table: pd.DataFrame, *, value_title: str = "") -> alt.Chart:
-    """An indicator across rounds: points with 95% CI bars, joined by a line (oldest left)."""
+def trend_chart(
+    table: pd.DataFrame,
+    *,
+    value_title: str = "",
+    titles: Mapping[str, str] | None = None,
+    value_format: str | None = None,
+) -> alt.Chart:
+    """An indicator across rounds: points with 95% CI bars, joined by a line (oldest left).
+
+    ``titles`` maps ``round``, ``estimate``, ``ci_low``, ``ci_high`` and ``n`` to tooltip names;
+    ``value_format`` is the d3 format of the axis and the tooltip values (e.g. ``".1%"``; default:
+    automatic axis, tooltip ``".3f"``).
+    """
     order = table["round"].tolist()
     base = alt.Chart(table).encode(x=alt.X("round:N", sort=order, title=None))
-    line = base.mark_line().encode(y=alt.Y("estimate:Q", scale=alt.Scale(zero=False), title=value_title))
+    axis = alt.Axis(format=value_format) if value_format else alt.Axis()
+    line = base.mark_line().encode(
+        y=alt.Y("estimate:Q", scale=alt.Scale(zero=False), title=value_title, axis=axis)
+    )
     bars = base.mark_rule(strokeWidth=2).encode(y="ci_low:Q", y2="ci_high:Q")
     points = base.mark_point(filled=True, size=80).encode(
-        y="estimate:Q", tooltip=["round", alt.Tooltip("estimate:Q", format=".3f"), "n:Q"]
+        y="estimate:Q",
+        tooltip=[
+            alt.Tooltip("round:N", title=_title(titles, "round")),
+            *(
+                alt.Tooltip(f"{field}:Q", format=value_format or ".3f", title=_title(titles, field))
+                for field in ("estimate", "ci_low", "ci_high")
+            ),
+            alt.Tooltip("n:Q", title=_title(titles, "n")),
+        ],
     )
     return (line + bars + points).properties(height=280)

@@ -57,6 +57,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ind_mean": ("均值", "mean"),
     "ind_top2": ("满意率", "top-2-box"),
     "ind_index": ("指数", "index"),
+    "dash_col_value": ("估计值", "Estimate"),
     "letters_caption": (
         "字母相同的组之间差异不显著（Dunn 检验 + Holm 校正，α=0.05）。",
         "Groups sharing a letter do not differ significantly (Dunn test with Holm correction, α = 0.05).",
@@ -85,6 +86,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_group_b": ("组 B", "Group B"),
     "col_p_adj": ("校正 p 值", "adjusted p"),
     "col_significant": ("显著", "significant"),
+    "dash_col_mean_a": ("组 A 均值", "Mean A"),
+    "dash_col_mean_b": ("组 B 均值", "Mean B"),
     # drill-down, weights, links
     "drill_header": ("按客户类型细分", "By customer type"),
     "weights_header": ("权重概况", "Weights"),
@@ -112,6 +115,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_complaints": ("其中投诉", "Complaints"),
     "col_share": ("占比", "Share"),
     "col_text": ("原文", "Text"),
+    "sugg_col_complaint": ("投诉", "Complaint"),
     "sugg_method": (
         "主题按可编辑词典（analysis/data/topics.yaml）归类：一条意见可属于多个主题；主题指服务的方面，不论褒贬，"
         "“表扬”另行标注；含负面词的方面记为投诉。占比 = 提到该主题的意见数 / 有内容的意见数（未加权）。",
@@ -121,13 +125,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # follow-ups page
     "fu_filter_status": ("状态", "Status"),
-    "fu_status_open": ("待处理", "open"),
-    "fu_status_contacted": ("已联系", "contacted"),
-    "fu_status_resolved": ("已解决", "resolved"),
+    "fu_status_open": ("待处理", "Open"),
+    "fu_status_contacted": ("已联系", "Contacted"),
+    "fu_status_resolved": ("已解决", "Resolved"),
     "fu_sync": ("从答卷补建跟进事项", "Create missing follow-ups from responses"),
     "fu_synced": ("新建 {n} 条跟进事项。", "{n} follow-up items created."),
     "fu_queue": ("跟进队列（逾期优先）", "Queue (overdue first)"),
-    "fu_overdue": ("逾期", "overdue"),
+    "fu_overdue": ("逾期", "Overdue"),
     "fu_pick": ("打开事项", "Open item"),
     "fu_owner": ("负责人", "Owner"),
     "fu_note": ("备注", "Note"),
@@ -141,6 +145,14 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Only the item's owner can see the full phone number.",
     ),
     "fu_reason": ("原因", "Reason"),
+    "fu_reason_low": ("{item}低分", "Low {item} score"),
+    "fu_reason_complaint": ("投诉：{topics}", "Complaint: {topics}"),
+    "fu_col_id": ("编号", "No."),
+    "fu_updated": ("最近更新", "Last updated"),
+    "fu_save_refused": (
+        "无法保存：状态只能向前推进（待处理 → 已联系 → 已解决），已解决的事项可重新设为待处理。",
+        "Not saved: the status only moves forward (open → contacted → resolved); a resolved item may be re-opened.",
+    ),
     "fu_due": ("到期", "Due"),
     "fu_sla": ("回访时限（天）", "Call-back SLA (days)"),
     "fu_sla_saved": ("时限已更新，之后新建的事项生效。", "SLA updated; applies to items opened from now on."),
@@ -155,8 +167,8 @@ STRINGS: dict[str, tuple[str, str]] = {
     "trend_item": ("题目", "Item"),
     "trend_none": ("至少需要两个有答卷的轮次。", "At least two rounds with responses are needed."),
     "trend_change": (
-        "{later} 与 {earlier} 相比变化 {diff:+.3f}（{p}），{verdict}。",
-        "{later} vs {earlier}: change {diff:+.3f} ({p}), {verdict}.",
+        "{later} 与 {earlier} 相比变化 {diff}（{p}），{verdict}。",
+        "{later} vs {earlier}: change {diff} ({p}), {verdict}.",
     ),
     "trend_sig": ("变化显著", "a significant change"),
     "trend_nsig": ("变化不显著", "not a significant change"),
@@ -168,4 +180,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_round": ("轮次", "Round"),
     "col_change": ("较上轮变化", "Change"),
     "col_change_p": ("变化 p 值", "p (change)"),
+    "trend_pp": ("{value} 个百分点", "{value} pp"),
 }

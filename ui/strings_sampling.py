@@ -15,6 +15,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "power_exponent": ("幂指数 q（0 = 等量，1 = 按比例）", "Exponent q (0 = equal, 1 = proportional)"),
     "cost_per_type": ("每次访问成本（{t}）", "Cost per interview ({t})"),
     "minimum": ("每层最少样本数", "Minimum per stratum"),
+    "minimum_help": (
+        "每层至少抽取的客户数（层内客户不足时整层抽取）。建议至少 2：每层有 2 户以上才能估计该层的方差，"
+        "否则小的层可能一户也抽不到，这些客户在结果中没有代表，误差也无法计算。",
+        "The fewest customers drawn in each stratum (a smaller stratum is taken whole). At least 2 is "
+        "standard: a stratum needs 2 units for its variance to be estimated; with 0 a small stratum may "
+        "get no sample at all, its customers are then not represented and the margin cannot be computed.",
+    ),
     "exclude_days": (
         "排除最近 K 天内已抽中的客户（0 = 不排除）",
         "Exclude customers sampled in the last K days (0 = none)",
@@ -29,8 +36,26 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "preview": ("设计预览", "Design preview"),
     "preview_total": (
-        "计划样本 {n} 户，预计完成 {m:.0f} 份，总体预计误差 ±{e}。",
-        "Planned sample {n}, expected completes {m:.0f}, overall expected margin ±{e}.",
+        "计划样本 {n} 户，预计完成 {m:.0f} 份，总体预计误差 {e}。",
+        "Planned sample {n}, expected completes {m:.0f}, overall expected margin {e}.",
+    ),
+    "margin_unavailable": ("无法计算", "cannot be computed"),
+    "strata_unsampled": (
+        "有 {k} 个层分不到样本（{names}）：这些层的客户在本轮中没有代表，相关地区和总体的预计误差无法计算。"
+        "请把“每层最少样本数”提高到至少 2。",
+        "No sample in {k} of the strata ({names}): their customers are not represented in this round and "
+        "the expected margin of their regions and overall cannot be computed. Raise “Minimum per stratum” "
+        "to at least 2.",
+    ),
+    "strata_unsampled_more": ("等", ", …"),
+    "size_below_minimum": (
+        "样本量至少应为 {n}：{k} 个层每层至少 {m} 户。请增大样本量或降低每层最少样本数。",
+        "The sample size must be at least {n}: at least {m} in each of {k} strata. "
+        "Increase the size or lower the minimum per stratum.",
+    ),
+    "size_above_frame": (
+        "样本量不能超过可抽样客户数 {n}。",
+        "The sample size cannot exceed the {n} eligible customers.",
     ),
     "preview_by_region": ("各地区预计误差", "Expected margin per region"),
     "col_stratum": ("层", "Stratum"),
@@ -42,6 +67,21 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_margin": ("预计误差 ±", "Expected margin ±"),
     "col_N": ("客户数", "Customers"),
     "design_error": ("设计无法实现：{e}", "The design is not possible: {e}"),
+    # rounds list
+    "rnd_col_id": ("编号", "No."),
+    "rnd_col_name": ("名称", "Name"),
+    "rnd_col_status": ("状态", "Status"),
+    "rnd_col_created": ("抽样时间", "Drawn at"),
+    "rnd_col_expires": ("链接截止", "Links expire"),
+    "rnd_col_sampled": ("样本量", "Sampled"),
+    "rnd_col_completed": ("已完成", "Completed"),
+    "rnd_col_rate": ("应答率（完成/样本）", "Response rate (completed / sampled)"),
+    "rnd_rate_help": (
+        "已完成答卷数 ÷ 样本量（不含备用样本）。按 AAPOR 标准计算的应答率见“进度监控”。",
+        "Completed ÷ sampled (reserve units excluded). AAPOR response rates are on the fieldwork monitor.",
+    ),
+    "rnd_status_open": ("进行中", "Open"),
+    "rnd_status_closed": ("已结束", "Closed"),
     # coordination
     "overlap_title": ("与以往轮次的重叠", "Overlap with earlier rounds"),
     "overlap_caption": (
@@ -64,6 +104,16 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Not every required column was recognised: pick the file's column for each standard column.",
     ),
     "frame_not_mapped": ("（无）", "(none)"),
+    "frame_required": ("（必填）", " (required)"),
+    "frame_col_id": ("户号", "Customer ID"),
+    "frame_col_name": ("户名", "Name"),
+    "frame_col_phone": ("联系电话", "Phone"),
+    "frame_col_region": ("供电单位（地区）", "Region (city company)"),
+    "frame_col_district": ("区县", "District"),
+    "frame_col_customer_type": ("用户类别", "Customer type"),
+    "frame_col_urban_rural": ("城乡类别", "Urban / rural"),
+    "frame_col_complaints_12m": ("近 12 个月投诉次数", "Complaints in the last 12 months"),
+    "frame_col_opted_out": ("拒访", "Opted out"),
     "frame_preview": ("前 {n} 行预览", "First {n} rows"),
     "frame_problems": (
         "发现 {n} 个问题，未写入任何数据。以下列出前 {k} 个：",
@@ -82,4 +132,13 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_message": ("问题", "Problem"),
     "col_customer_type": ("用户类别", "Customer type"),
     "col_customers": ("客户数", "Customers"),
+    "frame_total": (
+        "共 {n} 位在册客户，{r} 个地区，{k} 个地区 × 用户类别组合。",
+        "{n} active customers in {r} regions and {k} region × customer type cells.",
+    ),
+    "frame_whole_file": ("（整个文件）", "(whole file)"),
+    # questionnaires page (its other strings are in ui/strings_fieldwork.py)
+    "qn_col_id": ("编号", "No."),
+    "qn_col_code": ("问卷代码", "Code"),
+    "qn_col_sha": ("校验码（SHA-256 前 12 位）", "SHA-256 (first 12)"),
 }

@@ -86,9 +86,9 @@ def test_audit_page_lists_and_filters(app):
     at.switch_page("app_pages/audit.py").run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert {"draw", "create_user"} <= set(table["action"])
+    assert {"抽取样本", "新建账户"} <= set(table["操作"])  # the codes draw and create_user, in words
     at.selectbox(key="audit_action").set_value("draw").run()
-    assert set(at.dataframe[0].value["action"]) == {"draw"}
+    assert set(at.dataframe[0].value["操作"]) == {"抽取样本"}
 
 
 def test_audit_page_is_admin_only(app):

@@ -38,7 +38,9 @@ def test_dashboard_kpis_chart_letters_and_methods(app, lang):
     assert len(at.metric) == 4
     table = at.dataframe[0].value
     assert len(table) == 9
-    assert (table["ci_low"] <= table.iloc[:, 1]).all() and (table.iloc[:, 1] <= table["ci_high"]).all()
+    low, high = ("95% 下限", "95% 上限") if lang == "zh" else ("95% CI low", "95% CI high")
+    mean = table.iloc[:, 1].astype(float)  # shown rounded, as text
+    assert (table[low].astype(float) <= mean).all() and (mean <= table[high].astype(float)).all()
     assert table.iloc[:, 6].str.fullmatch("[a-z]+").all()  # significance letters
     text = _texts(at)
     assert "Rao-Scott" in text and "Kruskal" in text
@@ -103,7 +105,7 @@ def test_follow_ups_page_sync_update_and_phone(app, demo_path, lang):
     db = open_db(demo_path)
     queue = list_follow_ups(db)
     assert len(queue) > 0 and len(at.dataframe[0].value) == len(queue)
-    assert at.dataframe[0].value["phone"].str.contains(r"\*\*\*\*").all()
+    assert at.dataframe[0].value["电话" if lang == "zh" else "Phone"].str.contains(r"\*\*\*\*").all()
     first = int(at.selectbox(key="fu_pick").value)
     at.button(key="fu_show_phone").click().run()  # not the owner yet: refused, nothing audited
     assert (
@@ -143,7 +145,8 @@ def test_trends_page_shows_rounds_and_the_change_test(app, lang):
     at = _page(app, "trends", lang=lang)
     table = at.dataframe[0].value
     assert len(table) == 2
-    assert (table["ci_low"] <= table.iloc[:, 1]).all()
+    low = "95% 下限" if lang == "zh" else "95% CI low"
+    assert (table[low].astype(float) <= table.iloc[:, 1].astype(float)).all()
     text = _texts(at)
     assert "√(SE₁² + SE₂²)" in text
     assert ("变化" in text) if lang == "zh" else ("change" in text)
@@ -158,5 +161,5 @@ def test_resolved_items_are_not_overdue_on_the_page(app, demo_path):
     fid = int(list_follow_ups(db)["id"].iloc[0])
     update_follow_up(db, fid, user="manager", status="resolved")
     at = _page(app, "follow_ups")
-    shown = at.dataframe[0].value.set_index("id")
+    shown = at.dataframe[0].value.set_index("编号")
     assert shown.loc[fid].iloc[0] == ""

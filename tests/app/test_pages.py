@@ -90,7 +90,8 @@ def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(app):
     assert len(at.metric) == 4  # index, top-2-box, mean, responses
     table = at.dataframe[0].value
     assert len(table) == 9  # the nine Fujian cities
-    assert (table["ci_low"] < table["均值"]).all() and (table["均值"] < table["ci_high"]).all()
+    low, mean, high = (table[c].astype(float) for c in ("95% 下限", "均值", "95% 上限"))
+    assert (low < mean).all() and (mean < high).all()
     assert "Kruskal" in _texts(at) or "差异" in _texts(at)
     at.selectbox(key="dash_item").set_value("attitude").run()
     assert not at.exception
@@ -108,7 +109,7 @@ def test_admin_sees_users_page(app):
     assert not at.exception
     at.switch_page("app_pages/users.py").run()
     assert not at.exception
-    assert {"admin", "staff", "manager"} <= set(at.dataframe[0].value["name"])
+    assert {"admin", "staff", "manager"} <= set(at.dataframe[0].value["用户名"])
 
 
 @pytest.mark.parametrize(

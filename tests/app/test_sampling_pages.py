@@ -24,7 +24,8 @@ def test_rounds_page_previews_the_design_live(app):
     at.number_input(key="draw_size").set_value(450).run()
     table = _table(at, "样本量 n_h")
     assert table["样本量 n_h"].sum() == 450 and len(table) == 36  # 9 regions × 4 customer types
-    assert (table.loc[table["样本量 n_h"] > 0, "基础权数"] > 1).all()
+    assert (table["样本量 n_h"] >= table["层内客户数 N_h"].clip(upper=2)).all()  # the page's minimum of 2
+    assert (table["基础权数"].astype(float) >= 1).all()  # shown rounded to 1 decimal ("1.0" = taken whole)
     at.radio(key="draw_mode").set_value("per_region").run()
     regions = _table(at, "客户数")
     assert len(regions) == 9

@@ -155,3 +155,34 @@ def test_cli_reminders_progress_release_and_import(demo_path, tmp_path):
     to_xlsform(load_default(), form)
     result = runner.invoke(cli, ["import-questionnaire", str(form), "--db", str(demo_path)])
     assert result.exit_code == 0 and result.output.strip().splitlines()[-1] == "1"
+
+
+def test_completes_are_counted_on_the_local_day(demo_db, small_round):
+    round_id, *_ = small_round
+    # the first web response moved to 17:30 UTC on 10 Nov = 01:30 on 11 Nov in Beijing (UTC+8, no DST)
+    first = demo_db.execute(
+        "SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE a.round_id = ?"
+        " AND r.submitted_at = '2026-11-10T09:00:00+00:00'",
+        [round_id],
+    ).fetchone()[0]
+    demo_db.execute("UPDATE responses SET submitted_at = '2026-11-10T17:30:00+00:00' WHERE id = ?", [first])
+    utc = completes_over_time(demo_db, round_id)
+    assert utc[["date", "mode", "completes"]].values.tolist() == [
+        ["2026-11-10", "web", 2], ["2026-11-11", "phone", 1], ["2026-11-11", "web", 1],
+    ]  # fmt: skip
+    beijing = completes_over_time(demo_db, round_id, tz="Asia/Shanghai")
+    assert beijing.to_dict("records") == [
+        {"date": "2026-11-10", "mode": "web", "completes": 1, "cumulative": 1},
+        {"date": "2026-11-11", "mode": "phone", "completes": 1, "cumulative": 4},
+        {"date": "2026-11-11", "mode": "web", "completes": 2, "cumulative": 4},
+    ]
+    with pytest.raises(ValueError, match="tz must be an IANA time zone name, but got 'Nowhere/Land'"):
+        completes_over_time(demo_db, round_id, tz="Nowhere/Land")
+
+
+def test_completes_over_time_of_a_round_without_responses(demo_db):
+    from survey.rounds import draw_round
+
+    round_id = draw_round(demo_db, size=10, created_by="t").round_id
+    frame = completes_over_time(demo_db, round_id, tz="Asia/Shanghai")
+    assert frame.empty and list(frame.columns) == ["date", "mode", "completes", "cumulative"]
