@@ -81,7 +81,7 @@ db, user = session.db(), session.user()
 st.title(t("dashboard"))
 rounds = [r for r in list_rounds(db) if r["completed"]]
 if not rounds:
-    st.info(t("no_responses"))
+    st.info(t("no_responses_any_round"))
     st.stop()
 default = next((i for i, r in enumerate(rounds) if r["status"] == "closed"), 0)
 names = {r["id"]: f"{r['id']} · {r['name']}" for r in rounds}

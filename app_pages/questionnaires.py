@@ -66,6 +66,9 @@ st.download_button(
 
 st.subheader(t("qn_preview"))
 by_id = {v.id: v for v in list_questionnaires(db)}
+if not by_id:  # a new installation
+    st.info(t("qn_none"))
+    st.stop()
 preview_id = st.selectbox(
     t("qn_preview_pick"),
     list(by_id),

@@ -29,136 +29,153 @@ user = session.user()
 st.title(t("rounds"))
 
 st.subheader(t("draw_title"))
-st.caption(t("frame_size", n=sum(eligible_counts(db, ()).values())))
-left, right = st.columns(2)
-with left:
-    name = st.text_input(t("round_name"), key="draw_name")
-    mode = st.radio(
-        t("size_mode"), ["size", "overall", "per_region"], key="draw_mode", horizontal=True,
-        format_func=lambda m: t(f"size_mode_{m}"),
-    )  # fmt: skip
-    size = margin = None
-    if mode == "size":
-        size = int(st.number_input(t("sample_size"), min_value=1, value=1000, step=100, key="draw_size"))
-    else:
-        margin = st.number_input(t("margin_pct"), 0.5, 20.0, 5.0, 0.5, key="draw_margin") / 100
-    confidence = st.select_slider(t("confidence"), [0.90, 0.95, 0.99], value=0.95, key="draw_confidence")
-    response_rate = st.slider(t("response_rate"), 0.05, 1.0, 0.5, 0.05, key="draw_response_rate")
-with right:
-    strata = st.multiselect(
-        t("strata"),
-        list(STRATUM_COLUMNS),
-        default=["region", "customer_type"],
-        key="draw_strata",
-        format_func=lambda c: t(f"stratum_col_{c}"),
-    )
-    allocation = st.selectbox(
-        t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")
-    )
-    power = (
-        st.slider(t("power_exponent"), 0.0, 1.0, 0.5, 0.05, key="draw_power")
-        if allocation == "power"
-        else None
-    )
-    minimum = int(
-        st.number_input(t("minimum"), min_value=0, value=2, help=t("minimum_help"), key="draw_minimum")
-    )
-    reserve = int(st.number_input(t("reserve"), min_value=0, value=2, key="draw_reserve"))
-    exclude_days = int(st.number_input(t("exclude_days"), min_value=0, value=0, key="draw_exclude_days"))
-    cost = None
-    if allocation == "optimal":
-        types = sorted({v[0] for v in eligible_counts(db, ("customer_type",))})
-        per_type = {
-            ty: st.number_input(t("cost_per_type", t=ty), 0.1, 1000.0, 1.0, key=f"draw_cost_{ty}")
-            for ty in types
-        }
-
-sd = None
-if allocation == "neyman":
-    sd = previous_sd(db, tuple(strata))
-    if sd is None:
-        st.info(t("neyman_fallback"))
-        allocation = "proportional"
-    else:
-        st.caption(t("neyman_sd_from"))
-counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
-if allocation == "optimal":
-    pos = list(strata).index("customer_type") if "customer_type" in strata else None
-    cost = {
-        "|".join(map(str, v)) or "all": float(per_type.get(v[pos], 1.0)) if pos is not None else 1.0
-        for v in counts
-    }
-design = dict(
-    strata=tuple(strata), size=size, margin=margin, per_region=mode == "per_region", confidence=confidence,
-    response_rate=response_rate, allocation=allocation, power=power, minimum=minimum, sd=sd, cost=cost,
-    exclude_days=exclude_days or None,
-)  # fmt: skip
+frame_total = sum(eligible_counts(db, ()).values())
+st.caption(t("frame_size", n=frame_total))
 
 
-def _whole(label: str) -> str:
-    """A stratum or domain label; the single stratum of an unstratified design reads "all"."""
-    return t("overall_row") if label in (ALL_DOMAIN, ALL_STRATUM) else label
-
-
-def _margin(e: float) -> str:
-    return pct(e) if e == e else MISSING
-
-
-plan = problem = None
-floor = sum(min(minimum, n) for n in counts.values())
-if size is not None and counts and size > sum(counts.values()):
-    problem = t("size_above_frame", n=sum(counts.values()))
-elif size is not None and size < floor:
-    problem = t("size_below_minimum", n=floor, k=len(counts), m=minimum)
-else:
-    try:
-        plan = plan_round(db, **design, counts=counts)
-    except DrawError as e:
-        problem = t("design_error", e=e)
-
-go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None)
-st.markdown(f"**{t('preview')}**")
-if problem is not None:
-    st.warning(problem)
-if plan is not None:
-    completes = sum(s.expected_completes for s in plan.strata)
-    overall = plan.overall_margin
-    st.caption(t("preview_total", n=plan.total, m=completes,
-                 e=f"±{pct(overall)}" if overall == overall else t("margin_unavailable")))  # fmt: skip
-    unsampled = [_whole(s.stratum) for s in plan.strata if s.sample_size == 0 and s.population > 0]
-    if unsampled:
-        names = ("、" if lang() == "zh" else ", ").join(unsampled[:SHOWN_UNSAMPLED])
-        more = t("strata_unsampled_more") if len(unsampled) > SHOWN_UNSAMPLED else ""
-        st.warning(t("strata_unsampled", k=len(unsampled), names=names + more))
-    table = plan.strata_table()
-    table["stratum"] = table["stratum"].map(_whole)
-    table["domain"] = table["domain"].map(_whole)
-    table["expected_completes"] = table["expected_completes"].map(lambda m: num(m, 1))
-    table["weight"] = table["weight"].map(lambda w: num(w, 1))
-    table["expected_margin"] = table["expected_margin"].map(_margin)
-    table.columns = [t(k) for k in ("col_stratum", "col_domain", "col_N_h", "col_n_h", "col_completes",
-                                    "col_weight", "col_margin")]  # fmt: skip
-    st.dataframe(table, hide_index=True, width="stretch", key="draw_preview")
-    regions = plan.domain_table()
-    regions["domain"] = regions["domain"].map(_whole)
-    regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 1))
-    regions["expected_margin"] = regions["expected_margin"].map(_margin)
-    regions.columns = [t(k) for k in ("col_domain", "col_N", "col_n_h", "col_completes", "col_margin")]
-    with st.expander(t("preview_by_region")):
-        st.dataframe(regions, hide_index=True, width="stretch", key="draw_preview_regions")
-
-if go:
-    try:
-        kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
-        result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, created_by=user.name)
-    except DrawError as e:
-        st.error(t("design_error", e=e))
-    else:
-        st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
-        st.session_state["overlap_round"] = result.round_id
-        st.success(
-            t("drawn", id=result.round_id, n=result.sample_size, r=result.reserve_size, k=len(result.strata))
+def _design_and_draw() -> None:
+    """The design form, its live preview and the draw button (needs a non-empty frame)."""
+    left, right = st.columns(2)
+    with left:
+        name = st.text_input(t("round_name"), key="draw_name")
+        mode = st.radio(
+            t("size_mode"), ["size", "overall", "per_region"], key="draw_mode", horizontal=True,
+            format_func=lambda m: t(f"size_mode_{m}"),
+        )  # fmt: skip
+        size = margin = None
+        if mode == "size":
+            size = int(st.number_input(t("sample_size"), min_value=1, value=1000, step=100, key="draw_size"))
+        else:
+            margin = st.number_input(t("margin_pct"), 0.5, 20.0, 5.0, 0.5, key="draw_margin") / 100
+        confidence = st.select_slider(t("confidence"), [0.90, 0.95, 0.99], value=0.95, key="draw_confidence")
+        response_rate = st.slider(t("response_rate"), 0.05, 1.0, 0.5, 0.05, key="draw_response_rate")
+    with right:
+        strata = st.multiselect(
+            t("strata"),
+            list(STRATUM_COLUMNS),
+            default=["region", "customer_type"],
+            key="draw_strata",
+            format_func=lambda c: t(f"stratum_col_{c}"),
         )
+        allocation = st.selectbox(
+            t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")
+        )
+        power = (
+            st.slider(t("power_exponent"), 0.0, 1.0, 0.5, 0.05, key="draw_power")
+            if allocation == "power"
+            else None
+        )
+        minimum = int(
+            st.number_input(t("minimum"), min_value=0, value=2, help=t("minimum_help"), key="draw_minimum")
+        )
+        reserve = int(st.number_input(t("reserve"), min_value=0, value=2, key="draw_reserve"))
+        exclude_days = int(st.number_input(t("exclude_days"), min_value=0, value=0, key="draw_exclude_days"))
+        cost = None
+        if allocation == "optimal":
+            types = sorted({v[0] for v in eligible_counts(db, ("customer_type",))})
+            per_type = {
+                ty: st.number_input(t("cost_per_type", t=ty), 0.1, 1000.0, 1.0, key=f"draw_cost_{ty}")
+                for ty in types
+            }
+
+    sd = None
+    if allocation == "neyman":
+        sd = previous_sd(db, tuple(strata))
+        if sd is None:
+            st.info(t("neyman_fallback"))
+            allocation = "proportional"
+        else:
+            st.caption(t("neyman_sd_from"))
+    counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
+    if allocation == "optimal":
+        pos = list(strata).index("customer_type") if "customer_type" in strata else None
+        cost = {
+            "|".join(map(str, v)) or "all": float(per_type.get(v[pos], 1.0)) if pos is not None else 1.0
+            for v in counts
+        }
+    design = dict(
+        strata=tuple(strata), size=size, margin=margin, per_region=mode == "per_region", confidence=confidence,
+        response_rate=response_rate, allocation=allocation, power=power, minimum=minimum, sd=sd, cost=cost,
+        exclude_days=exclude_days or None,
+    )  # fmt: skip
+
+    def _whole(label: str) -> str:
+        """A stratum or domain label; the single stratum of an unstratified design reads "all"."""
+        return t("overall_row") if label in (ALL_DOMAIN, ALL_STRATUM) else label
+
+    def _margin(e: float) -> str:
+        return pct(e) if e == e else MISSING
+
+    plan = problem = None
+    floor = sum(min(minimum, n) for n in counts.values())
+    if size is not None and counts and size > sum(counts.values()):
+        problem = t("size_above_frame", n=sum(counts.values()))
+    elif size is not None and size < floor:
+        problem = t("size_below_minimum", n=floor, k=len(counts), m=minimum)
+    else:
+        try:
+            plan = plan_round(db, **design, counts=counts)
+        except DrawError as e:
+            problem = t("design_error", e=e)
+
+    go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None)
+    st.markdown(f"**{t('preview')}**")
+    if problem is not None:
+        st.warning(problem)
+    if plan is not None:
+        completes = sum(s.expected_completes for s in plan.strata)
+        overall = plan.overall_margin
+        st.caption(t("preview_total", n=plan.total, m=completes,
+                     e=f"±{pct(overall)}" if overall == overall else t("margin_unavailable")))  # fmt: skip
+        unsampled = [_whole(s.stratum) for s in plan.strata if s.sample_size == 0 and s.population > 0]
+        if unsampled:
+            names = ("、" if lang() == "zh" else ", ").join(unsampled[:SHOWN_UNSAMPLED])
+            more = t("strata_unsampled_more") if len(unsampled) > SHOWN_UNSAMPLED else ""
+            st.warning(t("strata_unsampled", k=len(unsampled), names=names + more))
+        table = plan.strata_table()
+        table["stratum"] = table["stratum"].map(_whole)
+        table["domain"] = table["domain"].map(_whole)
+        table["expected_completes"] = table["expected_completes"].map(lambda m: num(m, 1))
+        table["weight"] = table["weight"].map(lambda w: num(w, 1))
+        table["expected_margin"] = table["expected_margin"].map(_margin)
+        table.columns = [t(k) for k in ("col_stratum", "col_domain", "col_N_h", "col_n_h", "col_completes",
+                                        "col_weight", "col_margin")]  # fmt: skip
+        st.dataframe(table, hide_index=True, width="stretch", key="draw_preview")
+        regions = plan.domain_table()
+        regions["domain"] = regions["domain"].map(_whole)
+        regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 1))
+        regions["expected_margin"] = regions["expected_margin"].map(_margin)
+        regions.columns = [t(k) for k in ("col_domain", "col_N", "col_n_h", "col_completes", "col_margin")]
+        with st.expander(t("preview_by_region")):
+            st.dataframe(regions, hide_index=True, width="stretch", key="draw_preview_regions")
+
+    if go:
+        try:
+            kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
+            result = draw_round(
+                db, **kwargs, reserve=reserve, name=name.strip() or None, created_by=user.name
+            )
+        except DrawError as e:
+            st.error(t("design_error", e=e))
+        else:
+            st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
+            st.session_state["overlap_round"] = result.round_id
+            st.success(
+                t(
+                    "drawn",
+                    id=result.round_id,
+                    n=result.sample_size,
+                    r=result.reserve_size,
+                    k=len(result.strata),
+                )
+            )
+
+
+if frame_total:
+    _design_and_draw()
+else:  # a new installation: nothing to sample yet
+    st.info(t("rounds_no_frame"))
+    st.page_link("app_pages/frame.py", label=t("frame"), icon=":material/upload_file:")
 
 st.subheader(t("rounds_list"))
 rounds = list_rounds(db)

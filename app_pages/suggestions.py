@@ -15,7 +15,7 @@ db, user = session.db(), session.user()
 st.title(t("suggestions"))
 rounds = [r for r in list_rounds(db) if r["completed"]]
 if not rounds:
-    st.info(t("no_responses"))
+    st.info(t("no_responses_any_round"))
     st.stop()
 names = {r["id"]: f"{r['id']} · {r['name']}" for r in rounds}
 dictionary = load_topics()

@@ -181,4 +181,5 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_change": ("较上轮变化", "Change"),
     "col_change_p": ("变化 p 值", "p (change)"),
     "trend_pp": ("{value} 个百分点", "{value} pp"),
+    "no_responses_any_round": ("还没有任何轮次收到答卷。", "No round has any responses yet."),
 }

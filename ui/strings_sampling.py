@@ -141,4 +141,15 @@ STRINGS: dict[str, tuple[str, str]] = {
     "qn_col_id": ("编号", "No."),
     "qn_col_code": ("问卷代码", "Code"),
     "qn_col_sha": ("校验码（SHA-256 前 12 位）", "SHA-256 (first 12)"),
+    "qn_none": (
+        "还没有问卷版本：抽取第一轮样本时会自动存入默认问卷，也可以在上方上传 YAML 或 XLSForm 问卷。",
+        "No questionnaire version yet: the default questionnaire is stored with the first round drawn, "
+        "or upload a YAML or XLSForm questionnaire above.",
+    ),
+    # rounds page on a new installation
+    "rounds_no_frame": (
+        "抽样框为空：请先在“客户名单导入”页面导入客户名单，然后再设计并抽取样本。",
+        "The sampling frame is empty: import the customer list on the customer frame page first, "
+        "then design and draw a round.",
+    ),
 }
