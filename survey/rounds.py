@@ -235,7 +235,8 @@ def draw_round(
             "eligibility": "active AND NOT opted_out AND has_valid_phone"
             + (" AND NOT sampled in a round created since exclusion_cutoff" if cutoff else ""),
         }
-        name = name or f"Round {round_id} ({created[:10]})"
+        # default name in the UI's first language, dated by the server's local calendar day
+        name = name or f"第 {round_id} 轮抽样（{datetime.fromisoformat(created).astimezone():%Y-%m-%d}）"
         db.execute(
             "INSERT INTO rounds (id, name, survey, status, design, questionnaire_id, created_by, created_at, expires_at)"
             " VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",

@@ -258,3 +258,15 @@ def test_cli_draw_twice_on_a_copy_gives_the_same_ids(demo_path, tmp_path):
         rid = int(out.output.strip().splitlines()[-1])
         ids.append(_assignments(open_db(path), rid))
     assert len(ids[0]) > 0 and ids[0].equals(ids[1])
+
+
+def test_a_round_drawn_without_a_name_gets_a_chinese_default(demo_db):
+    from datetime import datetime
+
+    from survey.rounds import draw_round, get_round
+
+    result = draw_round(demo_db, size=20, created_by="t")
+    stored = get_round(demo_db, result.round_id)
+    created = demo_db.execute("SELECT created_at FROM rounds WHERE id = ?", [result.round_id]).fetchone()[0]
+    day = datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d")  # server's local day
+    assert stored["name"] == f"第 {result.round_id} 轮抽样（{day}）"
