@@ -169,10 +169,32 @@ def label(mapping: dict | None) -> str:
     return mapping.get(lang()) or mapping.get("zh") or mapping.get("en") or ""
 
 
+def _redraw_option_labels() -> None:
+    """Language-switch callback: re-send every widget's current value, so option widgets redraw their labels.
+
+    Streamlit 1.67 keeps showing a selectbox's or radio's old label when only the output of its
+    ``format_func`` changes (streamlit/streamlit#13788), so after a switch the filters kept their Chinese
+    labels. Re-assigning a widget's value to itself marks it as set and Streamlit sends the value again,
+    with the label in the new language; the selection itself is kept. Booleans (buttons, checkboxes: no
+    labels, and buttons may not be set) and objects (uploaded files, the signed-in user) are left alone.
+    """
+    plain = (str, int, float)
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if key == "lang" or isinstance(value, bool):
+            continue
+        if isinstance(value, plain) or (
+            isinstance(value, (list, tuple))
+            and all(isinstance(v, plain) and not isinstance(v, bool) for v in value)
+        ):
+            st.session_state[key] = value
+
+
 def language_switch(container=None) -> None:
     """A 中文 / English switch bound to ``st.session_state["lang"]``."""
     target = container or st.sidebar
     st.session_state.setdefault("lang", "zh")
     target.radio(
-        STRINGS["language"][0], options=list(LANGS), format_func=LANGS.get, key="lang", horizontal=True
-    )
+        STRINGS["language"][0], options=list(LANGS), format_func=LANGS.get, key="lang", horizontal=True,
+        on_change=_redraw_option_labels,
+    )  # fmt: skip

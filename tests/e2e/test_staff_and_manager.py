@@ -13,17 +13,24 @@ pytestmark = pytest.mark.e2e
 XSS = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
 
 
-
 @pytest.fixture(scope="module")
 def hostile(app_server):
     """Plant hostile text in a suggestion and a customer name."""
     db = open_db(app_server["db_path"])
-    rid = db.execute("SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"
-                     " WHERE a.round_id = 1 ORDER BY r.id LIMIT 1").fetchone()[0]
-    db.execute("INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'suggestion', ?)",
-               [rid, "态度很差 " + XSS])
-    db.execute("INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')", [rid])
-    cid = db.execute("SELECT customer_id FROM assignments WHERE round_id = 2 AND is_reserve = 0 LIMIT 1").fetchone()[0]
+    rid = db.execute(
+        "SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"
+        " WHERE a.round_id = 1 ORDER BY r.id LIMIT 1"
+    ).fetchone()[0]
+    db.execute(
+        "INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'suggestion', ?)",
+        [rid, "态度很差 " + XSS],
+    )
+    db.execute(
+        "INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')", [rid]
+    )
+    cid = db.execute(
+        "SELECT customer_id FROM assignments WHERE round_id = 2 AND is_reserve = 0 LIMIT 1"
+    ).fetchone()[0]
     db.execute("UPDATE customers SET name = ? WHERE id = ?", [XSS, cid])
     db.conn.close()
     return app_server
@@ -59,3 +66,29 @@ def test_admin_visits_every_page_and_no_script_runs(page: Page, hostile, demo_cr
             shown_as_text.append(title)
     assert not dialogs, dialogs
     assert shown_as_text, "the hostile suggestion was not displayed anywhere, so this test proved nothing"
+
+
+def _combobox(page: Page, key: str):
+    return page.locator(f".st-key-{key} input[role='combobox']")  # Streamlit 1.67: a React Aria combobox
+
+
+def _choose(page: Page, key: str, option: str) -> None:
+    _combobox(page, key).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(_combobox(page, key)).to_have_value(option)
+
+
+def test_switching_language_redraws_the_filters_and_keeps_the_choice(
+    page: Page, app_server, demo_credentials
+):
+    """Streamlit 1.67 kept a selectbox's old label when only its format_func changed (streamlit#13788):
+    after switching to English the dashboard filters still read 总体满意度 / 全部."""
+    _sign_in(page, app_server["url"], "manager", demo_credentials["manager"])
+    _choose(page, "dash_item", "服务态度")
+    _choose(page, "dash_region", "福州")
+    expect(_combobox(page, "dash_type")).to_have_value("全部")
+    page.locator("[data-testid='stSidebar'] [data-testid='stRadioOption']").filter(has_text="English").click()
+    expect(page.get_by_role("heading", name="Satisfaction dashboard")).to_be_visible()
+    expect(_combobox(page, "dash_item")).to_have_value("service attitude")  # same item, new label
+    expect(_combobox(page, "dash_region")).to_have_value("Fuzhou")
+    expect(_combobox(page, "dash_type")).to_have_value("All")
