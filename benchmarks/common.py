@@ -50,6 +50,12 @@ def write_csv(path: Path, customers: int, *, seed: int = 1) -> Path:
     return path
 
 
+def cpu_seconds() -> float:
+    """User + system CPU time of this process, its threads and its finished child processes so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def timed(fn: Callable[[], object], repeat: int = 1) -> tuple[float, object]:
     """Best wall time over ``repeat`` runs, and the last result."""
     best, result = float("inf"), None

@@ -98,6 +98,7 @@ def read_frame(
     check_arguments(mapping, max_problems)
     data, name = read_source(source, filename)
     table, problem = read_table(data, name, encoding=encoding, sheet=sheet)
+    del data  # the file's bytes are not needed past parsing (76 MB for a 1M-row CSV)
     if problem is not None:
         return failed([problem])
     return validate_table(table, mapping, max_problems)

@@ -109,6 +109,10 @@ def _read_source(source: Any, filename: str | None) -> tuple[bytes, str]:
 
 
 def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, Problem | None]:
+    if encoding is None and _USE_PYARROW:
+        table = _read_plain_utf8(data)
+        if table is not None:
+            return table, None
     text, codec, problem = _decode(data, encoding)
     if problem is not None:
         return None, problem
@@ -206,32 +210,67 @@ def _char_weight(char: str) -> float:
     return 1.0 if lead == 0xA1 or 0xB0 <= lead <= 0xD7 else 0.5
 
 
+def _read_plain_utf8(data: bytes) -> pd.DataFrame | None:
+    """The fast path for the usual file: UTF-8 (BOM or not) whose first line is the header.
+
+    Arrow parses the bytes directly and checks the UTF-8 of every cell itself (all columns are read as
+    strings), so the whole file is not decoded in Python first (≈ 0.2 s and ~100 MB for 1M rows). None
+    sends the file down the general path of :func:`_read_csv` (other encodings, blank lines above the
+    header, anything Arrow refuses), which gives the same table for every file this one accepts.
+    """
+    body = data.removeprefix(codecs.BOM_UTF8)
+    if body[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return None
+    end = body.find(b"\n", 0, 65536)
+    if end < 0:
+        return None
+    try:
+        first_line = body[:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not first_line.strip():
+        return None
+    sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
+    try:
+        return _parse_arrow(body, sep)
+    except Exception:  # invalid UTF-8 further down, ragged rows…: the general path reports it
+        return None
+
+
+def _parse_arrow(payload: bytes, sep: str) -> pd.DataFrame | None:
+    """Parse UTF-8 CSV bytes with pyarrow into a header-less all-string table (raises on bad input;
+    None when a column did not come out as text)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(
+        io.BytesIO(payload),
+        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types={
+                f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)
+            },
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+            null_values=[],
+            auto_dict_encode=False,
+            check_utf8=True,
+        ),
+    )
+    if not all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(frame.shape[1])
+    return frame
+
+
 def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
     """Parse UTF-8 CSV bytes into a header-less all-string table (pyarrow when it can, else pandas' C parser)."""
     if _USE_PYARROW:
         try:
-            import pyarrow as pa
-            import pyarrow.csv as pacsv
-
-            table = pacsv.read_csv(
-                io.BytesIO(payload),
-                read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-                parse_options=pacsv.ParseOptions(
-                    delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
-                ),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={
-                        f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)
-                    },
-                    strings_can_be_null=False,
-                    quoted_strings_can_be_null=False,
-                    null_values=[],
-                    auto_dict_encode=False,
-                ),
-            )
-            if all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
-                frame = table.to_pandas()
-                frame.columns = range(frame.shape[1])
+            frame = _parse_arrow(payload, sep)
+            if frame is not None:
                 return frame
         except Exception:  # ragged rows etc.: pandas' parser below reports them by line
             pass

@@ -3,6 +3,7 @@
 Expected values are written by hand from the file contents (row numbers as Excel shows them: header = row 1).
 """
 
+import codecs
 import io
 
 import numpy as np
@@ -735,3 +736,49 @@ def test_threaded_checks_find_the_same_problems_as_one_thread(monkeypatch, max_p
     assert results["threads"].ok and results["one thread"].ok
     pd.testing.assert_frame_equal(results["threads"].frame, results["one thread"].frame)
     assert results["threads"].frame["phone"].iloc[5] == "13812340005"  # "+86 138-1234-0005" normalised
+
+
+def _variants() -> dict[str, bytes]:
+    body = [f"{i:07d},张三{i},13812345678,福州,鼓楼区,居民,城镇,0,否" for i in range(3000)]  # > 64 KB
+    plain = csv_text(*body)
+    gbk_line = "9999999,李四,13812345678,厦门,思明区,居民,城镇,0,否\n".encode("gbk")
+    return {
+        "utf8": plain.encode(),
+        "utf8 BOM": codecs.BOM_UTF8 + plain.encode(),
+        "CRLF": plain.replace("\n", "\r\n").encode(),
+        "quoted newline": csv_text('1,"张\n三",,福州,,居民,,,').encode(),
+        "header only": (HEADER_ZH + "\n").encode(),
+        "ragged row": csv_text(GOOD_ROWS[0], "1,2,3,4,5,6,7,8,9,10,11").encode(),
+        "GBK": plain.encode("gbk"),
+        "GBK line deep down": plain.encode() + gbk_line,  # mixed encodings, first bad line far past 64 KB
+        "blank lines above": ("\n\n" + plain).encode(),
+        "CR only": plain.replace("\n", "\r").encode(),
+        "semicolons": plain.replace(",", ";").encode(),
+        "UTF-16": plain.encode("utf-16"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+def test_fast_utf8_path_reads_exactly_what_the_general_path_reads(monkeypatch, name):
+    """read_table parses plain UTF-8 with Arrow straight from the bytes (no Python decode of the whole
+    file); every other file takes the general path. Either way the table and the problem are the same."""
+    data = _variants()[name]
+    taken = []
+    real = frame_read._read_plain_utf8
+    monkeypatch.setattr(frame_read, "_read_plain_utf8", lambda d: taken.append(real(d)) or taken[-1])
+    fast_table, fast_problem = frame_read.read_table(data, "f.csv")
+    monkeypatch.setattr(frame_read, "_read_plain_utf8", lambda d: None)
+    slow_table, slow_problem = frame_read.read_table(data, "f.csv")
+    assert fast_problem == slow_problem
+    if slow_table is None:
+        assert fast_table is None
+    else:
+        pd.testing.assert_frame_equal(fast_table, slow_table)
+    expect_fast = name in {"utf8", "utf8 BOM", "CRLF", "quoted newline", "header only", "semicolons"}
+    assert (taken[0] is not None) == expect_fast, name
+
+
+def test_a_gbk_line_far_down_a_utf8_file_is_still_named():
+    data = _variants()["GBK line deep down"]
+    result = read_frame(data)
+    assert codes(result) == ["mixed_encoding"] and result.problems[0].row == 3002
