@@ -76,6 +76,23 @@ def _logit_ci(
         return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
 
 
+def _respondent_index(data: pd.DataFrame, items: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Likert-5 scores (NaN when unanswered), the answered mask and each respondent's 0–100 index.
+
+    ``index_i = mean over the answered items j of (score_ij − 1) / 4 × 100`` (NaN without an answered item);
+    the linear rescaling of ACSI-style indices (Fornell et al. 1996, *J. Marketing* 60). A score outside
+    1–5 is a ValueError.
+    """
+    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
+    if outside.any():
+        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
+    answered = np.isfinite(scores)
+    count = answered.sum(axis=1)
+    total = np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1)
+    return scores, answered, np.divide(total, count, out=np.full(len(data), np.nan), where=count > 0)
+
+
 def headline_indicators(
     data: pd.DataFrame,
     items: Sequence[str],
@@ -116,14 +133,9 @@ def headline_indicators(
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), but got {confidence!r}")
     design = _prepare(data, list(items), strata, weights, fpc)
-    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
-    if outside.any():
-        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
-    answered = np.isfinite(scores)
+    scores, answered, index = _respondent_index(data, items)
     count = answered.sum(axis=1)
-    index = np.divide(np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1), count,
-                      out=np.zeros(len(data)), where=count > 0)  # fmt: skip
+    index = np.nan_to_num(index)  # respondents without an answered item are masked out below (count > 0)
     z = stats.norm.ppf(0.5 + confidence / 2)
     groupings = [by, None] if by is not None else [None]
     columns: dict[str, list] = {name: [] for name in ["key", *INDICATOR_COLUMNS[:-1]]}
@@ -252,14 +264,7 @@ def satisfaction_index(
     missing = [c for c in items if c not in data.columns]
     if missing:
         raise ValueError(f"items must name columns of data, but {missing!r} are not")
-    scores = data[list(items)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    outside = np.isfinite(scores) & ((scores < 1) | (scores > 5))
-    if outside.any():
-        raise ValueError(f"items must hold scores from 1 to 5, but got {scores[outside][0]!r}")
-    answered = np.isfinite(scores)
-    count = answered.sum(axis=1)
-    total = np.where(answered, (scores - 1) / 4 * 100, 0.0).sum(axis=1)
-    index = np.divide(total, count, out=np.full(len(data), np.nan), where=count > 0)
+    index = _respondent_index(data, items)[2]
     column = "__satisfaction_index__"
     frame = data.assign(**{column: index})
     return survey_mean(frame, column, strata=strata, weights=weights, fpc=fpc, by=by, confidence=confidence)
