@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from questionnaires import Question, Questionnaire
-from ui.i18n import LANGS, STRINGS, label, t
+from ui.i18n import LANGS, STRINGS, label, redraw_option_labels, t
 
 LIKERT_DEFAULT_ENDS = (
     {"zh": "非常不满意", "en": "Very dissatisfied"},
@@ -37,6 +37,7 @@ def phone_layout() -> None:
         key="lang",
         horizontal=True,
         label_visibility="collapsed",
+        on_change=redraw_option_labels,  # answers keep their choice and take the new labels
     )
 
 

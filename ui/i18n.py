@@ -169,7 +169,7 @@ def label(mapping: dict | None) -> str:
     return mapping.get(lang()) or mapping.get("zh") or mapping.get("en") or ""
 
 
-def _redraw_option_labels() -> None:
+def redraw_option_labels() -> None:
     """Language-switch callback: re-send every widget's current value, so option widgets redraw their labels.
 
     Streamlit 1.67 keeps showing a selectbox's or radio's old label when only the output of its
@@ -196,5 +196,5 @@ def language_switch(container=None) -> None:
     st.session_state.setdefault("lang", "zh")
     target.radio(
         STRINGS["language"][0], options=list(LANGS), format_func=LANGS.get, key="lang", horizontal=True,
-        on_change=_redraw_option_labels,
+        on_change=redraw_option_labels,
     )  # fmt: skip

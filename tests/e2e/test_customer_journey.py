@@ -122,3 +122,25 @@ def test_unknown_token_gets_polite_error_and_no_form(page: Page, app_server):
     expect(page.get_by_text("此链接无效或已使用过")).to_be_visible(timeout=30_000)
     expect(page.locator(".st-key-q_overall")).to_have_count(0)
     expect(page.get_by_role("button", name="提交问卷")).to_have_count(0)
+
+
+def test_switching_language_mid_form_keeps_the_answers(page: Page, app_server):
+    """Answers given in Chinese survive a switch to English: same choices, English labels, same stored values."""
+    assignment_id, token = _open_assignment(app_server["db_path"], offset=2)
+    page.goto(f"{app_server['url']}/?t={token}")
+    expect(page.get_by_text("供电服务满意度调查").first).to_be_visible(timeout=30_000)
+    _answer_minimal(page, "希望停电通知再提前一些")
+    planned = page.locator(".st-key-q_planned_outage [data-testid='stRadioOption']")
+    expect(planned.nth(1)).to_contain_text("否")
+    page.get_by_text("English", exact=True).click()
+    expect(page.get_by_text("Power supply service satisfaction survey").first).to_be_visible(timeout=30_000)
+    expect(planned.nth(1)).to_contain_text("No")  # relabelled …
+    expect(page.locator(".st-key-q_planned_outage input[type='radio']").nth(1)).to_be_checked()  # … and kept
+    expect(page.locator(".st-key-q_overall input[type='radio']").nth(3)).to_be_checked()
+    expect(page.locator(".st-key-q_suggestion textarea")).to_have_value("希望停电通知再提前一些")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Submitted — thank you!")).to_be_visible(timeout=30_000)
+    answers, _, status = _stored(app_server["db_path"], assignment_id)
+    assert status == "complete"
+    assert answers["overall"] == "4" and answers["attitude"] == "5" and answers["planned_outage"] == "no"
+    assert answers["suggestion"] == "希望停电通知再提前一些"
