@@ -62,7 +62,7 @@ if upload is not None:
                         mapping=mapping, filename=upload.name)  # fmt: skip
     if not result.ok:
         table = problems_table(result, lang()).head(SHOWN_PROBLEMS)
-        st.error(t("frame_problems", n=result.problem_count, k=len(table)))
+        st.error(t("frame_problems", n=f"{result.problem_count:,}", k=len(table)))
         # a file-level problem (empty file, missing column) has no row
         table["row"] = [t("frame_whole_file") if r is pd.NA else str(r) for r in table["row"]]
         table["column"] = table["column"].map(lambda c: c if c else MISSING)
@@ -70,7 +70,7 @@ if upload is not None:
         table.columns = [t("col_row"), t("col_column"), t("col_value"), t("col_message")]
         st.dataframe(table, hide_index=True, width="stretch", key="frame_problems")
     else:
-        st.success(t("frame_valid", n=len(result.frame)))
+        st.success(t("frame_valid", n=f"{len(result.frame):,}"))
         if st.button(t("frame_import"), type="primary", key="frame_import"):
             bar = st.progress(0.0)
             summary = store_frame(
@@ -80,13 +80,18 @@ if upload is not None:
                 source=upload.name,
                 progress=lambda f: bar.progress(min(f, 1.0)),
             )
-            st.success(t("frame_imported", added=summary.added, updated=summary.updated,
-                         deactivated=summary.deactivated))  # fmt: skip
+            st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
+                         deactivated=f"{summary.deactivated:,}"))  # fmt: skip
 
 st.subheader(t("frame_current"))
 overview = frame_overview(db, region=user.region)
 st.caption(
-    t("frame_total", n=int(overview["customers"].sum()), r=overview["region"].nunique(), k=len(overview))
+    t(
+        "frame_total",
+        n=f"{int(overview['customers'].sum()):,}",
+        r=overview["region"].nunique(),
+        k=len(overview),
+    )
 )
 overview.columns = [t("col_domain"), t("col_customer_type"), t("col_customers")]
 st.dataframe(overview, hide_index=True, width="stretch", key="frame_overview")

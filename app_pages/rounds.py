@@ -30,7 +30,7 @@ st.title(t("rounds"))
 
 st.subheader(t("draw_title"))
 frame_total = sum(eligible_counts(db, ()).values())
-st.caption(t("frame_size", n=frame_total))
+st.caption(t("frame_size", n=f"{frame_total:,}"))
 
 
 def _design_and_draw() -> None:

@@ -190,7 +190,7 @@ def test_frame_mapping_labels_name_the_columns_in_words(app):
 def test_frame_overview_has_a_total(app, demo_path):
     active = open_db(demo_path).execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0]
     at = _run(app, STAFF, "zh", "frame")
-    assert f"共 {active} 位在册客户，9 个地区" in _texts(at)
+    assert f"共 {active:,} 位在册客户，9 个地区" in _texts(at)
 
 
 # ---------------------------------------------------------------- questionnaires

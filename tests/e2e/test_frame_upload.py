@@ -65,7 +65,7 @@ def test_gbk_csv_is_previewed_and_imported(page: Page, app_server, demo_credenti
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
     expect(page.get_by_text("文件有效：3 位客户。")).to_be_visible()
     page.get_by_role("button", name="导入客户名单").click()
-    expect(page.get_by_text(f"导入完成：新增 3，更新 0，停用 {active}。")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(f"导入完成：新增 3，更新 0，停用 {active:,}。")).to_be_visible(timeout=60_000)
     assert _counts(app_server["db_path"]) == (total + 3, 3, imports + 1)
     db = open_db(app_server["db_path"])
     try:
