@@ -197,16 +197,18 @@ def _hashed_ahead(prefix: bytes, ids: list, chunk: int) -> Iterator[np.ndarray]:
     """Start the worker and its reader thread now; the returned generator yields the chunks' PRNs."""
     sizes = [min(chunk, len(ids) - lo) for lo in range(0, len(ids), chunk)]
     done: queue.Queue[bytes | None] = queue.Queue()
-    proc = _start_ahead_worker(prefix, ids, chunk)
+    proc, payload = _start_ahead_worker(prefix, ids, chunk)
 
-    def collect() -> None:  # pipe reads release the GIL; a short read means the worker failed
+    def collect() -> None:  # pipe I/O releases the GIL; a short read means the worker failed
         try:
+            proc.stdin.write(payload)  # here, so the caller goes on while the worker starts and reads
+            proc.stdin.close()
             for size in sizes:
                 out = proc.stdout.read(7 * size)
                 if len(out) != 7 * size:
                     break
                 done.put(out)
-        except (OSError, ValueError):  # pipe closed by an early close() of the generator
+        except (OSError, ValueError):  # the worker died, or an early close() of the generator closed the pipe
             pass
         finally:
             done.put(None)
@@ -227,31 +229,28 @@ def _hashed_ahead(prefix: bytes, ids: list, chunk: int) -> Iterator[np.ndarray]:
             if proc is not None:
                 proc.kill()
                 proc.wait()
-                proc.stdout.close()
+                for pipe in (proc.stdin, proc.stdout):
+                    try:
+                        pipe.close()
+                    except OSError:
+                        pass
 
     return chunks()
 
 
-def _start_ahead_worker(prefix: bytes, ids: list, chunk: int) -> subprocess.Popen | None:
-    """The worker of :func:`prn_chunks`, already fed; None when it cannot be started or the ids cannot be
-    sent NUL-separated."""
+def _start_ahead_worker(prefix: bytes, ids: list, chunk: int) -> tuple[subprocess.Popen | None, bytes]:
+    """The worker of :func:`prn_chunks` and what to send it; ``(None, b"")`` when it cannot be started or
+    the ids cannot be sent NUL-separated."""
     try:
         joined = "\0".join(ids)
     except TypeError:
         joined = "\0".join(i if type(i) is str else str(i) for i in ids)
     if joined.count("\0") != len(ids) - 1:  # an id holding a NUL character
-        return None
+        return None, b""
     try:
         proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _AHEAD_WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE
         )
     except OSError:
-        return None
-    try:
-        proc.stdin.write(f"{prefix.hex()} {chunk}\n".encode() + joined.encode("utf-8"))
-        proc.stdin.close()
-    except OSError:
-        proc.kill()
-        proc.wait()
-        return None
-    return proc
+        return None, b""
+    return proc, f"{prefix.hex()} {chunk}\n".encode() + joined.encode("utf-8")

@@ -42,7 +42,9 @@ def test_worker_that_cannot_start_falls_back(monkeypatch):
 
 def test_worker_that_dies_midway_falls_back(monkeypatch):
     # a worker writing only its first chunk and then failing: the rest is hashed in this process
-    broken = prn_module._AHEAD_WORKER.replace("    out.flush()\n", "    out.flush()\n    raise SystemExit(3)\n")
+    broken = prn_module._AHEAD_WORKER.replace(
+        "    out.flush()\n", "    out.flush()\n    raise SystemExit(3)\n"
+    )
     assert broken != prn_module._AHEAD_WORKER
     monkeypatch.setattr(prn_module, "_AHEAD_WORKER", broken)
     ids = [str(i) for i in range(1_000)]
@@ -54,9 +56,9 @@ def test_closing_early_stops_the_worker(monkeypatch):
     real = prn_module._start_ahead_worker
 
     def spy(*args):
-        proc = real(*args)
+        proc, payload = real(*args)
         started.append(proc)
-        return proc
+        return proc, payload
 
     monkeypatch.setattr(prn_module, "_start_ahead_worker", spy)
     chunks = prn_chunks("k", [str(i) for i in range(50_000)], 10, ahead=True)
@@ -68,7 +70,7 @@ def test_closing_early_stops_the_worker(monkeypatch):
 
 def test_default_hashes_ahead_only_for_large_frames(monkeypatch):
     started = []
-    monkeypatch.setattr(prn_module, "_start_ahead_worker", lambda *a: started.append(a) or None)
+    monkeypatch.setattr(prn_module, "_start_ahead_worker", lambda *a: started.append(a) or (None, b""))
     monkeypatch.setattr(prn_module.os, "cpu_count", lambda: 2)
     small = [str(i) for i in range(prn_module.PARALLEL_MIN_IDS - 1)]
     assert len(list(prn_chunks("k", small[:100], 50))) == 2 and not started
