@@ -23,9 +23,9 @@ from survey.forms import round_questionnaire
 from survey.rounds import list_rounds
 from survey.store import audit
 from ui import session
-from ui.fmt import MISSING, local_times, local_zone
+from ui.fmt import MISSING, local_times, local_zone, place_label
 from ui.form import render_questionnaire, show_problems
-from ui.i18n import t
+from ui.i18n import lang, t
 
 STATUSES = ("issued", "started", *CALL_OUTCOMES, "complete")
 
@@ -47,9 +47,8 @@ round_id = st.selectbox(
 )
 strata = sorted({r["stratum"] for r in call_list(db, round_id, region=user.region)})
 c1, c2 = st.columns(2)
-stratum = c1.selectbox(
-    t("fw_stratum"), [None, *strata], key="fw_stratum", format_func=lambda s: s or t("fw_all")
-)
+stratum_names = {None: t("fw_all"), **{s: place_label(s, lang()) for s in strata}}  # format_func: no session
+stratum = c1.selectbox(t("fw_stratum"), [None, *strata], key="fw_stratum", format_func=stratum_names.get)
 status = c2.selectbox(
     t("fw_status"),
     [None, *STATUSES],
@@ -74,6 +73,7 @@ if not rows:
     st.stop()
 table = pd.DataFrame(rows)
 table["status"] = table["status"].map(lambda s: t(f"outcome_{s}"))
+table["stratum"] = table["stratum"].map(stratum_names.get)
 for column in ("last_call_at", "callback_at"):  # calls are stored in UTC, a typed-in callback as local time
     table[column] = local_times(table[column])
 st.dataframe(
@@ -110,8 +110,8 @@ contact = st.session_state["fw_opened"]
 st.subheader(t("fw_contact"))
 st.text(f"{contact['name']}  ☎ {contact['phone']}")
 st.caption(
-    t("fw_contact_line", customer=contact["customer_id"], region=contact["region"],
-      district=contact["district"] or "", customer_type=contact["customer_type"])
+    t("fw_contact_line", customer=contact["customer_id"], region=place_label(contact["region"], lang()),
+      district=contact["district"] or "", customer_type=place_label(contact["customer_type"], lang()))
 )  # fmt: skip
 history = call_history(db, assignment_id)
 with st.expander(f"{t('fw_history')} ({len(history)})", expanded=bool(history)):

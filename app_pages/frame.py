@@ -15,7 +15,7 @@ from sampling.frame_upload import (
 )
 from survey.frames import frame_overview, store_frame
 from ui import session
-from ui.fmt import MISSING
+from ui.fmt import MISSING, place_label
 from ui.i18n import lang, t
 
 PREVIEW_ROWS = 10
@@ -92,6 +92,9 @@ st.caption(
         r=overview["region"].nunique(),
         k=len(overview),
     )
+)
+overview[["region", "customer_type"]] = overview[["region", "customer_type"]].map(
+    lambda v: place_label(v, lang())
 )
 overview.columns = [t("col_domain"), t("col_customer_type"), t("col_customers")]
 st.dataframe(overview, hide_index=True, width="stretch", key="frame_overview")

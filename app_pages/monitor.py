@@ -13,8 +13,8 @@ from survey.monitoring import completes_over_time, round_progress
 from survey.rounds import close_round, get_round, list_rounds
 from survey.store import audit
 from ui import session
-from ui.fmt import local_time, local_zone, pct
-from ui.i18n import t
+from ui.fmt import local_time, local_zone, pct, place_label
+from ui.i18n import lang, t
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -50,7 +50,7 @@ m[2].metric("RR1", pct(total.rates.rr1))
 m[3].metric("RR3", pct(total.rates.rr3))
 
 table = progress.table()
-table["stratum"] = table["stratum"].replace({"*": t("mon_total")})
+table["stratum"] = table["stratum"].map(lambda s: t("mon_total") if s == "*" else place_label(s, lang()))
 names = {k: t(f"mon_{k}") for k in ("issued", "completed", "partial", "refused", "non_contact", "ineligible",
                                     "pending")}  # fmt: skip
 rates = ["rr1", "rr3", "coop1", "ref1", "con1"]

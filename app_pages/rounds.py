@@ -19,7 +19,7 @@ from survey.rounds import (
 )
 from survey.store import audit
 from ui import session
-from ui.fmt import MISSING, local_times, num, pct
+from ui.fmt import MISSING, local_times, num, pct, place_label
 from ui.i18n import lang, t
 
 SHOWN_UNSAMPLED = 5  # strata named in the "no sample" warning
@@ -101,7 +101,7 @@ def _design_and_draw() -> None:
 
     def _whole(label: str) -> str:
         """A stratum or domain label; the single stratum of an unstratified design reads "all"."""
-        return t("overall_row") if label in (ALL_DOMAIN, ALL_STRATUM) else label
+        return t("overall_row") if label in (ALL_DOMAIN, ALL_STRATUM) else place_label(label, lang())
 
     def _margin(e: float) -> str:
         return pct(e) if e == e else MISSING

@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from survey.regions import CUSTOMER_TYPES_EN, region_name_en
+
 MISSING = "—"
+URBAN_RURAL_EN = {"城镇": "Urban", "农村": "Rural"}
 DEFAULT_TZ = "Asia/Shanghai"
 
 
@@ -92,3 +95,18 @@ def num(value: Any, digits: int = 2) -> str:
     if _missing(value):
         return MISSING
     return f"{float(value):.{digits}f}"
+
+
+def place_label(value: Any, lang: str) -> Any:
+    """A region, customer type, urban/rural value or stratum (``三明|大工业``) in the display language.
+
+    English shows the English names of the demo regions, the four customer types and urban/rural; any
+    other value (a district, a region outside the list) is shown as stored. Chinese shows the value itself.
+
+    >>> place_label("三明|大工业", "en"), place_label("三明|大工业", "zh"), place_label("鼓楼区", "en")
+    ('Sanming|Large industry', '三明|大工业', '鼓楼区')
+    """
+    if lang != "en" or not isinstance(value, str):
+        return value
+    parts = value.split("|")
+    return "|".join(CUSTOMER_TYPES_EN.get(p) or URBAN_RURAL_EN.get(p) or region_name_en(p) for p in parts)

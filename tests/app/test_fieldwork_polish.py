@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from survey.regions import CUSTOMER_TYPES_EN, FUJIAN
 from survey.store import open_db
 from survey.users import User
 from tests.conftest import query
@@ -155,7 +156,9 @@ def test_rates_are_percentages_with_one_decimal_and_a_dash_without_denominator(s
     _no_raw_values(table)
     for rate in RATES:
         assert table[rate].map(lambda v: bool(re.fullmatch(r"\d{1,3}\.\d%|—", v))).all(), table[rate]
-    row = table[table[PROGRESS[lang][0]] == stratum].iloc[0]
+    region, ctype = stratum.split("|")
+    shown = stratum if lang == "zh" else f"{FUJIAN[region]['en']}|{CUSTOMER_TYPES_EN[ctype]}"
+    row = table[table[PROGRESS[lang][0]] == shown].iloc[0]
     assert row["COOP1"] == "—" and row["RR1"] == "0.0%"
 
 
