@@ -21,11 +21,10 @@ from survey.results import (
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import ci_chart
-from ui.fmt import MISSING, num, pct
+from ui.fmt import estimate, num, p_value, pct
 from ui.i18n import STRINGS, label, lang, t
 
 SMALL_MARK = {True: "⚠", False: ""}
-DIGITS = {"mean": (2, 3), "index": (1, 2)}  # decimals of estimate/CI and of SE; top2 rows show percentages
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -50,11 +49,6 @@ def _short(item_id: str, labels: dict) -> dict:
     return dict(zip(("zh", "en"), STRINGS[key], strict=True)) if key in STRINGS else labels
 
 
-def _value(value: object, kind: str, *, se: bool = False) -> str:
-    """An estimate, CI bound or SE (``se=True``) formatted for its indicator kind."""
-    return pct(value) if kind == "top2" else num(value, DIGITS[kind][se])
-
-
 def _estimates(rows: pd.DataFrame, kinds: pd.Series, value_header: str) -> dict[str, list[str]]:
     """Display columns estimate, SE, CI low/high of ``rows``, each row formatted by its indicator kind."""
     headers = {
@@ -63,12 +57,8 @@ def _estimates(rows: pd.DataFrame, kinds: pd.Series, value_header: str) -> dict[
         "ci_low": t("col_ci_low"),
         "ci_high": t("col_ci_high"),
     }
-    return {header: [_value(v, k, se=col == "se") for v, k in zip(rows[col], kinds, strict=True)]
+    return {header: [estimate(v, k, se=col == "se") for v, k in zip(rows[col], kinds, strict=True)]
             for col, header in headers.items()}  # fmt: skip
-
-
-def _p_value(p: object) -> str:
-    return MISSING if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _type_name(ctype: str) -> str:
@@ -188,7 +178,7 @@ pairs_names = {
 pairs_table = pairs.rename(columns=pairs_names)[list(pairs_names.values())]  # fmt: skip
 pairs_view = pairs_table.assign(**{
     t("dash_col_mean_a"): pairs["mean_a"].map(num), t("dash_col_mean_b"): pairs["mean_b"].map(num),
-    t("col_p_adj"): pairs["pvalue_adj"].map(_p_value),
+    t("col_p_adj"): pairs["pvalue_adj"].map(p_value),
     t("col_significant"): pairs["significant"].map(lambda s: t("yes") if s else t("no")),
 })  # fmt: skip
 with st.expander(t("pairs_table")):

@@ -8,10 +8,8 @@ from survey.results import likert_items, trend_table
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import trend_chart
-from ui.fmt import MISSING, num, pct
+from ui.fmt import DIGITS, MISSING, estimate, p_value
 from ui.i18n import STRINGS, label, lang, t
-
-DIGITS = {"mean": (2, 3), "index": (1, 2)}  # decimals of estimate/CI and of SE; top2 shows percentages
 
 db, user = session.db(), session.user()
 st.title(t("trends"))
@@ -45,11 +43,6 @@ if len(table) < 2:
     st.stop()
 
 
-def _value(value: object, *, se: bool = False) -> str:
-    """An estimate, CI bound or SE (``se=True``) of the chosen indicator, rounded for display."""
-    return pct(value) if indicator == "top2" else num(value, DIGITS[indicator][se])
-
-
 def _change(value: object) -> str:
     """A signed change: index points, mean points, or percentage points for the top-2-box share."""
     if pd.isna(value):
@@ -57,10 +50,6 @@ def _change(value: object) -> str:
     if indicator == "top2":
         return t("trend_pp", value=f"{value * 100:+.1f}")
     return f"{value:+.{DIGITS[indicator][0]}f}"
-
-
-def _p_value(p: object) -> str:
-    return MISSING if pd.isna(p) else "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 titles = {"round": t("col_round"), "estimate": t("dash_col_value"), "ci_low": t("col_ci_low"),
@@ -72,13 +61,13 @@ st.dataframe(
     pd.DataFrame(
         {
             t("col_round"): table["round"],
-            t("dash_col_value"): table["estimate"].map(_value),
-            t("col_se"): table["se"].map(lambda v: _value(v, se=True)),
-            t("col_ci_low"): table["ci_low"].map(_value),
-            t("col_ci_high"): table["ci_high"].map(_value),
+            t("dash_col_value"): table["estimate"].map(lambda v: estimate(v, indicator)),
+            t("col_se"): table["se"].map(lambda v: estimate(v, indicator, se=True)),
+            t("col_ci_low"): table["ci_low"].map(lambda v: estimate(v, indicator)),
+            t("col_ci_high"): table["ci_high"].map(lambda v: estimate(v, indicator)),
             t("col_n"): table["n"],
             t("col_change"): table["change"].map(_change),
-            t("col_change_p"): table["change_p"].map(_p_value),
+            t("col_change_p"): table["change_p"].map(p_value),
             t("col_small"): table["small_cell"].map({True: "⚠", False: ""}),
         }
     ),  # fmt: skip

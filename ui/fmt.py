@@ -97,6 +97,30 @@ def num(value: Any, digits: int = 2) -> str:
     return f"{float(value):.{digits}f}"
 
 
+#: Decimals of an estimate / CI bound and of its SE per indicator; top-2-box shares show as percentages.
+DIGITS = {"mean": (2, 3), "index": (1, 2)}
+
+
+def estimate(value: Any, indicator: str, *, se: bool = False) -> str:
+    """An estimate, CI bound or SE (``se=True``) of a ``mean`` (1–5), ``index`` (0–100) or ``top2`` (share).
+
+    >>> estimate(3.86214, "mean"), estimate(0.0761, "mean", se=True), estimate(0.6421, "top2"), estimate(71.78, "index")
+    ('3.86', '0.076', '64.2%', '71.8')
+    """
+    return pct(value) if indicator == "top2" else num(value, DIGITS[indicator][se])
+
+
+def p_value(p: Any) -> str:
+    """A p value for a table cell: ``<0.001`` or three decimals, ``MISSING`` when missing.
+
+    >>> p_value(0.0004), p_value(0.04321), p_value(None)
+    ('<0.001', '0.043', '—')
+    """
+    if _missing(p):
+        return MISSING
+    return "<0.001" if float(p) < 0.001 else f"{float(p):.3f}"
+
+
 def place_label(value: Any, lang: str) -> Any:
     """A region, customer type, urban/rural value or stratum (``三明|大工业``) in the display language.
 

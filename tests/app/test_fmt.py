@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from ui.fmt import MISSING, local_time, local_times, num, pct
+from ui.fmt import MISSING, estimate, local_time, local_times, num, p_value, pct
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +71,20 @@ def test_pct(value, digits, shown):
 )
 def test_num(value, digits, shown):
     assert num(value, digits) == shown
+
+
+@pytest.mark.parametrize(
+    ("value", "indicator", "se", "shown"),
+    [(3.86214, "mean", False, "3.86"), (0.07612, "mean", True, "0.076"), (71.783, "index", False, "71.8"),
+     (0.4381, "index", True, "0.44"), (0.6421, "top2", False, "64.2%"), (0.0458, "top2", True, "4.6%"),
+     (None, "mean", False, "—")],
+)  # fmt: skip
+def test_estimate_is_rounded_by_indicator(value, indicator, se, shown):
+    assert estimate(value, indicator, se=se) == shown
+
+
+@pytest.mark.parametrize(
+    ("p", "shown"), [(0.0004, "<0.001"), (0.001, "0.001"), (0.4029, "0.403"), (None, "—")]
+)
+def test_p_value(p, shown):
+    assert p_value(p) == shown
