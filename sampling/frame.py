@@ -2,7 +2,8 @@
 
 This module is the entry point and re-exports the public names of its parts: :mod:`sampling.frame_schema`
 (columns, aliases, ``Problem``, ``FrameResult``), :mod:`sampling.frame_read` (decoding, CSV/XLSX parsing,
-header-row detection) and :mod:`sampling.frame_validate` (the checks, ``validate_frame``, ``problems_table``).
+header-row detection), :mod:`sampling.frame_validate` (the checks, ``validate_frame``, ``problems_table``)
+and :mod:`sampling.frame_cells` (cells turned into values: text, lookups, counts, phones).
 
 Pure (no database): ``survey/`` stores a valid frame in one transaction. Every problem is reported at once with
 its spreadsheet row (header = row 1, first data row = 2), column, value and a message in Chinese and English;

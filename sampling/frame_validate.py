@@ -8,7 +8,6 @@ value and a message in Chinese and English; the stored list is capped at ``max_p
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,6 +15,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sampling.frame_cells import (
+    COUNTS,
+    as_text,
+    blank_column,
+    lookup,
+    normalise_phones,
+    strictly_increasing,
+    text_lookup,
+)
 from sampling.frame_read import find_header_row
 from sampling.frame_schema import (
     BOOL_VALUES,
@@ -34,7 +42,6 @@ from sampling.frame_schema import (
     make_problem,
 )
 
-_MOBILE_OR_LANDLINE = r"1[3-9][0-9]{9}|0[1-9][0-9]{8,10}"
 #: From this many rows on, columns are checked in threads (Arrow's string kernels release the GIL).
 PARALLEL_MIN_ROWS = 50_000
 
@@ -140,56 +147,6 @@ class _Collector:
             self.items.append(make_problem(code, int(self.rows[i]), column, values[k], **fmt))
 
 
-def strictly_increasing(values: pd.Series) -> bool:
-    """True when ``values`` (text, no missing cells) strictly increase, i.e. are sorted and distinct.
-
-    One vectorised comparison of neighbours for Arrow-backed strings (~100x cheaper than hashing a million
-    ids); other dtypes answer False, so callers fall back to their general duplicate check.
-    """
-    if len(values) < 2:
-        return True
-    if not isinstance(values.array, pd.arrays.ArrowStringArray):
-        return False
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    chunked = pa.chunked_array(values.array.__arrow_array__())  # zero-copy view of the Arrow data
-    if chunked.null_count or not (pa.types.is_string(chunked.type) or pa.types.is_large_string(chunked.type)):
-        return False
-    return bool(pc.all(pc.greater(chunked[1:], chunked[:-1])).as_py())
-
-
-def _blank(n: int) -> pd.Series:
-    return pd.Series([""], dtype="str").take(np.zeros(n, dtype=np.intp)).reset_index(drop=True)
-
-
-def _as_text(series: pd.Series) -> pd.Series:
-    if not pd.api.types.is_string_dtype(series) or series.hasnans:
-        series = series.astype(object).where(series.notna(), "")
-    return series.astype("str").str.strip()
-
-
-def _lookup(cells: pd.Series, table: dict[str, Any], default: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Map cells through ``table`` by their ``_key``, once per distinct value (a million rows cost little).
-
-    Returns the mapped values (``default`` where unknown) and a mask of the unknown cells.
-    """
-    codes, uniques = pd.factorize(cells)
-    mapped = [table.get(header_key(u)) for u in uniques]
-    unknown = np.array([m is None for m in mapped] + [True])[codes]
-    values = np.array([default if m is None else m for m in mapped] + [default])
-    return values[codes], unknown
-
-
-def _text_lookup(cells: pd.Series, table: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
-    """Like ``_lookup`` for text values, built with a vectorised take (no million Python strings)."""
-    codes, uniques = pd.factorize(cells)
-    mapped = [table.get(header_key(u)) for u in uniques]
-    unknown = np.array([m is None for m in mapped] + [True])[codes]
-    values = pd.Series([m or "" for m in mapped] + [""], dtype="str")
-    return values.take(codes).reset_index(drop=True), unknown
-
-
 def _validate(
     headers: list[str],
     columns: list[pd.Series],
@@ -231,7 +188,9 @@ def _screen(column: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Serie
         sci = s.str.contains("E+", regex=False).to_numpy(dtype=bool, na_value=False, copy=True)
         sci &= ~(formula | huge)
         if sci.any():
-            sci[sci] = s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+            sci[sci] = (
+                s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
+            )
     return formula, huge, length, sci
 
 
@@ -244,8 +203,12 @@ def _check_cells(
     pool: ThreadPoolExecutor | None,
 ) -> FrameResult:
     names = list(index)
-    cells = dict(zip(names, _run(pool, [lambda j=j: _as_text(columns[j]) for j in index.values()]), strict=True))
-    blanks = dict(zip(names, _run(pool, [lambda c=c: (cells[c] == "").to_numpy() for c in names]), strict=True))
+    cells = dict(
+        zip(names, _run(pool, [lambda j=j: as_text(columns[j]) for j in index.values()]), strict=True)
+    )
+    blanks = dict(
+        zip(names, _run(pool, [lambda c=c: (cells[c] == "").to_numpy() for c in names]), strict=True)
+    )
     blank = np.logical_and.reduce(list(blanks.values()))
     if blank.any():
         keep = ~blank
@@ -290,11 +253,11 @@ def _check_cells(
 
     tasks = {
         "id": first_positions,
-        "customer_type": lambda: _text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES),
-        "urban_rural": lambda: optional("urban_rural", lambda s: _text_lookup(s, URBAN_RURAL_ALIASES)),
-        "complaints_12m": lambda: optional("complaints_12m", lambda s: _lookup(s, _COUNTS, 0)),
-        "opted_out": lambda: optional("opted_out", lambda s: _lookup(s, BOOL_VALUES, False)),
-        "phone": lambda: optional("phone", _normalise_phones),
+        "customer_type": lambda: text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES),
+        "urban_rural": lambda: optional("urban_rural", lambda s: text_lookup(s, URBAN_RURAL_ALIASES)),
+        "complaints_12m": lambda: optional("complaints_12m", lambda s: lookup(s, COUNTS, 0)),
+        "opted_out": lambda: optional("opted_out", lambda s: lookup(s, BOOL_VALUES, False)),
+        "phone": lambda: optional("phone", normalise_phones),
     }
     done = dict(zip(tasks, _run(pool, list(tasks.values())), strict=True))
 
@@ -307,7 +270,7 @@ def _check_cells(
     bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
     out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
 
-    urban_rural = _blank(n)
+    urban_rural = blank_column(n)
     if done["urban_rural"] is not None:
         urban_rural, unknown = done["urban_rural"]
         bad = unknown & ~empty("urban_rural") & ~flagged["urban_rural"]
@@ -327,7 +290,7 @@ def _check_cells(
         out.add(bad, "bad_opted_out", "opted_out", cells["opted_out"])
         opted_out = opted_out.astype(bool)
 
-    phone, has_phone = _blank(n), np.zeros(n, dtype=bool)
+    phone, has_phone = blank_column(n), np.zeros(n, dtype=bool)
     if done["phone"] is not None:
         phone, has_phone = done["phone"]
         out.add(~has_phone & ~empty("phone") & ~flagged["phone"], "bad_phone", "phone", cells["phone"])
@@ -338,7 +301,7 @@ def _check_cells(
         return FrameResult(None, tuple(items), out.count, n, used)
 
     def text(col: str) -> pd.Series:
-        return cells[col] if col in cells else _blank(n)
+        return cells[col] if col in cells else blank_column(n)
 
     frame = pd.DataFrame({
         "id": ids, "name": text("name"), "phone": phone, "region": cells["region"], "district": text("district"),
@@ -346,37 +309,6 @@ def _check_cells(
         "complaints_12m": complaints, "opted_out": opted_out, "has_valid_phone": has_phone,
     })  # fmt: skip
     return FrameResult(frame, (), 0, n, used)
-
-
-class _CountTable(dict):
-    """``header_key(cell) → int`` for whole numbers ≥ 0 written as ``3`` or ``3.0`` (at most 9 digits)."""
-
-    def get(self, key: str, default: Any = None) -> Any:
-        match = re.fullmatch(r"([0-9]{1,9})(?:\.0*)?", key)
-        return int(match.group(1)) if match else default
-
-
-_COUNTS = _CountTable()
-
-
-def _normalise_phones(cells: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Digits-only phones and a validity mask; only cells not already in canonical form are rewritten."""
-    valid = cells.str.fullmatch(_MOBILE_OR_LANDLINE).to_numpy(dtype=bool, na_value=False, copy=True)
-    todo = ~valid & (cells != "").to_numpy()
-    phones = cells.copy()
-    if todo.any():
-        sub = cells[todo]
-        wide = ~sub.str.isascii()
-        if wide.any():
-            sub = sub.where(~wide, sub.str.normalize("NFKC"))
-        for separator in (" ", "-", "(", ")", "\t"):
-            sub = sub.str.replace(separator, "", regex=False)
-        prefixed = sub.str.fullmatch(r"(?:\+86|0086|86)1[3-9][0-9]{9}")
-        sub = sub.where(~prefixed, sub.str[-11:])
-        ok = sub.str.fullmatch(_MOBILE_OR_LANDLINE).to_numpy(dtype=bool, na_value=False)
-        phones[todo] = sub.where(ok, cells[todo])
-        valid[np.flatnonzero(todo)[ok]] = True
-    return phones, valid
 
 
 def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from sampling.frame_validate import strictly_increasing
+from sampling.frame_cells import strictly_increasing
 from sampling.prn import prn_chunks
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
