@@ -24,12 +24,25 @@ strings compare as numbers; a multiple-choice answer compares as its space-separ
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from questionnaires.errors import QuestionnaireError
+from questionnaires.expr_eval import (
+    FUNCTIONS,
+    BoolOp,
+    Call,
+    Compare,
+    Current,
+    Literal,
+    Node,
+    Not,
+    Ref,
+    collect_refs,
+    evaluate_node,
+    truthy,
+)
 
 __all__ = ["Expression", "parse", "references", "QUESTION_ID"]
 
@@ -52,86 +65,7 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
-_NUMERIC = re.compile(r"\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)\s*")
 _KEYWORDS = {"and", "or", "not"}
-
-
-# --- AST -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: str | int | float
-
-
-@dataclass(frozen=True)
-class Ref:
-    name: str
-
-
-@dataclass(frozen=True)
-class Current:
-    """``.``: the answer being checked by a constraint."""
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class BoolOp:
-    op: str  # "and" | "or"
-    left: Node
-    right: Node
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: Node
-
-
-@dataclass(frozen=True)
-class Call:
-    name: str
-    args: tuple[Node, ...]
-
-
-Node = Literal | Ref | Current | Compare | BoolOp | Not | Call
-
-
-# --- functions -------------------------------------------------------------------------------------------
-
-
-def _as_list(value: object) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return str(value).split()
-
-
-def _selected(values: object, choice: object) -> bool:
-    return choice is not None and str(choice) in _as_list(values)
-
-
-def _count_selected(values: object) -> int:
-    return len(_as_list(values))
-
-
-def _string_length(value: object) -> int:
-    return 0 if value is None else len(_as_scalar(value))
-
-
-_FUNCTIONS: dict[str, tuple[int, Callable[..., object]]] = {
-    "selected": (2, _selected),
-    "count-selected": (1, _count_selected),
-    "string-length": (1, _string_length),
-    "true": (0, lambda: True),
-    "false": (0, lambda: False),
-}
 
 
 # --- parser ----------------------------------------------------------------------------------------------
@@ -262,9 +196,9 @@ class _Parser:
                 raise self.error(
                     f"unknown name {text!r} at {position + 1} (write '${{{text}}}' for a question)"
                 )
-            if text not in _FUNCTIONS:
+            if text not in FUNCTIONS:
                 raise QuestionnaireError(
-                    f"unknown function {text!r} in {self.source!r}; known functions: {', '.join(sorted(_FUNCTIONS))}"
+                    f"unknown function {text!r} in {self.source!r}; known functions: {', '.join(sorted(FUNCTIONS))}"
                 )
             args: list[Node] = []
             if not self.accept("punct", ")"):
@@ -272,102 +206,13 @@ class _Parser:
                 while self.accept("punct", ","):
                     args.append(self.expression())
                 self.expect("punct", ")")
-            arity = _FUNCTIONS[text][0]
+            arity = FUNCTIONS[text][0]
             if len(args) != arity:
                 raise QuestionnaireError(
                     f"{text}() takes {arity} argument(s), but got {len(args)} in {self.source!r}"
                 )
             return Call(text, tuple(args))
         raise self.error(f"unexpected {text!r} at {position + 1}")
-
-
-# --- evaluation ------------------------------------------------------------------------------------------
-
-
-def _as_scalar(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return " ".join(str(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _as_number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return float(value)
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str) and _NUMERIC.fullmatch(value):
-        return float(value)
-    return None
-
-
-def _truthy(value: object) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    return len(value) > 0 if isinstance(value, str | list | tuple) else True
-
-
-def _compare(op: str, left: object, right: object) -> bool:
-    if left is None or right is None:
-        if op in ("=", "!=") and "" in (left, right):
-            left, right = ("" if left is None else left), ("" if right is None else right)
-        else:
-            return False
-    a, b = _as_number(left), _as_number(right)
-    if a is None or b is None:
-        if op not in ("=", "!="):
-            return False
-        a, b = _as_scalar(left), _as_scalar(right)  # type: ignore[assignment]
-    return {
-        "=": a == b,
-        "!=": a != b,
-        "<": a < b,
-        "<=": a <= b,
-        ">": a > b,
-        ">=": a >= b,
-    }[op]
-
-
-def _evaluate(node: Node, answers: Mapping[str, object], current: object) -> object:
-    if isinstance(node, Literal):
-        return node.value
-    if isinstance(node, Ref):
-        return answers.get(node.name)
-    if isinstance(node, Current):
-        return current
-    if isinstance(node, Compare):
-        return _compare(
-            node.op, _evaluate(node.left, answers, current), _evaluate(node.right, answers, current)
-        )
-    if isinstance(node, BoolOp):
-        left = _truthy(_evaluate(node.left, answers, current))
-        if node.op == "and":
-            return left and _truthy(_evaluate(node.right, answers, current))
-        return left or _truthy(_evaluate(node.right, answers, current))
-    if isinstance(node, Not):
-        return not _truthy(_evaluate(node.operand, answers, current))
-    if isinstance(node, Call):
-        return _FUNCTIONS[node.name][1](*(_evaluate(arg, answers, current) for arg in node.args))
-    raise TypeError(f"node must be an expression node, but got {node!r}")  # pragma: no cover
-
-
-def _collect_refs(node: Node, into: set[str]) -> set[str]:
-    if isinstance(node, Ref):
-        into.add(node.name)
-    elif isinstance(node, Compare | BoolOp):
-        _collect_refs(node.left, into)
-        _collect_refs(node.right, into)
-    elif isinstance(node, Not):
-        _collect_refs(node.operand, into)
-    elif isinstance(node, Call):
-        for arg in node.args:
-            _collect_refs(arg, into)
-    return into
 
 
 @dataclass(frozen=True)
@@ -389,11 +234,11 @@ class Expression:
     @property
     def references(self) -> frozenset[str]:
         """Ids of the questions referenced with ``${…}``."""
-        return frozenset(_collect_refs(self.node, set()))
+        return frozenset(collect_refs(self.node, set()))
 
     def evaluate(self, answers: Mapping[str, object], current: object = None) -> bool:
         """Evaluate to a boolean against `answers` (question id → value; missing means unanswered)."""
-        return _truthy(_evaluate(self.node, answers, current))
+        return truthy(evaluate_node(self.node, answers, current))
 
 
 def parse(source: str, *, allow_current: bool = False) -> Expression:

@@ -1,4 +1,4 @@
-"""Tests for sampling.frame: reading and validating customer frame files (issue 3 "Frame import", issue 6 "Bad input").
+"""Tests for sampling.frame: validating customer frame files — headers, cell rules, problems (reading: test_frame_read.py).
 
 Expected values are written by hand from the file contents (row numbers as Excel shows them: header = row 1).
 """
