@@ -9,11 +9,11 @@ method              weight ``w_h``          source
 ``"equal"``         ``1``                   Lohr (2019) §3.4 (equal precision per stratum)
 ``"neyman"``        ``N_h·S_h``             Neyman (1934); Cochran (1977) §5.5; Lohr (2019) §3.4
 ``"power"``         ``N_h^q`` (× ``S_h``)   Bankier (1988)
-``"optimal"``       ``N_h·S_h/√c_h``        Cochran (1977) §5.5; Lohr (2019) §3.4
+``"optimal"``       ``N_h·S_h/√c_h``        Cochran (1977) §5.5 eq. 5.24; Lohr (2019) §3.4
 ==================  ======================  =================================================
 
 Constraints are applied to the continuous allocation first: each stratum lies in
-``[L_h, U_h] = [min(minimum, N_h), N_h]`` and the allocation is ``x_h = clip(λ·w_h, L_h, U_h)`` with λ chosen so
+``[L_h, U_h] = [min(minimum, N_h), N_h]`` (``minimum`` is 2 unless given) and the allocation is ``x_h = clip(λ·w_h, L_h, U_h)`` with λ chosen so
 that ``Σ x_h = n`` — strata whose share exceeds N_h are taken whole (take-all) and their surplus is redistributed
 over the others in proportion to the weights, repeatedly, which is what this closed form computes
 (Cochran 1977, §5.8 on over-allocation). It is computed in exact rational arithmetic and then rounded with the
@@ -33,9 +33,11 @@ import numbers
 from collections.abc import Hashable, Mapping
 from fractions import Fraction
 
-__all__ = ["METHODS", "allocate"]
+__all__ = ["METHODS", "MIN_PER_STRATUM", "allocate"]
 
 METHODS: tuple[str, ...] = ("proportional", "equal", "neyman", "power", "optimal")
+#: Default minimum sample per stratum: the fewest units from which a stratum's variance can be estimated.
+MIN_PER_STRATUM = 2
 
 
 def _check_count(name: str, value: object) -> int:
@@ -89,8 +91,6 @@ def _weights(
             raise ValueError(f"{name} is not used by method={method!r}; pass {name}=None")
     if method in ("neyman", "optimal") and sd is None:
         raise ValueError(f"method={method!r} needs sd, the standard deviation S_h of every stratum")
-    if method == "optimal" and cost is None:
-        raise ValueError("method='optimal' needs cost, the cost c_h of one interview in every stratum")
     if method == "power" and power is None:
         raise ValueError("method='power' needs power, the exponent q in [0, 1]")
 
@@ -110,8 +110,8 @@ def _weights(
         if not 0.0 <= q <= 1.0:
             raise ValueError(f"power must be in [0, 1], but got {power!r}")
         raw = {h: float(population[h]) ** q * (sds[h] if sds is not None else 1.0) for h in strata}
-    else:  # optimal
-        raw = {h: population[h] * sds[h] / math.sqrt(costs[h]) for h in strata}
+    else:  # optimal; without costs every interview costs the same (c_h = 1), which is Neyman
+        raw = {h: population[h] * sds[h] / math.sqrt(costs[h] if costs is not None else 1.0) for h in strata}
     return {h: Fraction(w) for h, w in raw.items()}
 
 
@@ -199,7 +199,7 @@ def allocate(
     sd: Mapping[Hashable, float] | None = None,
     power: float | None = None,
     cost: Mapping[Hashable, float] | None = None,
-    minimum: int = 0,
+    minimum: int = MIN_PER_STRATUM,
 ) -> dict[Hashable, int]:
     """Allocate a total sample size ``n`` to strata.
 
@@ -213,7 +213,7 @@ def allocate(
       proportional (q = 1) that keeps domain estimates usable (Bankier 1988, *Survey Methodology* 14(2);
       Lohr 2019, §3.4);
     - ``"optimal"``: ``w_h = N_h·S_h/√c_h``, minimising variance for a fixed cost Σ c_h·n_h
-      (Cochran 1977, §5.5; Lohr 2019, §3.4).
+      (Cochran 1977, §5.5, eq. 5.24; Lohr 2019, §3.4); equal costs when ``cost`` is None.
 
     Each stratum stays within ``[min(minimum, N_h), N_h]``; a stratum whose share exceeds ``N_h`` is taken whole
     and its surplus redistributed over the others (Cochran 1977, §5.8), and the continuous shares are rounded
@@ -233,9 +233,13 @@ def allocate(
     power : float, optional
         Bankier's exponent q in [0, 1]; required by (and only for) "power".
     cost : Mapping[Hashable, float], optional
-        Cost c_h (> 0) of one interview per stratum; required by (and only for) "optimal".
-    minimum : int, default 0
-        Minimum sample size per stratum, capped at N_h.
+        Cost c_h (> 0) of one interview per stratum; only for "optimal", where None means equal costs
+        (c_h = 1, and the allocation is Neyman's).
+    minimum : int, default 2
+        Minimum sample size per stratum, capped at N_h. Two units per stratum are what the variance of a
+        stratified estimate needs (Cochran 1977, §5.4; Lohr 2019, §3.2: s_h² has divisor n_h − 1), so by
+        default no stratum is left empty or with one unit; ``minimum=0`` allows both (a stratum without sample
+        is then not represented, and its variance cannot be estimated).
 
     Returns
     -------
@@ -257,10 +261,15 @@ def allocate(
     >>> allocate({"a": 500, "b": 300, "c": 200}, 10)
     {'a': 5, 'b': 3, 'c': 2}
 
-    Neyman: N_h·S_h = 1000, 1000, 100, so quotas 10·(1000, 1000, 100)/2100 = 4.76, 4.76, 0.48 → 4, 4, 0 and the two
-    largest remainders (0.76, 0.76) get one more unit each:
+    Neyman: N_h·S_h = 1000, 1000, 100, so quotas 10·(1000, 1000, 100)/2100 = 4.76, 4.76, 0.48; "c" is raised to
+    the default minimum of 2 and the other 8 are shared 1000 : 1000:
 
     >>> allocate({"a": 100, "b": 50, "c": 100}, 10, "neyman", sd={"a": 10, "b": 20, "c": 1})
+    {'a': 4, 'b': 4, 'c': 2}
+
+    Without a minimum the quotas are rounded by largest remainders (4, 4, 0, then one more to 0.76 and 0.76):
+
+    >>> allocate({"a": 100, "b": 50, "c": 100}, 10, "neyman", sd={"a": 10, "b": 20, "c": 1}, minimum=0)
     {'a': 5, 'b': 5, 'c': 0}
 
     Take-all: stratum "small" can give only 2, the other 8 go to "big":

@@ -133,7 +133,7 @@ EXAMPLES = [
         {"a": 100, "b": 100},
         10,
         "neyman",
-        {"sd": {"a": 1, "b": 0}},
+        {"sd": {"a": 1, "b": 0}, "minimum": 0},
         {"a": 10, "b": 0},
         id="neyman-zero-sd-gets-nothing",
     ),
@@ -151,7 +151,7 @@ EXAMPLES = [
         {"z": 1, "y": 1, "x": 1},
         2,
         "proportional",
-        {},
+        {"minimum": 0},
         {"z": 1, "y": 1, "x": 0},
         id="tie-break-by-order",
     ),
@@ -163,7 +163,9 @@ EXAMPLES = [
         {("north", "urban"): 30, ("north", "rural"): 10},
         id="census-tuple-keys",
     ),
-    pytest.param({"a": 3, "b": 5}, 0, "neyman", {"sd": {"a": 1, "b": 1}}, {"a": 0, "b": 0}, id="n-zero"),
+    pytest.param(
+        {"a": 3, "b": 5}, 0, "neyman", {"sd": {"a": 1, "b": 1}, "minimum": 0}, {"a": 0, "b": 0}, id="n-zero"
+    ),
 ]
 
 
@@ -180,8 +182,8 @@ def test_alabama_paradox_of_largest_remainder_rounding():
     # n = 3: quotas 0.43, 1.29, 1.29 → floors 0, 1, 1, one more to a (.43)        → (1, 1, 1)
     # n = 4: quotas 0.57, 1.71, 1.71 → floors 0, 1, 1, two more to b, c (.71, .71) → (0, 2, 2)
     population = {"a": 1, "b": 3, "c": 3}
-    assert allocate(population, 3) == {"a": 1, "b": 1, "c": 1}
-    assert allocate(population, 4) == {"a": 0, "b": 2, "c": 2}
+    assert allocate(population, 3, minimum=0) == {"a": 1, "b": 1, "c": 1}
+    assert allocate(population, 4, minimum=0) == {"a": 0, "b": 2, "c": 2}
 
 
 def test_accepts_numpy_integers():
@@ -214,7 +216,6 @@ def test_accepts_numpy_integers():
         ({"a": 10}, 5, "neyman", {"sd": {"a": math.nan}}, ValueError, "sd['a'] must be a finite number >= 0"),
         ({"a": 10}, 5, "neyman", {"sd": {"a": "1"}}, TypeError, "sd['a'] must be a real number"),
         ({"a": 10}, 5, "neyman", {"sd": [1]}, TypeError, "sd must be a mapping"),
-        ({"a": 10}, 5, "optimal", {"sd": {"a": 1}}, ValueError, "method='optimal' needs cost"),
         (
             {"a": 10},
             5,
@@ -304,7 +305,7 @@ def test_proportional_within_one_of_exact_quota(sizes, data):
     population = dict(enumerate(sizes))
     total = sum(sizes)
     n = data.draw(st.integers(0, total))
-    result = allocate(population, n)
+    result = allocate(population, n, minimum=0)
     for h, size in population.items():
         # exact quota N_h·n/N, compared in integers: |n_h·N − N_h·n| < N
         assert abs(result[h] * total - size * n) < total
@@ -327,5 +328,61 @@ def test_proportional_is_monotone_in_n_for_two_strata(size_a, size_b, data):
     assume(size_a + size_b > 0)
     n = data.draw(st.integers(0, size_a + size_b - 1))
     population = {"a": size_a, "b": size_b}
-    before, after = allocate(population, n), allocate(population, n + 1)
+    before, after = allocate(population, n, minimum=0), allocate(population, n + 1, minimum=0)
     assert after["a"] >= before["a"] and after["b"] >= before["b"]
+
+
+# ---------------------------------------------------------------- issue 10: minimum 2, optimal cost default
+
+
+def test_no_stratum_is_left_empty_by_default():
+    # Issue 10 item 13. Proportional quotas 400·(49000, 40, 960)/50000 = 392, 0.32, 7.68; the default minimum
+    # of 2 lifts tiny to 2 and the other 398 are shared 49000 : 960 → 390.35, 7.65 → floors 390, 7 and the
+    # largest remainder (.65) gives mid one more unit.
+    assert allocate({"big": 49000, "tiny": 40, "mid": 960}, 400) == {"big": 390, "tiny": 2, "mid": 8}
+
+
+def test_minimum_zero_is_still_allowed_explicitly():
+    assert allocate({"big": 49000, "tiny": 40, "mid": 960}, 400, minimum=0) == {"big": 392, "tiny": 0, "mid": 8}
+
+
+def test_default_minimum_is_capped_at_small_strata():
+    # a stratum of one customer can give only one; n = 1 + 2 = 3 is the smallest possible n here
+    assert allocate({"one": 1, "many": 100}, 3) == {"one": 1, "many": 2}
+    with pytest.raises(ValueError, match=r"n must be at least 3 \(minimum=2 in each of 2 strata"):
+        allocate({"one": 1, "many": 100}, 2)
+
+
+def test_optimal_without_cost_uses_equal_costs_and_equals_neyman():
+    # Cochran (1977) eq. 5.24 with every c_h = 1 is eq. 5.26 (Neyman).
+    population = {1: 1540, 2: 770, 3: 385}
+    sd = {1: 2.6, 2: 3.0, 3: 3.3}
+    assert allocate(population, 261, "optimal", sd=sd) == allocate(population, 261, "neyman", sd=sd)
+
+
+def test_neyman_against_the_textbook_formula():
+    # Cochran (1977) eq. 5.26, n_h = n·N_h·S_h / Σ N_i·S_i, for the three-stratum example
+    # N = (1540, 770, 385), S = (2.6, 3.0, 3.3), n = 261 (the example of sampleone's estr_alocacao_neyman):
+    # N·S = 4004, 2310, 1270.5 (Σ 7584.5) → 137.79, 79.49, 43.72 → floors 137, 79, 43 (259), +1 to .79 and .72.
+    result = allocate({1: 1540, 2: 770, 3: 385}, 261, "neyman", sd={1: 2.6, 2: 3.0, 3: 3.3})
+    assert result == {1: 138, 2: 79, 3: 44}
+    # Cochran (1977) §5.5, the 64 cities (1930 populations, thousands): stratum 1 = the 16 largest cities,
+    # S_1² = 53,843; stratum 2 = the other 48, S_2² = 5,581; n = 24. N·S = 16·232.04 = 3712.7 and
+    # 48·74.71 = 3585.9 → 12.21, 11.79 → the textbook's optimum allocation 12 and 12.
+    cities = allocate({1: 16, 2: 48}, 24, "neyman", sd={1: 53_843**0.5, 2: 5_581**0.5})
+    assert cities == {1: 12, 2: 12}
+
+
+def test_cost_optimal_against_the_textbook_formula():
+    # Cochran (1977) eq. 5.24, n_h ∝ N_h·S_h/√c_h, on the hospital frame of Valliant, Dever & Kreuter (2018)
+    # (PracTools' strAlloc example): N_h, S_h and c_h below; n = 100. Continuous shares computed here from
+    # the formula, not by allocate; each rounded n_h is within one unit of its share and they sum to 100.
+    N = [215, 65, 252, 50, 149, 144]
+    S = [26787207, 10645109, 6909676, 11085034, 9817762, 44553355]
+    c = [1400, 200, 300, 600, 450, 1000]
+    w = [n * s / math.sqrt(ch) for n, s, ch in zip(N, S, c, strict=True)]
+    shares = [100 * x / sum(w) for x in w]
+    result = allocate(dict(enumerate(N)), 100, "optimal", sd=dict(enumerate(S)), cost=dict(enumerate(c)))
+    assert sum(result.values()) == 100
+    assert all(abs(result[h] - shares[h]) < 1 for h in range(6))
+    assert [round(x, 2) for x in shares] == [25.75, 8.18, 16.82, 3.78, 11.53, 33.94]
