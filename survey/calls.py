@@ -216,11 +216,11 @@ def call_list(
         if value is not None:
             where += f" AND {column} = ?"
             params.append(value)
-    scope_sql, scope_params = region_filter("c.region", region)
+    scope_sql, scope_params = region_filter("a.region", region)
     where += scope_sql
     params.extend(scope_params)
     sql = f"""
-        SELECT a.id, a.customer_id, c.name, c.phone, c.region, c.district, a.stratum, a.status,
+        SELECT a.id, a.customer_id, c.name, c.phone, a.region, a.district, a.stratum, a.status,
                COUNT(k.id), MAX(k.at),
                (SELECT callback_at FROM calls k2 WHERE k2.assignment_id = a.id ORDER BY k2.id DESC LIMIT 1)
         FROM assignments a JOIN customers c ON c.id = a.customer_id LEFT JOIN calls k ON k.assignment_id = a.id
@@ -247,7 +247,7 @@ def call_history(db: sqlite_utils.Database, assignment_id: int) -> list[dict]:
 def open_contact(db: sqlite_utils.Database, assignment_id: int, *, by: str | None) -> dict:
     """Full name and phone of one unit for the interviewer, audited as a read of personal data."""
     row = db.execute(
-        "SELECT a.id, a.round_id, a.customer_id, c.name, c.phone, c.region, c.district, c.customer_type,"
+        "SELECT a.id, a.round_id, a.customer_id, c.name, c.phone, a.region, a.district, a.customer_type,"
         " a.stratum, a.status FROM assignments a JOIN customers c ON c.id = a.customer_id WHERE a.id = ?",
         [assignment_id],
     ).fetchone()

@@ -184,7 +184,7 @@ def _simulate_fieldwork(
         db, db.execute("SELECT questionnaire_id FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
     )
     rows = db.execute(
-        "SELECT a.id, c.region, c.customer_type, c.complaints_12m FROM assignments a"
+        "SELECT a.id, a.region, a.customer_type, c.complaints_12m FROM assignments a"
         " JOIN customers c ON c.id = a.customer_id WHERE a.round_id = ? AND a.is_reserve = 0 ORDER BY a.id",
         [round_id],
     ).fetchall()

@@ -108,7 +108,7 @@ def previous_sd(
     """Per-stratum SD of ``item`` scores in the last closed round of ``survey`` (for Neyman allocation).
 
     Sample standard deviation ``s_h`` (divisor ``m_h − 1``) of the respondents' numeric answers, grouped by
-    the *current* stratum columns of each respondent (Cochran 1977, §5.5: Neyman allocation needs S_h,
+    the stratum columns of each respondent as drawn (the assignment snapshot) (Cochran 1977, §5.5: Neyman allocation needs S_h,
     usually from a previous survey). Strata with fewer than two answers get the pooled SD.
     None when the survey has no closed round with numeric answers.
     """
@@ -119,11 +119,10 @@ def previous_sd(
     ).fetchone()
     if row is None:
         return None
-    cols = ", ".join(f"c.{c}" for c in strata) or "'all'"
+    cols = ", ".join(f"a.{c}" for c in strata) or "'all'"
     sql = f"""
         SELECT {cols}, COUNT(*), AVG(CAST(an.value AS REAL)), AVG(CAST(an.value AS REAL) * CAST(an.value AS REAL))
         FROM answers an JOIN responses r ON r.id = an.response_id JOIN assignments a ON a.id = r.assignment_id
-        JOIN customers c ON c.id = a.customer_id
         WHERE a.round_id = ? AND an.question_id = ? AND an.value GLOB '[0-9]*'
         GROUP BY {cols}
     """  # noqa: S608
@@ -212,7 +211,7 @@ def round_overlap(db: sqlite_utils.Database, round_id: int, *, region: str | Non
     survey = db.execute("SELECT survey FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
     strata = this["design"].get("strata", [])
     mine = {s["stratum"]: s for s in round_strata(db, round_id)}
-    in_region, region_params = region_filter("c.region", region)
+    in_region, region_params = region_filter("a1.region", region)
     regions = parse_regions(region)
     out = []
     for earlier_id, earlier_name, design in db.execute(
@@ -221,7 +220,6 @@ def round_overlap(db: sqlite_utils.Database, round_id: int, *, region: str | Non
         sampled = "(a{0}.is_reserve = 0 OR a{0}.released_at IS NOT NULL)"
         actual = db.execute(
             "SELECT COUNT(*) FROM assignments a1 JOIN assignments a2 ON a2.customer_id = a1.customer_id"  # noqa: S608
-            " JOIN customers c ON c.id = a1.customer_id"
             f" WHERE a1.round_id = ? AND a2.round_id = ? AND {sampled.format(1)} AND {sampled.format(2)}{in_region}",
             [round_id, earlier_id, *region_params],
         ).fetchone()[0]

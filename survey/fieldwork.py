@@ -76,7 +76,7 @@ def _contact_rows(
     marks = ", ".join("?" for _ in INELIGIBLE_STATUSES)
     params: list = [round_id, *INELIGIBLE_STATUSES]
     where = ""
-    scope_sql, scope_params = region_filter("c.region", region)
+    scope_sql, scope_params = region_filter("a.region", region)
     where += scope_sql
     params.extend(scope_params)
     # Only placeholders and fixed SQL fragments are formatted in; every value is a parameter.

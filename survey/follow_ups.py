@@ -111,8 +111,8 @@ def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None
     response needs no follow-up. Raises :class:`FollowUpError` for an unknown response.
     """
     row = db.execute(
-        "SELECT r.submitted_at, a.round_id, c.region FROM responses r JOIN assignments a ON a.id = r.assignment_id"
-        " JOIN customers c ON c.id = a.customer_id WHERE r.id = ?",
+        "SELECT r.submitted_at, a.round_id, a.region FROM responses r JOIN assignments a ON a.id = r.assignment_id"
+        " WHERE r.id = ?",
         [response_id],
     ).fetchone()
     if row is None:
@@ -192,7 +192,7 @@ def list_follow_ups(
     if round_id is not None:
         clause, params = clause + " AND f.round_id = ?", [*params, round_id]
     sql = (
-        "SELECT f.id, f.response_id, f.round_id, f.region, c.district, c.customer_type, c.name, c.phone,"
+        "SELECT f.id, f.response_id, f.round_id, f.region, a.district, a.customer_type, c.name, c.phone,"
         " f.reason, f.status, f.owner, f.due_at, f.note, f.created_at, f.updated_at,"
         " (SELECT value FROM answers x WHERE x.response_id = f.response_id AND x.question_id = 'suggestion')"
         " FROM follow_ups f JOIN responses r ON r.id = f.response_id JOIN assignments a ON a.id = r.assignment_id"

@@ -106,11 +106,11 @@ def round_progress(db: sqlite_utils.Database, round_id: int, *, region: str | No
     if db.execute("SELECT 1 FROM rounds WHERE id = ?", [round_id]).fetchone() is None:
         raise LookupError(f"round {round_id!r} does not exist")
     sql = (
-        "SELECT a.stratum, a.status, COUNT(*) FROM assignments a JOIN customers c ON c.id = a.customer_id"
+        "SELECT a.stratum, a.status, COUNT(*) FROM assignments a"
         " WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL)"
     )
     params: list = [round_id]
-    scope_sql, scope_params = region_filter("c.region", region)
+    scope_sql, scope_params = region_filter("a.region", region)
     sql += scope_sql
     params.extend(scope_params)
     per: dict[str, dict[str, int]] = {}
@@ -138,11 +138,11 @@ def completes_over_time(
         raise ValueError(f"tz must be an IANA time zone name, but got {tz!r}") from None
     sql = (
         "SELECT r.submitted_at, r.mode FROM responses r"
-        " JOIN assignments a ON a.id = r.assignment_id JOIN customers c ON c.id = a.customer_id"
+        " JOIN assignments a ON a.id = r.assignment_id"
         " WHERE a.round_id = ?"
     )
     params: list = [round_id]
-    scope_sql, scope_params = region_filter("c.region", region)
+    scope_sql, scope_params = region_filter("a.region", region)
     sql += scope_sql
     params.extend(scope_params)
     responses = pd.DataFrame(db.execute(sql, params).fetchall(), columns=["submitted_at", "mode"])

@@ -31,11 +31,10 @@ def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | N
     """
     rows = db.execute(
         """
-        SELECT r.id, a.stratum, s.population, c.region, c.district, c.customer_type, c.urban_rural, r.mode, r.submitted_at
+        SELECT r.id, a.stratum, s.population, a.region, a.district, a.customer_type, a.urban_rural, r.mode, r.submitted_at
         FROM responses r
         JOIN assignments a ON a.id = r.assignment_id
         JOIN round_strata s ON s.round_id = a.round_id AND s.stratum = a.stratum
-        JOIN customers c ON c.id = a.customer_id
         WHERE a.round_id = ?
         """,
         [round_id],

@@ -92,10 +92,12 @@ def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, 
     return {}
 
 
-def _scan(db, strata, values, where, params, start, limit) -> list[tuple[str, float]]:
-    """The rotation-order scan of one stratum: ``prn >= start`` then, wrapping, ``prn < start``."""
+def _scan(db, strata, values, where, params, start, limit) -> list[tuple]:
+    """The rotation-order scan of one stratum: ``prn >= start`` then, wrapping, ``prn < start``.
+
+    Rows are ``(id, prn, region, district, customer_type, urban_rural)``: the design and reporting variables as drawn."""
     eq = "".join(f" AND {c} = ?" for c in strata)
-    base = f"SELECT id, prn FROM customers WHERE {where}{eq}"  # noqa: S608
+    base = f"SELECT id, prn, region, district, customer_type, urban_rural FROM customers WHERE {where}{eq}"  # noqa: S608
     first = db.execute(
         f"{base} AND prn >= ? ORDER BY prn, id LIMIT ?", [*params, *values, start, limit]
     ).fetchall()
@@ -199,12 +201,13 @@ def draw_round(
             drawn = scanned[: n_h + r_h]
             next_start = float(scanned[len(drawn)][1]) if 0 < len(drawn) < N_h else a_h
             stratum_rows.append(StratumDraw(label, N_h, n_h, r_h, a_h, next_start))
-            for pos, (cid, prn_value) in enumerate(drawn):
+            for pos, (cid, prn_value, *snapshot) in enumerate(drawn):
                 aid = next_assignment + len(rows)
                 is_reserve = pos >= n_h
                 rows.append(
                     (aid, round_id, cid, label, prn_value, n_h / N_h, N_h / n_h, int(is_reserve),
-                     "reserve" if is_reserve else "issued", token_hash(make_token(key, aid)), expires, created)
+                     "reserve" if is_reserve else "issued", token_hash(make_token(key, aid)), expires, created,
+                     *snapshot)
                 )  # fmt: skip
                 if not is_reserve:
                     sampled_ids.append(cid)
@@ -258,7 +261,8 @@ def draw_round(
         )
         db.conn.executemany(
             "INSERT INTO assignments (id, round_id, customer_id, stratum, prn, pi, weight, is_reserve, status,"
-            " token_hash, expires_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " token_hash, expires_at, updated_at, region, district, customer_type, urban_rural)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         audit(
