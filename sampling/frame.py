@@ -29,7 +29,7 @@ Decisions worth knowing:
 
 Problem codes: empty_file, no_data_rows, not_text, bad_encoding, mixed_encoding, parse_error,
 unsupported_format, bad_xlsx, sheet_not_found, mapping_column_not_found, duplicate_column, missing_columns,
-formula, cell_too_long, scientific_notation, empty_required, duplicate_id, unknown_customer_type, unknown_urban_rural, bad_phone,
+formula, cell_too_long, scientific_notation, empty_required, duplicate_id, unknown_customer_type, unknown_region, unknown_urban_rural, bad_phone,
 bad_complaints, bad_opted_out.
 """
 
@@ -52,15 +52,17 @@ from sampling.frame_schema import (
     URBAN_RURAL_ALIASES,
     FrameResult,
     Problem,
+    UnknownValue,
     failed,
     header_key,
 )
 from sampling.frame_validate import check_arguments, problems_table, validate_frame, validate_table
+from sampling.places import PlaceList
 
 __all__ = [
     "CANONICAL_COLUMNS", "COLUMN_ALIASES", "CUSTOMER_TYPE_ALIASES", "CUSTOMER_TYPES", "HEADER_SEARCH_ROWS",
     "MAX_CELL_CHARS", "MAX_PROBLEMS", "OUTPUT_COLUMNS", "REQUIRED_COLUMNS", "URBAN_RURAL", "URBAN_RURAL_ALIASES",
-    "FrameResult", "Problem", "find_header_row", "header_key", "problems_table", "read_frame", "read_source",
+    "FrameResult", "Problem", "UnknownValue", "find_header_row", "header_key", "problems_table", "read_frame", "read_source",
     "read_table", "validate_frame", "validate_table",
 ]  # fmt: skip
 
@@ -73,6 +75,7 @@ def read_frame(
     mapping: dict[str, str | None] | None = None,
     filename: str | None = None,
     max_problems: int = MAX_PROBLEMS,
+    places: PlaceList | None = None,
 ) -> FrameResult:
     """Read a customer frame from CSV or XLSX and validate it.
 
@@ -84,6 +87,9 @@ def read_frame(
     mapping : ``{header in file: canonical column or None to ignore it}``, overriding ``COLUMN_ALIASES``.
     filename : name used to tell XLSX from CSV by suffix (else taken from ``source``; ``PK`` magic also means XLSX).
     max_problems : how many problems to keep in ``problems`` (all are counted in ``problem_count``).
+    places : the region and customer-type list (:class:`sampling.places.PlaceList`, from the database): regions,
+        types and districts are resolved onto it (aliases recognised) and an unknown region or type is a problem
+        (grouped by value in ``FrameResult.unknown``). None: regions as written, types from the built-in list.
 
     Returns
     -------
@@ -102,4 +108,4 @@ def read_frame(
     del data  # the file's bytes are not needed past parsing (76 MB for a 1M-row CSV)
     if problem is not None:
         return failed([problem])
-    return validate_table(table, mapping, max_problems)
+    return validate_table(table, mapping, max_problems, places)

@@ -7,6 +7,7 @@ so a million rows cost little. ``strictly_increasing`` is also used by :mod:`sur
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,15 @@ def text_lookup(cells: pd.Series, table: dict[str, str]) -> tuple[pd.Series, np.
     """Like ``lookup`` for text values, built with a vectorised take (no million Python strings)."""
     codes, uniques = pd.factorize(cells)
     mapped = [table.get(header_key(u)) for u in uniques]
+    unknown = np.array([m is None for m in mapped] + [True])[codes]
+    values = pd.Series([m or "" for m in mapped] + [""], dtype="str")
+    return values.take(codes).reset_index(drop=True), unknown
+
+
+def map_distinct(cells: pd.Series, resolve: Callable[[str], str | None]) -> tuple[pd.Series, np.ndarray]:
+    """Like ``text_lookup`` with a function (called once per distinct value; None means unknown)."""
+    codes, uniques = pd.factorize(cells)
+    mapped = [resolve(u) for u in uniques]
     unknown = np.array([m is None for m in mapped] + [True])[codes]
     values = pd.Series([m or "" for m in mapped] + [""], dtype="str")
     return values.take(codes).reset_index(drop=True), unknown

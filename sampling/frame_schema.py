@@ -52,6 +52,11 @@ URBAN_RURAL_ALIASES = {
     "乡村": "农村",
     "rural": "农村",
 }
+#: The allowed customer types as the messages list them when no list is given (``allowed``, ``allowed_en``).
+TYPES_ALLOWED = (
+    "居民、一般工商业、大工业、农业",
+    "居民 (residential), 一般工商业 (commercial), 大工业 (large_industry), 农业 (agricultural)",
+)
 BOOL_VALUES = {"是": True, "否": False, "1": True, "0": False, "true": True, "false": False,
                 "yes": True, "no": False, "y": True, "n": False}  # fmt: skip
 
@@ -90,9 +95,10 @@ _MESSAGES = {
                             "format the column as text and export again"),
     "empty_required": ("{label}不能为空", "{column} must not be empty"),
     "duplicate_id": ("户号“{value}”重复，首次出现在第 {first_row} 行", "duplicate id {value!r}, first seen in row {first_row}"),
-    "unknown_customer_type": ("未知的用户类别“{value}”，允许：居民、一般工商业、大工业、农业",
-                              "unknown customer type {value!r}; allowed: 居民 (residential), 一般工商业 (commercial), "
-                              "大工业 (large_industry), 农业 (agricultural)"),
+    "unknown_customer_type": ("未知的用户类别“{value}”，允许：{allowed}", "unknown customer type {value!r}; allowed: {allowed_en}"),
+    "unknown_region": ("供电单位“{value}”不在地区列表中（列表：{allowed}）；请把它对应到已有地区，或明确新增为地区",
+                       "region {value!r} is not in the region list ({allowed_en}); map it to a region or add it "
+                       "as a new one explicitly"),
     "unknown_urban_rural": ("未知的城乡类别“{value}”，允许：城镇、农村（或留空）",
                             "unknown urban_rural {value!r}; allowed: 城镇 (urban), 农村 (rural) or empty"),
     "bad_phone": ("电话号码格式不正确：“{value}”（应为手机号如 13812345678 或固话如 0591-87654321）",
@@ -116,14 +122,57 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class UnknownValue:
+    """A region or customer type that is not in the list, with where it occurs.
+
+    ``column`` is the canonical column, ``header`` the file's own header, ``rows`` the first
+    ``UNKNOWN_ROWS_SHOWN`` spreadsheet rows holding it and ``count`` all of them.
+    """
+
+    column: str
+    header: str
+    value: str
+    count: int
+    rows: tuple[int, ...]
+
+    def describe(self, lang: str = "en") -> str:
+        """One line naming the value, the column and the rows, e.g. ``region '泉州电业局' in column 供电单位,
+        3 rows: 2, 5, 9``."""
+        rows = ", ".join(str(r) for r in self.rows) + (", …" if self.count > len(self.rows) else "")
+        if lang == "zh":
+            what = "供电单位（地区）" if self.column == "region" else "用户类别"
+            return f"{what}“{self.value}”（列“{self.header}”）共 {self.count:,} 行" + (
+                f"：第 {rows} 行" if self.rows else ""
+            )
+        what = "region" if self.column == "region" else "customer type"
+        noun = "row" if self.count == 1 else "rows"
+        return f"{what} {self.value!r} in column {self.header}, {self.count:,} {noun}" + (
+            f": {rows}" if self.rows else ""
+        )
+
+
+UNKNOWN_ROWS_SHOWN = 5
+
+
+@dataclass(frozen=True)
 class FrameResult:
-    """Outcome of a frame import: the clean frame (None unless valid), problems (capped) and their full count."""
+    """Outcome of a frame import: the clean frame (None unless valid), problems (capped) and their full count.
+
+    ``unknown`` groups the unknown regions and customer types (one entry per distinct value, in order of
+    first row): what the import's value-mapping step asks about.
+    """
 
     frame: pd.DataFrame | None
     problems: tuple[Problem, ...]
     problem_count: int
     rows: int
     mapping: dict[str, str]
+    unknown: tuple[UnknownValue, ...] = ()
+
+    @property
+    def only_unknown_values(self) -> bool:
+        """True when every problem is an unknown region or customer type (a mapping can fix the import)."""
+        return bool(self.unknown) and self.problem_count == sum(u.count for u in self.unknown)
 
     @property
     def ok(self) -> bool:

@@ -20,6 +20,7 @@ from sampling.frame_cells import (
     as_text,
     blank_column,
     lookup,
+    map_distinct,
     normalise_phones,
     strictly_increasing,
     text_lookup,
@@ -34,13 +35,17 @@ from sampling.frame_schema import (
     MAX_CELL_CHARS,
     MAX_PROBLEMS,
     REQUIRED_COLUMNS,
+    TYPES_ALLOWED,
+    UNKNOWN_ROWS_SHOWN,
     URBAN_RURAL_ALIASES,
     FrameResult,
     Problem,
+    UnknownValue,
     failed,
     header_key,
     make_problem,
 )
+from sampling.places import PlaceList
 
 #: From this many rows on, columns are checked in threads (Arrow's string kernels release the GIL).
 PARALLEL_MIN_ROWS = 50_000
@@ -58,7 +63,11 @@ def check_arguments(mapping: Any, max_problems: Any) -> None:
 
 
 def validate_frame(
-    df: pd.DataFrame, *, mapping: dict[str, str | None] | None = None, max_problems: int = MAX_PROBLEMS
+    df: pd.DataFrame,
+    *,
+    mapping: dict[str, str | None] | None = None,
+    max_problems: int = MAX_PROBLEMS,
+    places: PlaceList | None = None,
 ) -> FrameResult:
     """Validate an already-read frame with the same checks ``read_frame`` runs after decoding and parsing.
 
@@ -68,6 +77,9 @@ def validate_frame(
         keep_default_na=False``), other values are turned into text and missing ones into ``""``.
     mapping : ``{header: canonical column or None}``, overriding ``COLUMN_ALIASES``.
     max_problems : how many problems to keep (all are counted).
+    places : the region and customer-type list; regions, customer types and districts are resolved onto it
+        (:class:`sampling.places.PlaceList`) and an unknown region or type is a problem. None: regions are
+        kept as written and types checked against the built-in ones.
 
     Returns
     -------
@@ -79,11 +91,14 @@ def validate_frame(
     check_arguments(mapping, max_problems)
     headers = [str(c) for c in df.columns]
     columns = [df.iloc[:, j].reset_index(drop=True) for j in range(df.shape[1])]
-    return _validate(headers, columns, np.arange(len(df)) + 2, mapping, max_problems)
+    return _validate(headers, columns, np.arange(len(df)) + 2, mapping, max_problems, places)
 
 
 def validate_table(
-    table: pd.DataFrame, mapping: dict[str, str | None] | None = None, max_problems: int = MAX_PROBLEMS
+    table: pd.DataFrame,
+    mapping: dict[str, str | None] | None = None,
+    max_problems: int = MAX_PROBLEMS,
+    places: PlaceList | None = None,
 ) -> FrameResult:
     """Validate a header-less table from :func:`sampling.frame_read.read_table`: find its header row
     (:func:`sampling.frame_read.find_header_row`), then check the rows below it; problem rows are the
@@ -94,7 +109,7 @@ def validate_table(
     headers = [str(v).strip() for v in table.iloc[h]]
     body = table.iloc[h + 1 :]
     columns = [body.iloc[:, j].reset_index(drop=True) for j in range(table.shape[1])]
-    return _validate(headers, columns, np.arange(h + 1, len(table)) + 1, mapping, max_problems)
+    return _validate(headers, columns, np.arange(h + 1, len(table)) + 1, mapping, max_problems, places)
 
 
 def _resolve(
@@ -153,6 +168,7 @@ def _validate(
     rows: np.ndarray,
     mapping: dict[str, str | None] | None,
     max_problems: int,
+    places: PlaceList | None = None,
 ) -> FrameResult:
     index, problems = _resolve(headers, mapping)
     used = {headers[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
@@ -160,7 +176,7 @@ def _validate(
         return failed(problems, len(rows), used)
     pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 4)) if len(rows) >= PARALLEL_MIN_ROWS else None
     try:
-        return _check_cells(index, columns, rows, used, max_problems, pool)
+        return _check_cells(index, columns, rows, used, max_problems, pool, places)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -201,6 +217,7 @@ def _check_cells(
     used: dict[str, str],
     max_problems: int,
     pool: ThreadPoolExecutor | None,
+    places: PlaceList | None = None,
 ) -> FrameResult:
     names = list(index)
     cells = dict(
@@ -251,9 +268,17 @@ def _check_cells(
     def optional(col: str, convert: Callable[[pd.Series], Any]) -> Any:
         return convert(cells[col]) if col in cells else None
 
+    def customer_types() -> tuple[pd.Series, np.ndarray]:
+        if places is None:
+            return text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES)
+        return map_distinct(cells["customer_type"], lambda v: places.resolve("customer_type", v))
+
     tasks = {
         "id": first_positions,
-        "customer_type": lambda: text_lookup(cells["customer_type"], CUSTOMER_TYPE_ALIASES),
+        "region": lambda: (
+            None if places is None else map_distinct(cells["region"], lambda v: places.resolve("region", v))
+        ),
+        "customer_type": customer_types,
         "urban_rural": lambda: optional("urban_rural", lambda s: text_lookup(s, URBAN_RURAL_ALIASES)),
         "complaints_12m": lambda: optional("complaints_12m", lambda s: lookup(s, COUNTS, 0)),
         "opted_out": lambda: optional("opted_out", lambda s: lookup(s, BOOL_VALUES, False)),
@@ -266,9 +291,22 @@ def _check_cells(
         duplicate = (first_pos[codes] != np.arange(n)) & ~empty("id") & ~flagged["id"]
         out.add(duplicate, "duplicate_id", "id", ids, first_row=lambda i: int(rows[first_pos[codes[i]]]))
 
+    header_of = {c: h for h, c in used.items()}
+    unknown_values: list[UnknownValue] = []
+    allowed = TYPES_ALLOWED if places is None else _allowed(places, "customer_type")
     customer_type, unknown = done["customer_type"]
     bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
-    out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"])
+    out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"], allowed=allowed[0],
+            allowed_en=allowed[1])  # fmt: skip
+    unknown_values += _group_unknown(bad, cells["customer_type"], rows, "customer_type", header_of)
+
+    region = cells["region"]
+    if done["region"] is not None:
+        region, unknown = done["region"]
+        bad = unknown & ~empty("region") & ~flagged["region"]
+        allowed = _allowed(places, "region")
+        out.add(bad, "unknown_region", "region", cells["region"], allowed=allowed[0], allowed_en=allowed[1])
+        unknown_values = _group_unknown(bad, cells["region"], rows, "region", header_of) + unknown_values
 
     urban_rural = blank_column(n)
     if done["urban_rural"] is not None:
@@ -298,17 +336,63 @@ def _check_cells(
     if out.count:
         order = index
         items = sorted(out.items, key=lambda p: (p.row, order.get(p.column, -1)))[:max_problems]
-        return FrameResult(None, tuple(items), out.count, n, used)
+        return FrameResult(None, tuple(items), out.count, n, used, tuple(unknown_values))
 
     def text(col: str) -> pd.Series:
         return cells[col] if col in cells else blank_column(n)
 
+    district = text("district")
+    if places is not None and "district" in cells:
+        district = _districts(region, district, places)
     frame = pd.DataFrame({
-        "id": ids, "name": text("name"), "phone": phone, "region": cells["region"], "district": text("district"),
+        "id": ids, "name": text("name"), "phone": phone, "region": region, "district": district,
         "customer_type": customer_type, "urban_rural": urban_rural,
         "complaints_12m": complaints, "opted_out": opted_out, "has_valid_phone": has_phone,
     })  # fmt: skip
     return FrameResult(frame, (), 0, n, used)
+
+
+def _allowed(places: PlaceList, kind: str) -> tuple[str, str]:
+    """The list's names for a message: (Chinese, English with the English names)."""
+    entries = places.regions if kind == "region" else places.customer_types
+    zh = "、".join(e.name for e in entries) or "-"
+    en = ", ".join(f"{e.name} ({e.name_en})" if e.name_en else e.name for e in entries) or "-"
+    return zh, en
+
+
+#: At most this many distinct unknown values are listed in ``FrameResult.unknown`` (all rows are counted).
+MAX_UNKNOWN_VALUES = 100
+
+
+def _group_unknown(
+    mask: np.ndarray, cells: pd.Series, rows: np.ndarray, column: str, header_of: dict[str, str]
+) -> list[UnknownValue]:
+    """One ``UnknownValue`` per distinct value flagged in ``mask``: its count and first rows, in row order."""
+    where = np.flatnonzero(mask)
+    if not len(where):
+        return []
+    codes, uniques = pd.factorize(cells.iloc[where])
+    counts = np.bincount(codes, minlength=len(uniques))
+    order = np.argsort(codes, kind="stable")  # positions of each code, in row order
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    found = []
+    for c in range(min(len(uniques), MAX_UNKNOWN_VALUES)):  # codes number values in order of first row
+        first = rows[where[order[starts[c] : starts[c] + UNKNOWN_ROWS_SHOWN]]]
+        found.append(UnknownValue(column, header_of.get(column, column), str(uniques[c]), int(counts[c]),
+                                  tuple(int(r) for r in first)))  # fmt: skip
+    return found
+
+
+def _districts(region: pd.Series, district: pd.Series, places: PlaceList) -> pd.Series:
+    """Districts resolved within their (resolved) region, once per distinct (region, district) pair."""
+    rc, ru = pd.factorize(region)
+    dc, du = pd.factorize(district)
+    span = len(du) + 1
+    pc, pu = pd.factorize(rc.astype(np.int64) * span + dc)
+    values = [places.resolve_district(str(ru[p // span]), str(du[p % span])) for p in pu.tolist()]
+    if values == [str(du[p % span]) for p in pu.tolist()]:
+        return district
+    return pd.Series(values, dtype="str").take(pc).reset_index(drop=True)
 
 
 def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:
