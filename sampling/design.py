@@ -7,25 +7,35 @@ as a live preview while the design is edited.
 The size comes from exactly one of
 
 - ``size``: entered directly, allocated over all strata;
-- ``margin`` (``per_domain=False``): ``±margin`` for the overall proportion (Cochran 1977, §4.4, with fpc),
-  allocated over all strata;
-- ``margin`` with ``per_domain=True``: ``±margin`` in every domain (region) on its own
-  (:func:`sampling.size.sample_size_by_domain`), then allocated over the strata within each domain.
+- ``margin`` (``per_domain=False``): the smallest total whose allocation over all strata gives the overall
+  proportion ``±margin`` (:func:`sampling.size.size_for_margin`: stratified variance of the allocated sample,
+  Cochran 1977, §5.3 and §5.9);
+- ``margin`` with ``per_domain=True``: the same within every domain (region) on its own, allocated over the
+  domain's strata (Lohr 2019, §4.3: a domain's precision depends on its own sample).
+
+A margin the frame cannot give (too few customers for the response rate) is not silently accepted: the plan
+issues every customer of that domain and lists it in :attr:`DesignPlan.shortfalls` with the achieved margin
+beside the target. Strata with fewer than two units (possible only with ``minimum`` < 2) are listed in
+:attr:`DesignPlan.thin_strata`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
-from statistics import NormalDist
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from sampling.allocation import METHODS, allocate
-from sampling.size import sample_size_by_domain, sample_size_proportion
+from sampling.allocation import METHODS, MIN_PER_STRATUM, allocate
+from sampling.size import _MARGIN_RTOL, size_for_margin, stratified_margin
+
+__all__ = ["ALL_DOMAIN", "DesignPlan", "MarginCheck", "StratumPlan", "plan_design", "plan_sizes",
+           "stratified_margin"]  # fmt: skip
 
 ALL_DOMAIN = "all"
+#: Units a stratum needs for its variance to be estimated (s_h² has divisor n_h − 1; Cochran 1977, §5.4).
+VARIANCE_MINIMUM = 2
 
 
 @dataclass(frozen=True)
@@ -41,14 +51,49 @@ class StratumPlan:
 
 
 @dataclass(frozen=True)
+class MarginCheck:
+    """A margin target beside the margin the plan achieves, for one domain (``"all"``: the overall estimate)."""
+
+    domain: str
+    target: float
+    achieved: float
+
+    @property
+    def met(self) -> bool:
+        """Achieved ≤ target (up to float noise); an impossible estimate (nan) is not met."""
+        return self.achieved <= self.target * (1 + _MARGIN_RTOL)
+
+
+@dataclass(frozen=True)
 class DesignPlan:
-    """A planned round: per-stratum sizes plus expected margins per domain and overall."""
+    """A planned round: per-stratum sizes plus expected margins per domain and overall, and — when it was sized
+    for a margin — the target beside the achieved margin (overall, or per domain with ``per_domain``)."""
 
     strata: tuple[StratumPlan, ...]
     domain_margins: dict[str, float]
     overall_margin: float
     confidence: float
     response_rate: float
+    target_margin: float | None = None
+    margin_checks: tuple[MarginCheck, ...] = ()
+
+    @property
+    def meets_target(self) -> bool:
+        """Every margin target is met (True when there is no target)."""
+        return all(c.met for c in self.margin_checks)
+
+    @property
+    def shortfalls(self) -> tuple[MarginCheck, ...]:
+        """The targets the plan does not meet, with the achieved margin."""
+        return tuple(c for c in self.margin_checks if not c.met)
+
+    @property
+    def thin_strata(self) -> tuple[str, ...]:
+        """Strata with fewer than 2 units that are not taken whole: their variance cannot be estimated
+        (none with no sample at all is represented)."""
+        return tuple(
+            s.stratum for s in self.strata if s.sample_size < min(VARIANCE_MINIMUM, s.population)
+        )
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -81,39 +126,6 @@ class DesignPlan:
         return out
 
 
-def stratified_margin(
-    populations: Mapping[str, int],
-    completes: Mapping[str, float],
-    confidence: float = 0.95,
-    p: float = 0.5,
-) -> float:
-    """Expected half-width of the CI of a proportion under stratified SRS with ``completes`` per stratum.
-
-    ``e = z · sqrt(Σ_h W_h² (1 − m_h/N_h) · S_h² / m_h)`` with ``W_h = N_h/N`` and
-    ``S_h² = N_h p(1 − p)/(N_h − 1)`` (Cochran 1977, eq. 5.6 and §3.2; Lohr 2019, eq. 3.5).
-    A stratum with ``N_h > 0`` but no completes makes the estimate impossible: ``nan``.
-    A census (every ``m_h = N_h``) has margin 0.
-
-    >>> round(stratified_margin({"a": 10_000}, {"a": 370}), 4)
-    0.05
-    """
-    total = sum(populations.values())
-    if total <= 0:
-        return math.nan
-    var = 0.0
-    for h, N_h in populations.items():
-        if N_h <= 0:
-            continue
-        m_h = float(completes.get(h, 0.0))
-        if m_h <= 0:
-            return math.nan
-        m_h = min(m_h, N_h)
-        s2 = N_h * p * (1 - p) / (N_h - 1) if N_h > 1 else 0.0
-        var += (N_h / total) ** 2 * (1 - m_h / N_h) * s2 / m_h
-    z = NormalDist().inv_cdf(1.0 - (1.0 - confidence) / 2.0)
-    return z * math.sqrt(max(var, 0.0))
-
-
 def plan_design(
     populations: Mapping[str, int],
     *,
@@ -129,14 +141,16 @@ def plan_design(
     sd: Mapping[str, float] | None = None,
     power: float | None = None,
     cost: Mapping[str, float] | None = None,
-    minimum: int = 0,
+    minimum: int = MIN_PER_STRATUM,
 ) -> DesignPlan:
     """Plan sample sizes per stratum (see the module docstring for the three ways to size a round).
 
-    Sizes: Cochran (1977, §4.4) via :func:`sampling.size.sample_size_proportion`; per domain: Lohr (2019,
-    §4.3) via :func:`sampling.size.sample_size_by_domain`; allocation: :func:`sampling.allocation.allocate`
-    (proportional, equal, Neyman, Bankier power, cost-optimal). Expected completes ``n_h · response_rate``;
-    base weight ``N_h / n_h`` (Lohr 2019, eq. 3.2); expected margins by :func:`stratified_margin`.
+    Sizes for a margin: :func:`sampling.size.size_for_margin`, the smallest n whose allocation meets the target
+    under the stratified variance Σ W_h² S_h²/m_h (1 − m_h/N_h) (Cochran 1977, §5.3 and §5.9), overall or per
+    domain (Lohr 2019, §4.3); allocation: :func:`sampling.allocation.allocate` (proportional, equal, Neyman,
+    Bankier power, cost-optimal), at least ``minimum`` (default 2) per stratum. Expected completes
+    ``n_h · response_rate``; base weight ``N_h / n_h`` (Lohr 2019, eq. 3.2); expected margins by
+    :func:`sampling.size.stratified_margin`.
 
     Parameters
     ----------
@@ -153,6 +167,9 @@ def plan_design(
     {'A|居民': 90, 'A|大工业': 10}
     >>> plan_design({"A": 10_000}, margin=0.05, response_rate=0.5).total
     740
+    >>> equal = plan_design({"A|居民": 9000, "A|大工业": 1000}, margin=0.05, allocation="equal")
+    >>> equal.total, [(c.domain, c.target, round(c.achieved, 4)) for c in equal.margin_checks]
+    (607, [('all', 0.05, 0.0499)])
     """
     if (size is None) == (margin is None):
         raise ValueError(f"give exactly one of size and margin, but got size={size!r}, margin={margin!r}")
@@ -163,28 +180,48 @@ def plan_design(
     pops = {h: int(n) for h, n in populations.items()}
     dom = {h: (domains or {}).get(h, ALL_DOMAIN) for h in pops}
     options = {"sd": sd, "power": power, "cost": cost, "minimum": minimum}
-    if margin is not None and per_domain:
+    common = {"confidence": confidence, "p": p, "deff": deff, "response_rate": response_rate}
+    if margin is None:
+        sizes = allocate(pops, int(size), allocation, **options)
+    elif per_domain:
         by_domain: dict[str, dict[str, int]] = {}
         for h, n_h in pops.items():
             by_domain.setdefault(dom[h], {})[h] = n_h
-        targets = sample_size_by_domain(
-            {d: sum(v.values()) for d, v in by_domain.items()}, margin, confidence, p, deff, response_rate
-        )
-        sizes: dict[str, int] = {}
-        for d, members in by_domain.items():
-            floor = sum(min(minimum, n_h) for n_h in members.values())
-            n_d = min(max(targets[d], floor), sum(members.values()))
-            sizes.update(allocate(members, n_d, allocation, **_subset(options, members)))
+        sizes = {}
+        for members in by_domain.values():
+            found = size_for_margin(members, margin, allocation=allocation, **common, **_subset(options, members))
+            sizes.update(found.sizes)
     else:
-        total = sum(pops.values())
-        if margin is not None:
-            size = (
-                sample_size_proportion(margin, confidence, p, total or None, deff, response_rate)
-                if total
-                else 0
-            )
-            size = min(max(size, sum(min(minimum, n_h) for n_h in pops.values())), total)
-        sizes = allocate(pops, int(size), allocation, **options)
+        sizes = size_for_margin(pops, margin, allocation=allocation, **common, **options).sizes
+    plan = plan_sizes(pops, sizes, domains=dom, confidence=confidence, p=p, deff=deff, response_rate=response_rate)
+    if margin is None:
+        return plan
+    if per_domain:
+        checks = tuple(MarginCheck(d, margin, plan.domain_margins[d]) for d in plan.domain_margins)
+    else:
+        checks = (MarginCheck(ALL_DOMAIN, margin, plan.overall_margin),)
+    return replace(plan, target_margin=margin, margin_checks=checks)
+
+
+def plan_sizes(
+    populations: Mapping[str, int],
+    sizes: Mapping[str, int],
+    *,
+    domains: Mapping[str, str] | None = None,
+    confidence: float = 0.95,
+    p: float = 0.5,
+    deff: float = 1.0,
+    response_rate: float = 1.0,
+) -> DesignPlan:
+    """The plan of given sizes ``{stratum: n_h}``: expected completes ``n_h · response_rate``, base weights
+    ``N_h / n_h`` (Lohr 2019, eq. 3.2) and the expected margins per domain and overall
+    (:func:`sampling.size.stratified_margin`, Cochran 1977, eq. 5.6). No target.
+
+    >>> plan_sizes({"a": 1000, "b": 1000}, {"a": 10, "b": 0}).thin_strata
+    ('b',)
+    """
+    pops = {h: int(n) for h, n in populations.items()}
+    dom = {h: (domains or {}).get(h, ALL_DOMAIN) for h in pops}
     strata = tuple(
         StratumPlan(h, dom[h], pops[h], int(sizes.get(h, 0)), sizes.get(h, 0) * response_rate,
                     pops[h] / sizes[h] if sizes.get(h) else math.nan)
@@ -192,11 +229,11 @@ def plan_design(
     )  # fmt: skip
     completes = {s.stratum: s.expected_completes for s in strata}
     domain_margins = {
-        d: stratified_margin({h: pops[h] for h in pops if dom[h] == d}, completes, confidence, p)
+        d: stratified_margin({h: pops[h] for h in pops if dom[h] == d}, completes, confidence, p, deff)
         for d in sorted(set(dom.values()))
     }
-    return DesignPlan(strata, domain_margins, stratified_margin(pops, completes, confidence, p), confidence,
-                      response_rate)  # fmt: skip
+    overall = stratified_margin(pops, completes, confidence, p, deff)
+    return DesignPlan(strata, domain_margins, overall, confidence, response_rate)
 
 
 def _subset(options: dict, members: Mapping[str, int]) -> dict:

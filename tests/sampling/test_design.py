@@ -18,16 +18,21 @@ def test_size_is_allocated_and_weights_are_inverse_fractions():
     assert table["expected_completes"].tolist() == [30.0, 15.0, 5.0]
 
 
-def test_overall_margin_uses_cochran_on_the_total():
-    # Cochran 1977 §4.4: n0 = 1.96² · 0.25 / 0.05² = 384.15; fpc with N = 10,000 → 369.98 → 370.
-    assert plan_design({"a": 5000, "b": 5000}, margin=0.05).total == 370
+def test_overall_margin_is_cochran_on_the_total_checked_under_the_strata():
+    # Cochran 1977 §4.4: n0 = 1.96² · 0.25 / 0.05² = 384.15; fpc with N = 10,000 → 369.98 → 370. Under two
+    # strata of 5,000 (S_h² = 5000·0.25/4999, a hair above the SRS 10000·0.25/9999) 185 + 185 plans ±5.00004%,
+    # so the target (issue 10) needs one more.
+    assert stratified_margin({"a": 5000, "b": 5000}, {"a": 185, "b": 185}) > 0.05
+    plan = plan_design({"a": 5000, "b": 5000}, margin=0.05)
+    assert plan.total == 371 and plan.overall_margin <= 0.05
 
 
 def test_per_domain_sizes_each_domain_then_allocates_within():
     plan = plan_design({"A|x": 9000, "A|y": 1000, "B|x": 200}, domains={"A|x": "A", "A|y": "A", "B|x": "B"},
                        margin=0.05, per_domain=True)  # fmt: skip
-    assert plan.sizes == {"A|x": 333, "A|y": 37, "B|x": 132}  # 370 split 9:1; B: 384.15/(1+383.15/200)=131.7
-    assert plan.domain_margins["A"] == pytest.approx(0.05, abs=5e-4)
+    # A: Cochran's 370 split 9:1 (333, 37) plans ±5.00004% under the strata, so 371; B: 384.15/(1+383.15/200)=131.7
+    assert plan.sizes == {"A|x": 334, "A|y": 37, "B|x": 132}
+    assert plan.domain_margins["A"] == pytest.approx(0.05, abs=5e-4) and plan.domain_margins["A"] <= 0.05
 
 
 def test_stratified_margin_matches_the_srs_formula_for_one_stratum():
@@ -69,3 +74,60 @@ def test_every_unit_is_selected_with_probability_n_over_N_across_salts():
     chi2 = stats.chisquare(hits.to_numpy(), expected)
     assert chi2.pvalue > 0.001  # strict alpha: fails only if selection is biased
     assert hits.sum() == runs * n
+
+
+# ---------------------------------------------------------------- issue 10 items 12 and 13
+
+#: Three regions × three customer types; region C is small and has a large-industry stratum of 248.
+FRAME = {
+    "A|居民": 20_000, "A|非居民": 2_500, "A|大工业": 300,
+    "B|居民": 9_000, "B|非居民": 1_200, "B|大工业": 150,
+    "C|居民": 2_100, "C|非居民": 400, "C|大工业": 248,
+}  # fmt: skip
+REGION = {h: h.split("|")[0] for h in FRAME}
+#: SDs of a 1–5 score by customer type (large industry answers alike), as a previous round would give them.
+SD = {h: {"居民": 1.1, "非居民": 0.9, "大工业": 0.15}[h.split("|")[1]] for h in FRAME}
+
+
+@pytest.mark.parametrize(
+    "allocation, extra", [("equal", {}), ("power", {"power": 0.5}), ("proportional", {}), ("neyman", {"sd": SD})]
+)
+def test_overall_margin_target_is_met_under_the_allocation(allocation, extra):
+    plan = plan_design(FRAME, domains=REGION, margin=0.05, allocation=allocation, **extra)
+    assert plan.target_margin == 0.05 and plan.meets_target and not plan.shortfalls
+    assert plan.overall_margin <= 0.05
+    [check] = plan.margin_checks
+    assert check.domain == "all" and check.target == 0.05 and check.achieved == plan.overall_margin
+
+
+def test_per_region_neyman_target_is_met_in_every_region():
+    # The issue's case: Neyman within each region for ±3% left a region at ±4.6% (a stratum of n = 2).
+    plan = plan_design(FRAME, domains=REGION, margin=0.03, per_domain=True, allocation="neyman", sd=SD)
+    assert plan.meets_target
+    assert {c.domain for c in plan.margin_checks} == {"A", "B", "C"}
+    for check in plan.margin_checks:
+        assert check.target == 0.03 and check.achieved <= 0.03 and check.met
+        assert plan.domain_margins[check.domain] == check.achieved
+
+
+def test_a_target_the_frame_cannot_meet_is_reported_as_a_shortfall():
+    # ±1% in region C (N = 2,748) with a 30% response rate: even issuing everyone gives about ±1.6%.
+    plan = plan_design(FRAME, domains=REGION, margin=0.01, per_domain=True, response_rate=0.3)
+    assert not plan.meets_target
+    assert "C" in {c.domain for c in plan.shortfalls}
+    short = {c.domain: c for c in plan.shortfalls}["C"]
+    assert short.achieved > 0.01 and short.target == 0.01 and not short.met
+    assert all(s.sample_size == s.population for s in plan.strata if s.domain == "C")  # everyone issued
+
+
+def test_a_given_size_has_no_target():
+    plan = plan_design(FRAME, domains=REGION, size=500)
+    assert plan.target_margin is None and plan.meets_target and plan.margin_checks == ()
+
+
+def test_the_default_minimum_is_two_and_thin_strata_are_listed():
+    plan = plan_design(FRAME, domains=REGION, size=100, allocation="proportional")
+    assert min(plan.sizes.values()) >= 2 and plan.thin_strata == ()
+    thin = plan_design(FRAME, domains=REGION, size=100, allocation="proportional", minimum=0)
+    assert thin.thin_strata and all(thin.sizes[h] < 2 for h in thin.thin_strata)
+    assert set(thin.thin_strata) == {h for h, n in thin.sizes.items() if n < 2}

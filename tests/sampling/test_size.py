@@ -181,3 +181,83 @@ def test_expected_margin_rejects_bad_arguments(kwargs, error, message):
     with pytest.raises(error) as info:
         expected_margin(**kwargs)
     assert message in str(info.value)
+
+
+# ---------------------------------------------------------------- issue 10 item 12: the margin is met
+
+from sampling.allocation import allocate  # noqa: E402
+from sampling.size import size_for_margin, stratified_margin  # noqa: E402
+
+Z = NormalDist().inv_cdf(0.975)
+#: Unequal strata like a utility's customer types (residential ≫ small business ≫ large industry).
+UNEQUAL = {"big": 40_000, "mid": 8_000, "small": 1_500, "tiny": 500}
+
+
+def _cochran_5_25(populations: dict, shares: dict, margin: float, p: float = 0.5) -> float:
+    """Cochran (1977) eq. 5.25 (§5.9): n = Σ W_h² S_h²/w_h / (V + Σ W_h S_h²/N) for n_h = w_h·n, V = (e/z)²,
+    with S_h² = N_h·p(1 − p)/(N_h − 1) — the textbook formula, written out independently of sampling.size."""
+    N = sum(populations.values())
+    W = {h: n / N for h, n in populations.items()}
+    S2 = {h: n * p * (1 - p) / (n - 1) for h, n in populations.items()}
+    V = (margin / Z) ** 2
+    return sum(W[h] ** 2 * S2[h] / shares[h] for h in populations) / (V + sum(W[h] * S2[h] for h in W) / N)
+
+
+def _planned(populations, n, method, **kwargs):
+    sizes = allocate(populations, n, method, **kwargs)
+    return stratified_margin(populations, sizes)
+
+
+@pytest.mark.parametrize("method", ["equal", "proportional"])
+def test_size_for_margin_meets_the_target_under_the_allocation(method):
+    result = size_for_margin(UNEQUAL, 0.05, allocation=method)
+    assert result.met and result.margin <= 0.05
+    assert result.sizes == allocate(UNEQUAL, result.total, method)
+    # the smallest such n: one fewer misses the target
+    assert _planned(UNEQUAL, result.total - 1, method) > 0.05
+    shares = {h: 1 / len(UNEQUAL) for h in UNEQUAL} if method == "equal" else {
+        h: n / sum(UNEQUAL.values()) for h, n in UNEQUAL.items()}  # fmt: skip
+    assert abs(result.total - _cochran_5_25(UNEQUAL, shares, 0.05)) <= 2
+
+
+def test_sizing_by_cochran_alone_misses_the_target_under_equal_allocation():
+    # What the issue saw: Cochran's n for ±5% (§4.4) allocated equally achieves a much wider margin.
+    n = sample_size_proportion(0.05, population=sum(UNEQUAL.values()))
+    assert n == 382 and _planned(UNEQUAL, n, "equal") > 0.08
+    assert size_for_margin(UNEQUAL, 0.05, allocation="equal").total > 2 * n
+
+
+def test_size_for_margin_counts_the_response_rate():
+    full = size_for_margin({"a": 10_000}, 0.05)
+    half = size_for_margin({"a": 10_000}, 0.05, response_rate=0.5)
+    assert full.total == 370  # Cochran §4.4 with fpc, see the module docstring
+    assert half.met and half.total in (739, 740)
+    assert stratified_margin({"a": 10_000}, {"a": half.total * 0.5}) <= 0.05
+
+
+def test_size_for_margin_says_when_the_frame_is_too_small():
+    # Everyone issued, half respond: completes 50 and 25 → the margin stays above ±2%.
+    result = size_for_margin({"a": 100, "b": 50}, 0.02, response_rate=0.5)
+    assert not result.met and result.sizes == {"a": 100, "b": 50}
+    assert result.margin == pytest.approx(stratified_margin({"a": 100, "b": 50}, {"a": 50, "b": 25}))
+    assert result.margin > 0.02 and result.target == 0.02
+
+
+def test_size_for_margin_keeps_the_minimum():
+    result = size_for_margin({"big": 49_000, "tiny": 40, "mid": 960}, 0.05)
+    assert result.sizes["tiny"] >= 2 and result.margin <= 0.05
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"margin": 0}, ValueError, "margin must be in (0, 1), but got 0"),
+        ({"margin": 0.05, "response_rate": 0}, ValueError, "response_rate must be in (0, 1], but got 0"),
+        ({"margin": 0.05, "allocation": "magic"}, ValueError, "method must be one of"),
+    ],
+)
+def test_size_for_margin_rejects_bad_arguments(kwargs, error, message):
+    margin = kwargs.pop("margin")
+    with pytest.raises(error) as info:
+        size_for_margin(UNEQUAL, margin, **kwargs)
+    assert message in str(info.value)
