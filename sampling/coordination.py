@@ -5,9 +5,20 @@ With permanent random numbers a round's sample in stratum h is (about) the arc
 ended, so two rounds of the same survey share customers only once the arcs wrap around and
 overlap (Ohlsson 1995, §9.3; Tillé 2006, §7.2.3). Since PRNs are uniform, the expected number of
 customers in both samples is ``N_h`` times the length of the arcs' intersection.
+
+Different surveys of the same frame do not share a start: the first round of survey ``s`` starts, in stratum h,
+at :func:`survey_start` — a point derived from the frame's salt, the survey key and the stratum, uniform on
+[0, 1) over salts. Two surveys' samples are then arcs at independent uniform positions, so they share on average
+``n_a·n_b/N_h`` customers per stratum, as independent samples would (Ohlsson 1995, §9.2 on independent starts
+for independent surveys).
 """
 
 from __future__ import annotations
+
+import hashlib
+
+#: Separates the fields hashed by :func:`survey_start`, so ("ab", "c") and ("a", "bc") differ.
+_FIELD = "\x1f"
 
 
 def _pieces(start: float, length: float) -> list[tuple[float, float]]:
@@ -53,7 +64,7 @@ def expected_overlap(
 
     >>> expected_overlap(1000, 0.0, 100, 1000, 0.1, 100, 1000)
     0.0
-    >>> expected_overlap(1000, 0.0, 1000, 1000, 0.5, 100, 1000)
+    >>> round(expected_overlap(1000, 0.0, 1000, 1000, 0.5, 100, 1000), 9)
     100.0
     """
     if population_a <= 0 or population_b <= 0:
@@ -73,3 +84,24 @@ def arc_length(start: float, next_start: float, drawn: int, population: int) -> 
     if drawn >= population or next_start == start:
         return 1.0
     return (next_start - start) % 1.0
+
+
+def survey_start(salt: str, survey: str, stratum: str) -> float:
+    """Start point of a survey's first round in a stratum: ``int(sha256(salt, "survey", survey, stratum)[:13 hex])
+    / 16**13``, the PRN rule of DESIGN.md applied to the survey key instead of a customer id.
+
+    Stable (the same salt, survey and stratum give the same start on every copy of the database), uniform on
+    [0, 1) over salts, and unrelated between surveys, so two surveys' first rounds overlap only as independent
+    samples would: ``N_h · E|arc_a ∩ arc_b| = n_a·n_b/N_h`` for independent uniform starts (Ohlsson 1995, §9.2;
+    Lohr 2019, §2.3). Rounds after the first rotate from where the survey's previous round ended.
+
+    >>> survey_start("salt", "default", "all") == survey_start("salt", "default", "all")
+    True
+    >>> survey_start("salt", "default", "all") != survey_start("salt", "outage", "all")
+    True
+    """
+    for name, value in (("salt", salt), ("survey", survey), ("stratum", stratum)):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must be a string, but got {value!r}")
+    text = _FIELD.join((salt, "survey", survey, stratum))
+    return int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:13], 16) / 16**13

@@ -131,3 +131,29 @@ def test_the_default_minimum_is_two_and_thin_strata_are_listed():
     thin = plan_design(FRAME, domains=REGION, size=100, allocation="proportional", minimum=0)
     assert thin.thin_strata and all(thin.sizes[h] < 2 for h in thin.thin_strata)
     assert set(thin.thin_strata) == {h for h, n in thin.sizes.items() if n < 2}
+
+
+# ---------------------------------------------------------------- issue 10 item 11: surveys start apart
+
+
+def test_survey_start_is_stable_and_differs_between_surveys_and_strata():
+    from sampling.coordination import survey_start
+
+    a = survey_start("salt-1", "satisfaction", "福州|居民")
+    assert a == survey_start("salt-1", "satisfaction", "福州|居民") and 0 <= a < 1
+    assert len({survey_start("salt-1", s, h) for s in ("satisfaction", "outage") for h in ("all", "福州")}) == 4
+    assert survey_start("salt-2", "satisfaction", "福州|居民") != a
+    with pytest.raises(TypeError, match="survey must be a string, but got 3"):
+        survey_start("salt", 3, "all")
+
+
+def test_survey_starts_are_uniform_so_surveys_overlap_as_independent_samples():
+    from sampling.coordination import survey_start
+
+    starts = np.array([survey_start("frame-salt", f"survey-{i}", "all") for i in range(2000)])
+    assert stats.kstest(starts, "uniform").pvalue > 0.001
+    # Rounds of n = 100 from N = 1,000 in 1,000 disjoint pairs of surveys: mean overlap N·E|arc ∩ arc| = n²/N = 10,
+    # as for independent SRS (Lohr 2019, §2.3). Per pair the overlap is 0 w.p. 0.8, else uniform on (0, 100):
+    # SD = sqrt(0.2·100²/3 − 10²) = 23.8, so the mean of 1,000 pairs has MC error 0.75.
+    common = [expected_overlap(1000, starts[2 * i], 100, 1000, starts[2 * i + 1], 100, 1000) for i in range(1000)]
+    assert abs(np.mean(common) - 10) < 4 * 23.8 / math.sqrt(1000)
