@@ -214,6 +214,11 @@ class PlaceChoices:
     def __post_init__(self) -> None:
         for kind, _ in [*self.aliases, *self.new]:
             _check_kind(kind)
+        both = [value for value in self.new if value in self.aliases]
+        if both:
+            raise ValueError(
+                f"{both[0][1]!r} cannot be both mapped to {self.aliases[both[0]]!r} and added as new"
+            )
 
     def __bool__(self) -> bool:
         return bool(self.aliases or self.new)

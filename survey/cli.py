@@ -161,15 +161,40 @@ def up(db_path, port, customers):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--encoding", default=None, help="CSV encoding (default: detect UTF-8 / GB18030).")
 @click.option("--sheet", default=None, help="Excel sheet name.")
+@click.option(
+    "--region-map",
+    "region_map",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="CSV (kind,alias,canonical or alias,region) or YAML file mapping written values onto the list; "
+    "the aliases are kept.",
+)
+@click.option("--add-regions", is_flag=True, help="Add the unknown regions to the list as new regions.")
+@click.option("--add-types", is_flag=True, help="Add the unknown customer types to the list as new types.")
+@click.option("--dry-run", is_flag=True, help="Validate and print the impact; write nothing.")
 @library_errors
-def import_frame(db_path, file, encoding, sheet):
-    """Validate and import a customer frame (CSV or XLSX); all or nothing."""
-    from sampling.frame import read_frame
-    from survey.frames import store_frame
+def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_types, dry_run):
+    """Validate and import a customer frame (CSV or XLSX) onto the region list; all or nothing.
 
-    result = read_frame(file, encoding=encoding, sheet=sheet)
+    Regions and customer types are mapped onto the list (usual aliases such as 泉州市供电公司 → 泉州 are
+    recognised); an unknown one stops the import unless --region-map maps it or --add-regions /
+    --add-types adds it.
+    """
+    from sampling.places import PlaceChoices
+    from survey.frame_import import adding_unknown, import_frame, import_impact, load_place_map, read_import
+
+    db = _open(db_path, create=True)
+    choices = load_place_map(region_map) if region_map else PlaceChoices()
+    result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet)
+    kinds = [k for k, wanted in (("region", add_regions), ("customer_type", add_types)) if wanted]
+    if not result.ok and kinds and any(u.column in kinds for u in result.unknown):
+        choices = choices.merged(adding_unknown(result, kinds))
+        result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet)
     if not result.ok:
-        for p in result.problems[:20]:
+        places = {"unknown_region", "unknown_customer_type"} if result.unknown else set()
+        for u in result.unknown:
+            click.echo(f"{file}: {u.describe('en')}", err=True)
+        for p in [p for p in result.problems if p.code not in places][:20]:
             where = ", ".join(
                 x
                 for x in (
@@ -180,9 +205,29 @@ def import_frame(db_path, file, encoding, sheet):
                 if x
             )
             click.echo(f"{file}: {where}: {p.message_en}", err=True)
-        raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported")
-    summary = store_frame(_open(db_path, create=True), result.frame, by="cli", source=Path(file).name)
-    click.echo(f"added {summary.added}, updated {summary.updated}, deactivated {summary.deactivated}")
+        hint = ""
+        if result.unknown:
+            hint = (
+                f"; {len(result.unknown)} value(s) not in the region list: map them with --region-map FILE"
+                " or add them with --add-regions / --add-types (see `python -m survey regions list`)"
+            )
+        raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported{hint}")
+    impact = import_impact(db, result.frame)
+    for kind, name in choices.new:
+        click.echo(f"new {kind.replace('_', ' ')}: {name}", err=True)
+    if dry_run:
+        click.echo(
+            f"would add {impact.added}, update {impact.updated} (moved to another region {impact.moved}),"
+            f" deactivate {impact.deactivated}; nothing was written"
+        )
+        return
+    summary = import_frame(
+        db, result.frame, choices=choices, allow_deactivation=True, by="cli", source=Path(file).name
+    )
+    click.echo(
+        f"added {summary.added}, updated {summary.updated}, deactivated {summary.deactivated}"
+        f" (moved to another region {summary.moved})"
+    )
 
 
 @cli.command()

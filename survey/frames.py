@@ -77,9 +77,14 @@ _UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded
     has_valid_phone = excluded.has_valid_phone, active = 1, updated_at = excluded.updated_at"""
 
 
+class DeactivationNotConfirmed(ValueError):
+    "The import would mark customers inactive and that was not confirmed."
+
+
 @dataclass(frozen=True)
 class ImportSummary:
-    """What an import did: customers added, updated in place, and marked inactive.
+    """What an import did: customers added, updated in place (``moved`` of them to another region), and
+    marked inactive.
 
     ``timings`` holds ``(step, seconds)`` pairs in order (sort, columns, prn, insert, index, cells, commit…).
     """
@@ -88,6 +93,7 @@ class ImportSummary:
     updated: int
     deactivated: int
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    moved: int = 0
 
     @property
     def total(self) -> int:
@@ -218,8 +224,13 @@ def store_frame(
     by: str | None = None,
     source: str = "",
     progress: Callable[[float], None] | None = None,
+    allow_deactivation: bool = True,
 ) -> ImportSummary:
     """Write a validated frame in ONE transaction (all or nothing).
+
+    Regions and customer types are written as given: resolve them onto the list first
+    (:func:`survey.frame_import.import_frame` does). With ``allow_deactivation=False`` an import that would
+    mark anyone inactive raises :class:`DeactivationNotConfirmed` and changes nothing.
 
     New customers get their permanent random number from the frame's salt; existing ones
     are updated in place and keep theirs (permanent, Ohlsson 1995); customers missing from
@@ -249,14 +260,16 @@ def store_frame(
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        summary = _store(db, data, stamp, by, source, report, clock)
+        summary = _store(db, data, stamp, by, source, report, clock, allow_deactivation)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
     report(1.0)
     return summary
 
 
-def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> ImportSummary:
+def _store(
+    db, data, stamp: str, by, source: str, report, clock: _Clock, allow_deactivation: bool = True
+) -> ImportSummary:
     n = len(data)
     with transaction(db), ExitStack() as cleanup:
         salt = frame_salt(db)
@@ -339,18 +352,24 @@ def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> Impo
             db.execute(f"PRAGMA cache_size = {INDEX_CACHE_KIB}")
             create_indexes(db)
             db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-            existing, deactivated = 0, 0
+            existing, deactivated, moved = 0, 0, 0
             clock.lap("index")
         else:
             db.execute("CREATE INDEX IF NOT EXISTS temp.idx_incoming_id ON incoming (id)")
-            existing = db.execute(
-                "SELECT COUNT(*) FROM temp.incoming i JOIN customers c ON c.id = i.id"
-            ).fetchone()[0]
+            existing, moved = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0)"
+                " FROM temp.incoming i JOIN customers c ON c.id = i.id"
+            ).fetchone()
             deactivated = db.execute(
                 "UPDATE customers SET active = 0, updated_at = ? WHERE active = 1"
                 " AND NOT EXISTS (SELECT 1 FROM temp.incoming i WHERE i.id = customers.id)",
                 [stamp],
             ).rowcount
+            if deactivated and not allow_deactivation:
+                raise DeactivationNotConfirmed(
+                    f"the import would mark {deactivated:,} customers inactive (not in the new frame);"
+                    " confirm the deactivation to import"
+                )
             db.execute(
                 f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
                 f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming WHERE true"
@@ -366,15 +385,18 @@ def _store(db, data, stamp: str, by, source: str, report, clock: _Clock) -> Impo
         create_triggers(db)
         clock.lap("cells")
         report(0.95)
-        summary = ImportSummary(n - existing, existing, deactivated)
+        summary = ImportSummary(n - existing, existing, deactivated, moved=moved)
         audit(
             db,
             by,
             "import_frame",
-            f"{source} added={summary.added} updated={summary.updated} deactivated={summary.deactivated}",
+            f"{source} added={summary.added} updated={summary.updated} moved={summary.moved}"
+            f" deactivated={summary.deactivated}",
         )
     clock.lap("commit")
-    return ImportSummary(summary.added, summary.updated, summary.deactivated, tuple(clock.steps))
+    return ImportSummary(
+        summary.added, summary.updated, summary.deactivated, tuple(clock.steps), summary.moved
+    )
 
 
 def frame_overview(db: sqlite_utils.Database, region: str | None = None) -> pd.DataFrame:
