@@ -1,5 +1,6 @@
-"""Round design on the stored frame: eligibility, eligible counts N_h, the design plan, Neyman SDs from the
-last round, and the recorded design and overlap of drawn rounds.
+"""Round design on the stored frame: eligibility, eligible counts N_h, the design plan, the stratum SDs of
+Neyman and cost-optimal allocation (last closed round, else p = 0.5) and costs, and the recorded design and
+overlap of drawn rounds.
 
 The draw itself (the SQLite engine of the PRN rule) is :func:`survey.rounds.draw_round`, which re-exports
 these names for existing callers.
@@ -14,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
-from sampling.allocation import METHODS
+from sampling.allocation import METHODS, MIN_PER_STRATUM
 from sampling.coordination import arc_length, arc_overlap
 from sampling.design import ALL_DOMAIN, DesignPlan, plan_design
 from sampling.select import stratum_key
@@ -141,6 +142,81 @@ def previous_sd(
     return out
 
 
+#: S_h used when no earlier round of the survey gives one: a proportion at p = 0.5 has S = 0.5 (Cochran 1977,
+#: §5.5: S_h² = p_h q_h ≤ 1/4). The same value in every stratum, so Neyman is then proportional and the
+#: cost-optimal allocation is N_h/√c_h — for a 1–5 mean any common S_h (e.g. 1.0) gives the same allocation.
+DEFAULT_SD = 0.5
+#: Allocations that need the stratum standard deviations S_h.
+NEEDS_SD = ("neyman", "optimal")
+
+
+@dataclass(frozen=True)
+class StratumSD:
+    """The S_h a design uses: ``values`` per stratum and their ``source`` — ``"previous_round"`` (the last closed
+    round ``round_id`` of the survey, strata it did not reach get its pooled SD) or ``"p=0.5"`` (S_h = 0.5)."""
+
+    values: dict[str, float]
+    source: str
+    round_id: int | None = None
+
+
+def design_sd(
+    db: sqlite_utils.Database,
+    strata: tuple[str, ...] | list[str],
+    *,
+    survey: str = "default",
+    item: str = "overall",
+    counts: Mapping[tuple, int] | None = None,
+) -> StratumSD:
+    """S_h for every eligible stratum, for Neyman and cost-optimal allocation (Cochran 1977, §5.5).
+
+    From the last closed round of ``survey`` (:func:`previous_sd`: the respondents' SD of ``item``, the pooled
+    SD where a stratum had fewer than two answers or was not reached) or, when there is none, ``DEFAULT_SD``
+    = 0.5 in every stratum — the SD of a proportion at p = 0.5, the conservative planning value.
+    """
+    strata = tuple(strata)
+    if counts is None:
+        counts = eligible_counts(db, strata)
+    labels = [stratum_key(v) for v in counts]
+    previous = previous_sd(db, strata, survey=survey, item=item)
+    if previous is None:
+        return StratumSD({h: DEFAULT_SD for h in labels}, "p=0.5")
+    round_id = db.execute(
+        "SELECT id FROM rounds WHERE survey = ? AND status = 'closed' ORDER BY id DESC LIMIT 1", [survey]
+    ).fetchone()[0]
+    return StratumSD({h: previous.get(h, previous["*"]) for h in labels}, "previous_round", round_id)
+
+
+def stratum_costs(
+    strata: tuple[str, ...] | list[str], labels: list[str], given: Mapping[str, float] | None
+) -> dict[str, float]:
+    """Cost c_h of one interview in every stratum for the cost-optimal allocation (Cochran 1977, §5.5).
+
+    ``given`` maps a stratum label (``福州|大工业``) or a value of one stratum column (``大工业``) to a cost; a
+    stratum takes its own label's cost, else the cost of its first column value that has one, else 1 (equal
+    costs). A key that names no stratum and no stratum value is refused.
+
+    >>> stratum_costs(("region", "customer_type"), ["福州|居民", "福州|大工业"], {"大工业": 4})
+    {'福州|居民': 1.0, '福州|大工业': 4.0}
+    """
+    given = dict(given or {})
+    values = [h.split("|") if strata else [h] for h in labels]
+    known = set(labels) | {v for vs in values for v in vs}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise DrawError(f"cost names no stratum or stratum value: {unknown!r}")
+    out = {}
+    for h, vs in zip(labels, values, strict=True):
+        match = [given[h]] if h in given else [given[v] for v in vs if v in given]
+        out[h] = float(match[0]) if match else 1.0
+    return out
+
+
+def domains_of(strata: tuple[str, ...] | list[str], counts: Mapping[tuple, int]) -> dict[str, str]:
+    """``{stratum: domain}`` for planning and margins: its region when stratified by region, else ``"all"``."""
+    return _domains(tuple(strata), counts)
+
+
 def plan_round(
     db: sqlite_utils.Database,
     *,
@@ -152,15 +228,18 @@ def plan_round(
     response_rate: float = 1.0,
     allocation: str = "proportional",
     power: float | None = None,
-    minimum: int = 0,
+    minimum: int = MIN_PER_STRATUM,
     sd: Mapping[str, float] | None = None,
     cost: Mapping[str, float] | None = None,
+    survey: str = "default",
     exclude_days: int | None = None,
     cutoff: str | None = None,
     counts: Mapping[tuple, int] | None = None,
 ) -> DesignPlan:
-    """The plan (per-stratum N_h, n_h, expected completes, weight, expected margins) of a design on today's
-    frame, without drawing: :func:`sampling.design.plan_design` over :func:`eligible_counts`."""
+    """The plan (per-stratum N_h, n_h, expected completes, weight, expected margins, and the margin target beside
+    the achieved margin) of a design on today's frame, without drawing: :func:`sampling.design.plan_design` over
+    :func:`eligible_counts`. Neyman and cost-optimal allocation without ``sd`` take S_h from :func:`design_sd`;
+    ``cost`` may name strata or stratum values (:func:`stratum_costs`), the others cost 1."""
     strata = tuple(strata)
     if counts is None:
         counts = eligible_counts(db, strata, exclude_days=exclude_days, cutoff=cutoff)
@@ -175,8 +254,7 @@ def plan_round(
         if size > total:
             raise DrawError(f"size must be at most the {total} eligible customers, but got {size}")
     populations = {stratum_key(v): n for v, n in counts.items()}
-    if sd is not None and "*" in sd:  # fill strata the previous round did not reach with the pooled SD
-        sd = {h: sd.get(h, sd["*"]) for h in populations}
+    sd, cost = design_inputs(db, strata, counts, allocation, sd, cost, survey=survey)
     try:
         return plan_design(
             populations, domains=_domains(strata, counts), size=size, margin=margin, per_domain=per_region,
@@ -185,6 +263,29 @@ def plan_round(
         )  # fmt: skip
     except (TypeError, ValueError) as e:
         raise DrawError(str(e)) from e
+
+
+def design_inputs(
+    db: sqlite_utils.Database,
+    strata: tuple[str, ...],
+    counts: Mapping[tuple, int],
+    allocation: str,
+    sd: Mapping[str, float] | None,
+    cost: Mapping[str, float] | None,
+    *,
+    survey: str = "default",
+) -> tuple[dict[str, float] | None, dict[str, float] | None]:
+    """The S_h and c_h the allocation uses, for every stratum: ``sd`` as given (its ``"*"`` entry, the pooled SD,
+    filling strata it does not name) or, for Neyman and cost-optimal allocation, :func:`design_sd`; ``cost``
+    expanded by :func:`stratum_costs` for the cost-optimal allocation (equal costs when None)."""
+    labels = [stratum_key(v) for v in counts]
+    if sd is not None and "*" in sd:  # fill strata the previous round did not reach with the pooled SD
+        sd = {h: sd.get(h, sd["*"]) for h in labels}
+    elif sd is None and allocation in NEEDS_SD:
+        sd = design_sd(db, strata, survey=survey, counts=counts).values
+    if allocation == "optimal":
+        cost = stratum_costs(strata, labels, cost)
+    return (dict(sd) if sd is not None else None), (dict(cost) if cost is not None else None)
 
 
 @dataclass(frozen=True)

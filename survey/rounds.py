@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from sampling.allocation import MIN_PER_STRATUM
+from sampling.coordination import survey_start
+from sampling.design import DesignPlan, plan_sizes
 from sampling.select import stratum_key
 from survey.design import (
     ALLOCATIONS,
@@ -25,6 +28,8 @@ from survey.design import (
     DrawError,
     Overlap,
     check_strata,
+    design_inputs,
+    domains_of,
     eligibility_sql,
     eligible_counts,
     exclusion_cutoff,
@@ -59,13 +64,15 @@ class StratumDraw:
 
 @dataclass(frozen=True)
 class DrawResult:
-    """A drawn round: its id, name, sample and reserve sizes, and the strata."""
+    """A drawn round: its id, name, sample and reserve sizes, the strata, and the plan it was drawn by (planned
+    margins overall and per region, the margin target beside them, strata with fewer than 2 units)."""
 
     round_id: int
     name: str
     sample_size: int
     reserve_size: int
     strata: tuple[StratumDraw, ...] = field(default=())
+    plan: DesignPlan | None = None
 
 
 def frame_salt(db: sqlite_utils.Database) -> str:
@@ -80,7 +87,7 @@ def frame_salt(db: sqlite_utils.Database) -> str:
 
 
 def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, ...]) -> dict[str, float]:
-    """Where the last round of the same survey and stratification ended, per stratum."""
+    """Where the last round of the same survey and stratification ended, per stratum (rotation)."""
     rows = db.execute("SELECT id, design FROM rounds WHERE survey = ? ORDER BY id DESC", [survey]).fetchall()
     for round_id, design in rows:
         if tuple(json.loads(design).get("strata", [])) == tuple(strata):
@@ -90,6 +97,21 @@ def _previous_starts(db: sqlite_utils.Database, survey: str, strata: tuple[str, 
                 ).fetchall()
             )
     return {}
+
+
+def _start_points(
+    db: sqlite_utils.Database, salt: str, survey: str, strata: tuple[str, ...], labels: list[str]
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Start a_h of every stratum, and the strata that start at the survey's own offset.
+
+    A stratum the survey's previous round (same stratification) drew continues where that round ended
+    (rotation, Ohlsson 1995); any other — the survey's first round, or a stratum new to it — starts at
+    :func:`sampling.coordination.survey_start` of the salt, the survey key and the stratum, so different surveys
+    do not start at the same point (before issue 10 they all started at 0 and took the same customers).
+    """
+    previous = _previous_starts(db, survey, strata)
+    offsets = {h: survey_start(salt, survey, h) for h in labels if h not in previous}
+    return {h: float(previous[h]) if h in previous else offsets[h] for h in labels}, offsets
 
 
 def _scan(db, strata, values, where, params, start, limit) -> list[tuple]:
@@ -120,7 +142,7 @@ def draw_round(
     strata: tuple[str, ...] | list[str] = ("region", "customer_type"),
     allocation: str = "proportional",
     power: float | None = None,
-    minimum: int = 0,
+    minimum: int = MIN_PER_STRATUM,
     sd: Mapping[str, float] | None = None,
     cost: Mapping[str, float] | None = None,
     name: str | None = None,
@@ -134,11 +156,15 @@ def draw_round(
     """Design and draw a stratified sequential-SRS round, all in one transaction.
 
     Sizes from exactly one of ``size`` (allocated), ``margin`` (±e overall, or in every region with
-    ``per_region``; see :func:`plan_round`) or precomputed ``sizes`` ``{stratum: n_h}``. Allocation by
-    :func:`sampling.allocation.allocate` (``allocation``, ``power``, ``minimum``, ``sd``, ``cost``);
+    ``per_region``; see :func:`plan_round`: the smallest size whose allocation meets the target, or every
+    customer and the shortfall in ``result.plan``) or precomputed ``sizes`` ``{stratum: n_h}``. Allocation by
+    :func:`sampling.allocation.allocate` (``allocation``, ``power``, ``minimum`` — 2 by default —, ``sd``,
+    ``cost``; Neyman and cost-optimal without ``sd`` take S_h from :func:`survey.design.design_sd`);
     selection by the PRN rule (Ohlsson 1995) starting, per stratum, where the previous round of the same
-    survey ended (Tillé 2006, §7.2.3 rotation), so no customer is drawn twice before the stratum has been
-    covered. ``reserve`` units per stratum follow in PRN order. Base weight ``N_h / n_h`` (Lohr 2019, eq. 3.2).
+    survey ended (Tillé 2006, §7.2.3 rotation), so no customer is drawn twice by one survey before the stratum
+    has been covered; a survey's first round starts at its own point
+    (:func:`sampling.coordination.survey_start`), so different surveys overlap only as independent samples do.
+    ``reserve`` units per stratum follow in PRN order. Base weight ``N_h / n_h`` (Lohr 2019, eq. 3.2).
     Customers surveyed within ``exclude_days`` days are not eligible. Everything needed to redraw the round
     identically (sizes, starts, cutoff, salt id, design options) is stored in ``rounds.design``.
     """
@@ -166,11 +192,13 @@ def draw_round(
             raise DrawError(f"size must be at most the {total} eligible customers, but got {size}")
         keys = {stratum_key(v): v for v in counts}
         if sizes is None:
-            planned = plan_round(
+            sd, cost = design_inputs(db, strata, counts, allocation, sd, cost, survey=survey)
+            plan = plan_round(
                 db, strata=strata, size=size, margin=margin, per_region=per_region, confidence=confidence,
                 response_rate=response_rate, allocation=allocation, power=power, minimum=minimum, sd=sd,
-                cost=cost, cutoff=cutoff, counts=counts,
-            ).sizes  # fmt: skip
+                cost=cost, survey=survey, cutoff=cutoff, counts=counts,
+            )  # fmt: skip
+            planned = plan.sizes
         else:
             planned = {str(k): v for k, v in sizes.items()}
             unknown = sorted(set(planned) - set(keys))
@@ -181,9 +209,13 @@ def draw_round(
                     raise DrawError(
                         f"sizes[{k!r}] must be an integer in [0, {counts[keys[k]]}], but got {v!r}"
                     )
+            plan = plan_sizes(
+                {stratum_key(v): n for v, n in counts.items()}, planned, domains=domains_of(strata, counts),
+                confidence=confidence, response_rate=response_rate,
+            )  # fmt: skip
         if sum(planned.values()) == 0:
             raise DrawError("size must be a positive integer, but got 0")
-        starts = _previous_starts(db, survey, strata)
+        starts, offsets = _start_points(db, salt, survey, strata, list(keys))
         qid = questionnaire_id or default_questionnaire_id(db)
         q_sha = get_questionnaire(db, qid).sha256()
         round_id = db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM rounds").fetchone()[0]
@@ -195,7 +227,7 @@ def draw_round(
         for label, values in keys.items():
             N_h, n_h = counts[values], int(planned.get(label, 0))
             r_h = min(reserve, N_h - n_h) if n_h else 0
-            a_h = float(starts.get(label, 0.0))
+            a_h = starts[label]
             # One scan of n_h + r_h + 1 units: the last one (if any) is where the next round starts.
             scanned = _scan(db, strata, list(values), where, params, a_h, n_h + r_h + 1) if n_h else []
             drawn = scanned[: n_h + r_h]
@@ -235,6 +267,13 @@ def draw_round(
             "engine": "sqlite-index-scan",
             "questionnaire_sha256": q_sha,
             "starts": {s.stratum: s.start for s in stratum_rows},
+            "start_rule": "survey-offset" if len(offsets) == len(keys) else ("rotation" if not offsets
+                                                                             else "rotation+survey-offset"),
+            "survey_offsets": offsets,
+            "planned_margin": _finite(plan.overall_margin),
+            "domain_margins": {d: _finite(e) for d, e in plan.domain_margins.items()},
+            "margin_met": plan.meets_target if plan.margin_checks else None,
+            "thin_strata": list(plan.thin_strata),
             "eligibility": "active AND NOT opted_out AND has_valid_phone"
             + (" AND NOT sampled in a round created since exclusion_cutoff" if cutoff else ""),
         }
@@ -269,7 +308,14 @@ def draw_round(
             db, created_by, "draw",
             f"round={round_id} size={len(sampled_ids)} strata={','.join(strata)} {allocation}",
         )  # fmt: skip
-    return DrawResult(round_id, name, len(sampled_ids), len(rows) - len(sampled_ids), tuple(stratum_rows))
+    return DrawResult(
+        round_id, name, len(sampled_ids), len(rows) - len(sampled_ids), tuple(stratum_rows), plan
+    )
+
+
+def _finite(x: float) -> float | None:
+    """A margin for the JSON design: None when it cannot be computed (nan)."""
+    return x if x == x else None
 
 
 def list_rounds(db: sqlite_utils.Database) -> list[dict]:
