@@ -21,10 +21,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from analysis.contrasts import PostStrata, _residualise, _score_cov
 from analysis.estimates import _domain_var, _domains, _prepare, survey_mean
 
 __all__ = [
+    "SCALES",
     "TOP_BOX_MIN",
+    "bounded_interval",
     "RoundChange",
     "flag_small_cells",
     "headline_indicators",
@@ -76,6 +79,70 @@ def _logit_ci(
         return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
 
 
+#: The scale of each indicator, for intervals that stay on it.
+SCALES = {"mean": (1.0, 5.0), "top2": (0.0, 1.0), "index": (0.0, 100.0)}
+
+
+def bounded_interval(
+    estimate: np.ndarray,
+    se: np.ndarray,
+    degf: np.ndarray,
+    n: np.ndarray,
+    *,
+    lower: float,
+    upper: float,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """A CI that stays within ``[lower, upper]``: the logit interval of the rescaled estimate, mapped back.
+
+    With ``p = (θ̂ − lower)/(upper − lower)`` and ``se_p = se/(upper − lower)``, the interval is R's
+    ``svyciprop(method = "logit")``: ``expit(logit p ± t_df · se_p / (p(1 − p)))`` (Lumley 2010, §2.3.1),
+    then ``lower + (upper − lower) · bound``. Where it is undefined (p at 0 or 1 with se 0, df ≤ 0, se 0)
+    the Clopper-Pearson (1934) interval for ``x = p·n`` of ``n`` is used: ``Beta_{α/2}(x, n − x + 1)`` and
+    ``Beta_{1−α/2}(x + 1, n − x)`` (0 and 1 at the ends) — Korn & Graubard's (1998) interval with n* = n.
+    Never NaN for a domain with at least one answer.
+
+    Examples
+    --------
+    >>> low, high = bounded_interval(np.array([0.0]), np.array([0.0]), np.array([19.0]), np.array([20]),
+    ...                              lower=0.0, upper=1.0)
+    >>> round(float(low[0]), 3), round(float(high[0]), 3)
+    (0.0, 0.168)
+    """
+    span = upper - lower
+    p = (np.asarray(estimate, dtype=float) - lower) / span
+    se_p = np.asarray(se, dtype=float) / span
+    low, high = _logit_ci(p, se_p, np.asarray(degf, dtype=float), confidence)
+    n = np.asarray(n, dtype=float)
+    bad = ~(np.isfinite(low) & np.isfinite(high)) | (se_p <= 0) | (p <= 0) | (p >= 1)
+    if bad.any():
+        alpha = 1 - confidence
+        x = np.clip(p * n, 0, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cp_low = np.where(x > 0, stats.beta.ppf(alpha / 2, np.where(x > 0, x, 1), n - x + 1), 0.0)
+            cp_high = np.where(x < n, stats.beta.ppf(1 - alpha / 2, x + 1, np.where(x < n, n - x, 1)), 1.0)
+        use = bad & (n > 0) & np.isfinite(p)
+        low, high = np.where(use, cp_low, low), np.where(use, cp_high, high)
+    return lower + span * low, lower + span * high
+
+
+def _post_se(data, design, dom_all, n_dom, values, valid, post: PostStrata) -> np.ndarray:
+    """SEs of the domain means under post-stratification: scores residualised on the post-strata
+    (:func:`analysis.contrasts._residualise`, R ``svyrecvar``), then the stratified variance."""
+    inside = valid & (dom_all >= 0)
+    w = design.weights
+    dom = np.where(inside, dom_all, 0)
+    wsum = np.bincount(dom[inside], weights=w[inside], minlength=n_dom)
+    wy = np.bincount(dom[inside], weights=(w * values)[inside], minlength=n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = wy / wsum
+    Z = np.zeros((len(data), n_dom))
+    rows = np.flatnonzero(inside)
+    Z[rows, dom[rows]] = w[rows] * (values[rows] - estimate[dom[rows]]) / wsum[dom[rows]]
+    cov = _score_cov(design, _residualise(data, Z, w, post))
+    return np.sqrt(np.clip(np.diag(cov), 0, None))
+
+
 def _respondent_index(data: pd.DataFrame, items: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Likert-5 scores (NaN when unanswered), the answered mask and each respondent's 0–100 index.
 
@@ -104,6 +171,8 @@ def headline_indicators(
     confidence: float = 0.95,
     min_n: int = 30,
     overall_label: object = "全部",
+    domain: np.ndarray | pd.Series | None = None,
+    post: PostStrata | None = None,
 ) -> pd.DataFrame:
     """Mean score and top-2-box share of every item, and the satisfaction index, with CIs.
 
@@ -114,6 +183,17 @@ def headline_indicators(
     Lumley 2010, §2.3.1) — but computed in one pass over the design for all items, which is
     what makes the dashboard fast. The index is the ACSI-style linear 0–100 rescaling
     (Fornell et al. 1996) with equal item weights.
+
+    Intervals stay on their scale (issue 10, item 6): the top-2-box share has R's logit interval; the mean
+    (1–5) and the index (0–100) get the same logit interval on their rescaled value (e.g. ``(ȳ − 1)/4``,
+    as R ``svyciprop(~I((y - 1)/4), method = "logit")``), mapped back. Where that interval degenerates (an
+    estimate at the bound with SE 0, such as 0 of 20 or 20 of 20; no degrees of freedom) the Clopper-Pearson
+    interval with the domain's n is used (Korn & Graubard 1998 with n* = n): 0/20 gives (0, 0.168), never NaN.
+
+    ``domain`` (a boolean mask) restricts every estimate to a domain of the full design — a filter is never
+    a re-designed subset (Lumley 2010, §2.3.3); groups with no unit in the domain are left out. ``post``
+    names the post-strata and the weights before post-stratification: SEs are then the linearised
+    variance of the calibrated estimator, as R ``postStratify`` (:mod:`analysis.contrasts`).
 
     Returns
     -------
@@ -136,11 +216,13 @@ def headline_indicators(
     scores, answered, index = _respondent_index(data, items)
     count = answered.sum(axis=1)
     index = np.nan_to_num(index)  # respondents without an answered item are masked out below (count > 0)
-    z = stats.norm.ppf(0.5 + confidence / 2)
     groupings = [by, None] if by is not None else [None]
     columns: dict[str, list] = {name: [] for name in ["key", *INDICATOR_COLUMNS[:-1]]}
+    mask = None if domain is None else np.asarray(domain, dtype=bool)
     for group_by in groupings:
         dom_all, keys = _domains(data, group_by)
+        if mask is not None:
+            dom_all = np.where(mask, dom_all, -1)
         n_dom = len(keys)
         labels = keys[by].tolist() if group_by is not None else [overall_label] * n_dom
         for j, item in enumerate([*items, None]):
@@ -153,10 +235,11 @@ def headline_indicators(
                 kinds = (("mean", values), ("top2", (values >= TOP_BOX_MIN).astype(float)))
             for kind, v in kinds:
                 r = _domain_stats(design, dom_all, n_dom, v, valid)
-                if kind == "top2":
-                    low, high = _logit_ci(r["estimate"], r["se"], r["degf"], confidence)
-                else:
-                    low, high = r["estimate"] - z * r["se"], r["estimate"] + z * r["se"]
+                if post is not None:
+                    r["se"] = _post_se(data, design, dom_all, n_dom, v, valid, post)
+                lower, upper = SCALES[kind]
+                low, high = bounded_interval(r["estimate"], r["se"], r["degf"], r["n"], lower=lower, upper=upper,
+                                             confidence=confidence)  # fmt: skip
                 for name, value in (("key", labels), ("indicator", [kind] * n_dom), ("item", [item or ""] * n_dom),
                                     ("estimate", r["estimate"]), ("se", r["se"]), ("ci_low", low),
                                     ("ci_high", high), ("n", r["n"])):  # fmt: skip
@@ -168,6 +251,8 @@ def headline_indicators(
     for name in ("estimate", "se", "ci_low", "ci_high"):
         frame[name] = frame[name].astype(float)
     frame = frame.rename(columns={"key": by}) if by is not None else frame.drop(columns="key")
+    if mask is not None:  # groups of the frame without a unit in the domain are not part of this view
+        frame = frame[frame["n"] > 0].reset_index(drop=True)
     out = flag_small_cells(frame, min_n)
     return out[([by] if by is not None else []) + INDICATOR_COLUMNS]
 
