@@ -244,32 +244,104 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
 @click.option("--strata", default="region,customer_type", show_default=True)
 @click.option("--allocation", default="proportional", show_default=True)
 @click.option("--power", default=None, type=float, help="Bankier exponent for --allocation power.")
-@click.option("--minimum", default=0, show_default=True, type=int, help="Minimum sample per stratum.")
+@click.option(
+    "--minimum", default=2, show_default=True, type=int,
+    help="Minimum sample per stratum (2: what a stratum's variance needs; 0 allows empty strata, with a warning).",
+)  # fmt: skip
+@click.option(
+    "--cost", "costs", multiple=True, metavar="KEY=C",
+    help="With --allocation optimal: cost of one interview in a stratum (福州|大工业=4) or for a stratum value "
+    "(大工业=4); repeatable; the others cost 1.",
+)  # fmt: skip
 @click.option("--reserve", default=0, show_default=True, type=int, help="Reserve units per stratum.")
 @click.option("--exclude-days", default=None, type=int, help="Skip customers sampled in the last K days.")
 @click.option("--survey", default="default", show_default=True, help="Survey whose rounds are coordinated.")
 @click.option("--name", default=None)
 @library_errors
 def draw(db_path, size, margin, per_region, confidence, response_rate, strata, allocation, power, minimum,
-         reserve, exclude_days, survey, name):  # fmt: skip
-    """Draw a stratified PRN sample; prints the new round's id on the last line."""
-    from survey.rounds import draw_round, previous_sd
+         costs, reserve, exclude_days, survey, name):  # fmt: skip
+    """Draw a stratified PRN sample; prints the planned margin and the new round's id on the last line."""
+    from survey.design import design_sd
+    from survey.rounds import draw_round
 
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
+    cost = _parse_costs(costs) if costs else None
+    if cost is not None and allocation != "optimal":
+        raise click.ClickException(f"--cost is used only by --allocation optimal, but got --allocation {allocation}")
     db = _open(db_path)
-    sd = previous_sd(db, cols, survey=survey) if allocation == "neyman" else None
-    if allocation == "neyman" and sd is None:
-        click.echo("no closed round to take stratum SDs from: using proportional allocation", err=True)
-        allocation = "proportional"
+    sd = None
+    if allocation in ("neyman", "optimal"):
+        found = design_sd(db, cols, survey=survey)
+        if allocation == "neyman" and found.source != "previous_round":
+            click.echo("no closed round to take stratum SDs from: using proportional allocation", err=True)
+            allocation = "proportional"
+        else:
+            sd = found.values
+            click.echo(
+                f"S_h from round {found.round_id}'s overall scores (the last closed round of survey {survey!r})"
+                if found.source == "previous_round"
+                else f"S_h = 0.5 in every stratum (a proportion at p = 0.5): survey {survey!r} has no closed round",
+                err=True,
+            )
     result = draw_round(
         db, size=size, margin=margin, per_region=per_region, confidence=confidence,
         response_rate=response_rate, strata=cols, allocation=allocation, power=power, minimum=minimum, sd=sd,
-        reserve=reserve, exclude_days=exclude_days, survey=survey, name=name, created_by="cli",
+        cost=cost, reserve=reserve, exclude_days=exclude_days, survey=survey, name=name, created_by="cli",
     )  # fmt: skip
     click.echo(
         f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata"
     )
+    _echo_plan(result.plan, per_region=per_region and margin is not None)
     click.echo(result.round_id)
+
+
+def _margin_text(e: float) -> str:
+    return f"±{e:.1%}" if e == e else "cannot be computed (a stratum has no sample)"
+
+
+def _echo_plan(plan, *, per_region: bool) -> None:
+    """The planned margin overall (and per region for a per-region target), and the warnings of ``draw``."""
+    target = f" (target {_margin_text(plan.target_margin)})" if plan.target_margin is not None else ""
+    overall_target = target if not per_region else ""
+    click.echo(
+        f"planned margin {_margin_text(plan.overall_margin)} overall{overall_target}, "
+        f"{plan.confidence:.0%} confidence, p = 0.5, expected response rate {plan.response_rate:.0%}"
+    )
+    if per_region:
+        table = plan.domain_table()
+        width = max(len(str(d)) for d in table["domain"])
+        for row in table.itertuples():
+            click.echo(f"  {str(row.domain).ljust(width)}  n={row.n:<6} {_margin_text(row.expected_margin)}{target}")
+    if plan.shortfalls:
+        where = ", ".join(f"{c.domain} {_margin_text(c.achieved)}" for c in plan.shortfalls)
+        click.echo(
+            f"warning: the target {_margin_text(plan.target_margin)} cannot be met "
+            f"({'overall' if not per_region else 'in ' + str(len(plan.shortfalls)) + ' region(s)'}): every eligible "
+            f"customer there is drawn and the planned margin is {where}",
+            err=True,
+        )
+    if plan.thin_strata:
+        shown = ", ".join(plan.thin_strata[:10]) + (", …" if len(plan.thin_strata) > 10 else "")
+        click.echo(
+            f"warning: {len(plan.thin_strata)} strata get fewer than 2 customers, so their variance cannot be "
+            f"estimated (raise --minimum to 2): {shown}",
+            err=True,
+        )
+
+
+def _parse_costs(costs: tuple[str, ...]) -> dict[str, float]:
+    """``("福州|大工业=4", "居民=1")`` → ``{"福州|大工业": 4.0, "居民": 1.0}``."""
+    out = {}
+    for item in costs:
+        key, sep, value = item.rpartition("=")
+        try:
+            cost = float(value)
+        except ValueError:
+            cost = float("nan")
+        if not sep or not key or not cost > 0 or cost == float("inf"):
+            raise click.BadParameter(f"must be KEY=C with C a number > 0, but got {item!r}", param_hint="--cost")
+        out[key] = cost
+    return out
 
 
 @cli.command()

@@ -28,7 +28,7 @@ def _assignments(db, round_id):
 
 
 def _fresh_copy(demo_path, tmp_path):
-    """The demo frame with no rounds drawn, so the first draw starts at 0."""
+    """The demo frame with no rounds drawn, so the first draw starts at the survey's own start points."""
     db = open_db(demo_path)
     for table in ("answers", "follow_ups", "responses", "assignments", "round_strata", "rounds"):
         db.execute(f"DELETE FROM {table}")
@@ -42,7 +42,8 @@ def test_sqlite_engine_draws_exactly_the_pandas_engine_sample(demo_path, tmp_pat
     frame = _eligible_frame(db)
     result = draw_round(db, size=400, strata=strata, reserve=3)
     sizes = {s.stratum: s.n_h for s in result.strata}
-    expected = select_pandas(frame, list(strata), sizes, salt=frame_salt(db), reserve=3)
+    first_starts = {s.stratum: s.start for s in result.strata}  # the survey's own start (issue 10)
+    expected = select_pandas(frame, list(strata), sizes, salt=frame_salt(db), start=first_starts, reserve=3)
     got = _assignments(db, result.round_id)
     expected = expected.sort_values(["stratum", "is_reserve", "prn", "id"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(
@@ -61,7 +62,7 @@ def test_sqlite_engine_draws_exactly_the_pandas_engine_sample(demo_path, tmp_pat
 
 
 def test_proportional_allocation_and_weights(demo_db):
-    result = draw_round(demo_db, size=300)
+    result = draw_round(demo_db, size=300, minimum=0)  # the pure quotas (the default minimum 2 lifts small strata)
     counts = eligible_counts(demo_db, ("region", "customer_type"))
     assert sum(s.n_h for s in result.strata) == 300
     for s in result.strata:
@@ -77,13 +78,17 @@ def test_proportional_allocation_and_weights(demo_db):
 
 def test_consecutive_rounds_do_not_reask_customers(demo_db):
     earlier = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments")}
+    drawn = dict(demo_db.execute("SELECT stratum, SUM(sample_size + reserve_size) FROM round_strata GROUP BY stratum"))
     new = draw_round(demo_db, size=500, reserve=1)
-    ids = [
-        r[0]
-        for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?", [new.round_id])
-    ]
+    rows = demo_db.execute("SELECT customer_id, stratum FROM assignments WHERE round_id = ?", [new.round_id])
+    rows = rows.fetchall()
+    ids = [cid for cid, _ in rows]
     assert len(ids) == len(set(ids))
-    assert not set(ids) & earlier
+    # Nobody is asked again before their stratum has been covered: a repeat only where the three rounds together
+    # drew more than N_h (the tiny strata that the minimum of 2 per stratum goes round).
+    covered = {s.stratum for s in new.strata if drawn.get(s.stratum, 0) + s.n_h + s.reserve_h > s.N_h}
+    assert {h for cid, h in rows if cid in earlier} <= covered
+    assert len([cid for cid, h in rows if h not in covered]) > 400 and sum(s.N_h for s in new.strata) > 2900
 
 
 def test_redraw_on_a_copy_gives_the_same_ids(demo_path, tmp_path):
@@ -265,8 +270,146 @@ def test_a_round_drawn_without_a_name_gets_a_chinese_default(demo_db):
 
     from survey.rounds import draw_round, get_round
 
-    result = draw_round(demo_db, size=20, created_by="t")
+    result = draw_round(demo_db, size=80, created_by="t")
     stored = get_round(demo_db, result.round_id)
     created = demo_db.execute("SELECT created_at FROM rounds WHERE id = ?", [result.round_id]).fetchone()[0]
     day = datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d")  # server's local day
     assert stored["name"] == f"第 {result.round_id} 轮抽样（{day}）"
+
+
+# --- issue 10 items 11–14: surveys start apart, margins met, minimum 2, cost-optimal allocation ---
+
+
+def _sampled(db, round_id) -> set[str]:
+    return {r[0] for r in db.execute(
+        "SELECT customer_id FROM assignments WHERE round_id = ? AND is_reserve = 0", [round_id])}  # fmt: skip
+
+
+def test_two_surveys_first_rounds_overlap_only_as_by_chance(demo_path, tmp_path):
+    from scipy import stats
+
+    from sampling.coordination import survey_start
+
+    db = _fresh_copy(demo_path, tmp_path)
+    first = draw_round(db, size=30, strata=(), survey="satisfaction")
+    second = draw_round(db, size=30, strata=(), survey="outage-notice")
+    common = len(_sampled(db, first.round_id) & _sampled(db, second.round_id))
+    # Independent SRS of 30 and 30 from N ≈ 2,900 share Hypergeometric(N, 30, 30) customers, mean ≈ 0.3;
+    # P(X >= 4) < 1e-4 — before issue 10 both surveys started at 0 and shared 30 of 30.
+    [N] = [s.N_h for s in first.strata]
+    assert common < stats.hypergeom(N, 30, 30).isf(1e-4)
+    salt = frame_salt(db)
+    for result, survey in ((first, "satisfaction"), (second, "outage-notice")):
+        [s] = result.strata
+        assert s.start == survey_start(salt, survey, "all") and 0 < s.start < 1
+        design = get_round(db, result.round_id)["design"]
+        assert design["starts"] == {"all": s.start} and design["start_rule"] == "survey-offset"
+    # the same survey still rotates: its next round starts where its first ended
+    again = draw_round(db, size=30, strata=(), survey="satisfaction")
+    assert again.strata[0].start == first.strata[0].next_start
+    assert not _sampled(db, again.round_id) & _sampled(db, first.round_id)
+
+
+def test_two_surveys_by_stratum_overlap_like_independent_samples(demo_path, tmp_path):
+    db = _fresh_copy(demo_path, tmp_path)
+    a = draw_round(db, size=300, survey="A")
+    b = draw_round(db, size=300, survey="B")
+    common = len(_sampled(db, a.round_id) & _sampled(db, b.round_id))
+    # independent samples would share Σ n_h·n'_h / N_h (Lohr 2019, §2.3); the tiny strata (N_h ≤ 3, n_h = 2)
+    # share about as much in any design
+    expected = sum(s.n_h * t.n_h / s.N_h for s, t in zip(a.strata, b.strata, strict=True))
+    assert 30 < expected < 60
+    assert common <= expected + 4 * expected**0.5  # was 300 of 300
+
+
+def test_a_margin_target_is_met_by_the_draw_or_the_shortfall_is_recorded(demo_db):
+    result = draw_round(demo_db, margin=0.05, strata=("region", "customer_type"), allocation="equal")
+    assert result.plan.target_margin == 0.05 and result.plan.overall_margin <= 0.05
+    design = get_round(demo_db, result.round_id)["design"]
+    assert design["planned_margin"] == pytest.approx(result.plan.overall_margin)
+    assert design["margin_met"] is True
+    short = draw_round(demo_db, margin=0.01, per_region=True, strata=("region",), response_rate=0.3)
+    assert not short.plan.meets_target
+    design = get_round(demo_db, short.round_id)["design"]
+    assert design["margin_met"] is False and set(design["domain_margins"]) == {s.stratum for s in short.strata}
+
+
+def test_draw_keeps_two_per_stratum_by_default(demo_db):
+    result = draw_round(demo_db, size=80)  # 36 strata of region × customer type
+    assert all(s.n_h >= min(2, s.N_h) for s in result.strata) and not result.plan.thin_strata
+    assert get_round(demo_db, result.round_id)["design"]["minimum"] == 2
+    with pytest.raises(DrawError, match=r"n must be at least \d+ \(minimum=2 in each of 36 strata"):
+        draw_round(demo_db, size=20)
+    thin = draw_round(demo_db, size=20, minimum=0)
+    assert thin.plan.thin_strata
+
+
+def test_cost_optimal_allocation_draws_without_given_sds_or_costs(demo_path, tmp_path):
+    from survey.design import design_sd
+
+    db = _fresh_copy(demo_path, tmp_path)  # no closed round: S_h from p = 0.5
+    sd = design_sd(db, ("region",))
+    assert sd.source == "p=0.5" and set(sd.values.values()) == {0.5}
+    result = draw_round(db, size=180, strata=("region",), allocation="optimal")
+    assert sum(s.n_h for s in result.strata) == 180
+    # equal S_h and equal costs: optimal = proportional
+    assert {s.stratum: s.n_h for s in result.strata} == {
+        s.stratum: s.n_h for s in draw_round(db, size=180, strata=("region",), survey="p").strata}
+
+
+def test_cost_optimal_sds_come_from_the_last_closed_round(demo_db):
+    from survey.design import design_sd, previous_sd
+
+    sd = design_sd(demo_db, ("region",))
+    assert sd.source == "previous_round" and sd.round_id == 1
+    previous = previous_sd(demo_db, ("region",))
+    assert set(sd.values) == {k[0] for k in eligible_counts(demo_db, ("region",))}
+    assert all(v == previous.get(h, previous["*"]) for h, v in sd.values.items())
+    cost = {s: (4.0 if s == "福州" else 1.0) for s in sd.values}
+    result = draw_round(demo_db, size=300, strata=("region",), allocation="optimal", sd=sd.values, cost=cost)
+    design = get_round(demo_db, result.round_id)["design"]
+    assert design["cost"]["福州"] == 4.0 and sum(s.n_h for s in result.strata) == 300
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def test_cli_draw_prints_the_planned_margin_overall_and_per_region(demo_path):
+    out = _cli("draw", "--db", demo_path, "--margin", "0.05", "--allocation", "equal")
+    assert out.exit_code == 0, out.output
+    assert "planned margin ±" in out.output and "target ±5.0%" in out.output
+    out = _cli("draw", "--db", demo_path, "--margin", "0.1", "--per-region", "--strata", "region")
+    assert out.exit_code == 0, out.output
+    lines = [line for line in out.output.splitlines() if line.strip().startswith(("福州", "厦门", "南平"))]
+    assert len(lines) == 3 and all("±" in line for line in lines)
+    int(out.output.strip().splitlines()[-1])  # the round id stays alone on the last line
+
+
+def test_cli_draw_warns_when_the_target_cannot_be_met(demo_path):
+    out = _cli("draw", "--db", demo_path, "--margin", "0.01", "--per-region", "--strata", "region",
+               "--response-rate", "0.3")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "cannot be met" in out.output
+
+
+def test_cli_draw_minimum_defaults_to_two_and_zero_warns(demo_path):
+    out = _cli("draw", "--db", demo_path, "--size", "20")
+    assert out.exit_code != 0 and "minimum=2" in out.output
+    out = _cli("draw", "--db", demo_path, "--size", "20", "--minimum", "0")
+    assert out.exit_code == 0, out.output
+    assert "fewer than 2" in out.output
+
+
+def test_cli_draw_cost_optimal_says_where_the_sds_come_from(demo_path):
+    out = _cli("draw", "--db", demo_path, "--size", "300", "--strata", "region", "--allocation", "optimal",
+               "--cost", "福州=4")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert "S_h from round 1" in out.output
+    rid = int(out.output.strip().splitlines()[-1])
+    design = get_round(open_db(demo_path), rid)["design"]
+    assert design["cost"]["福州"] == 4.0 and design["cost"]["厦门"] == 1.0
