@@ -1,9 +1,12 @@
-"""Survey staff: upload a customer frame, map columns, preview, see every problem, import all or nothing."""
+"""Survey staff: upload a customer frame, map its columns (optional ones too) and its unknown regions / types
+onto the region list, preview, see every problem and the import's impact, import all or nothing."""
+
+import hashlib
 
 import pandas as pd
 import streamlit as st
 
-from sampling.frame import CANONICAL_COLUMNS, REQUIRED_COLUMNS, problems_table, read_frame
+from sampling.frame import CANONICAL_COLUMNS, REQUIRED_COLUMNS, problems_table
 from sampling.frame_upload import (
     ENCODINGS,
     file_mapping,
@@ -13,7 +16,10 @@ from sampling.frame_upload import (
     peek,
     sheet_names,
 )
-from survey.frames import frame_overview, store_frame
+from sampling.places import PlaceChoices
+from survey.frame_import import import_frame, import_impact, read_import
+from survey.frames import frame_overview
+from survey.region_list import place_list
 from ui import session
 from ui.fmt import MISSING, place_label
 from ui.i18n import lang, t
@@ -25,9 +31,117 @@ db = session.db()
 user = session.user()
 st.title(t("frame"))
 
+NEW = "\u0000new"  # the value-mapping choice "add it as a new entry"
+
+
+def column_mapping(headers: tuple[str, ...], digest: str) -> dict[str, str | None] | None:
+    """The column-mapping step, for every column (optional ones too): automatic guesses, editable.
+
+    Returns read_frame's mapping, or None while the guesses are unchanged (then the aliases apply as usual).
+    """
+    if (
+        st.session_state.get("frame_digest") != digest
+    ):  # another file: its own guesses, not the last file's picks
+        for c in CANONICAL_COLUMNS:
+            st.session_state.pop(f"frame_map_{c}", None)
+        st.session_state["frame_digest"] = digest
+    guessed = guess_mapping(headers)
+    unused = [h for h in headers if h and h not in guessed.values()]
+    with st.expander(t("frame_mapping"), expanded=needs_mapping(headers) or bool(unused)):
+        st.caption(t("frame_mapping_help") if needs_mapping(headers) else t("frame_mapping_all"))
+        options = [None, *headers]
+        cols = st.columns(3)
+        selection = {
+            c: cols[i % 3].selectbox(
+                t(f"frame_col_{c}") + (t("frame_required") if c in REQUIRED_COLUMNS else ""),
+                options, index=options.index(guessed[c]), key=f"frame_map_{c}",
+                format_func=lambda h: t("frame_not_mapped") if h is None else h,
+            )
+            for i, c in enumerate(CANONICAL_COLUMNS)
+        }  # fmt: skip
+    unused = [h for h in headers if h and h not in selection.values()]
+    if unused:
+        st.info(t("frame_unmapped", cols="、".join(unused)))
+    return None if selection == guessed else file_mapping(selection, headers)
+
+
+def value_mapping(unknown) -> PlaceChoices | None:
+    """The value-mapping step: each unknown region / type mapped onto the list or added, explicitly.
+
+    Returns the choices once every value has one, else None.
+    """
+    st.markdown(f"**{t('frame_values')}**")
+    st.caption(t("frame_values_help"))
+    names = {kind: place_list(db).names(kind) for kind in ("region", "customer_type")}
+    picked = {}
+    for u in unknown:
+        what = t(f"frame_what_{u.column}")
+        options = [None, *names[u.column], NEW]
+        picked[(u.column, u.value)] = st.selectbox(
+            u.describe(lang()), options, key=f"frame_value_{u.column}_{u.value}",
+            format_func=lambda o, u=u, what=what: (t("frame_value_pick") if o is None else
+                                                   t("frame_value_new", what=what, value=u.value) if o == NEW else o),
+        )  # fmt: skip
+    pending = sum(v is None for v in picked.values())
+    if pending:
+        waiting = [u.describe(lang()) for u in unknown if picked[(u.column, u.value)] is None]
+        st.error(t("frame_values_pending", n=pending) + " " + "；".join(waiting))
+        return None
+    return PlaceChoices(
+        {k: v for k, v in picked.items() if v != NEW}, tuple(k for k, v in picked.items() if v == NEW)
+    )
+
+
+def show_problems(result) -> None:
+    table = problems_table(result, lang()).head(SHOWN_PROBLEMS)
+    st.error(t("frame_problems", n=f"{result.problem_count:,}", k=len(table)))
+    # a file-level problem (empty file, missing column) has no row
+    table["row"] = [t("frame_whole_file") if r is pd.NA else str(r) for r in table["row"]]
+    table["column"] = table["column"].map(lambda c: c if c else MISSING)
+    table["value"] = table["value"].map(lambda v: MISSING if v is None or v != v or v == "" else str(v))
+    table.columns = [t("col_row"), t("col_column"), t("col_value"), t("col_message")]
+    st.dataframe(table, hide_index=True, width="stretch", key="frame_problems")
+
+
+def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> None:
+    """The import's impact (added / updated / moved / deactivated), a confirmation before deactivating
+    anyone, and the import button."""
+    impact = import_impact(db, result.frame)
+    st.markdown(f"**{t('frame_impact')}**")
+    cols = st.columns(4)
+    for col, key in zip(cols, ("added", "updated", "moved", "deactivated"), strict=True):
+        col.metric(t(f"frame_impact_{key}"), f"{getattr(impact, key):,}")
+    st.caption(t("frame_impact_help"))
+    if impact.moves:
+        moves = pd.DataFrame(
+            impact.moves, columns=[t("col_from_region"), t("col_to_region"), t("col_customers")]
+        )
+        st.dataframe(moves, hide_index=True, key="frame_moves")
+    if choices.new:
+        st.info(t("frame_new_entries", names="、".join(n for _, n in choices.new)))
+    confirmed = True
+    if impact.deactivated:
+        confirmed = st.checkbox(
+            t("frame_confirm_deactivate", n=f"{impact.deactivated:,}"),
+            key=f"frame_confirm_deactivate_{digest}",
+        )
+    if st.button(t("frame_import"), type="primary", key="frame_import", disabled=not confirmed):
+        if not confirmed:
+            st.error(t("frame_deactivate_needed", n=f"{impact.deactivated:,}"))
+            return
+        bar = st.progress(0.0)
+        summary = import_frame(
+            db, result.frame, choices=choices, allow_deactivation=confirmed, by=user.name, source=name,
+            progress=lambda f: bar.progress(min(f, 1.0)),
+        )  # fmt: skip
+        st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
+                     deactivated=f"{summary.deactivated:,}"))  # fmt: skip
+
+
 upload = st.file_uploader(t("frame_upload"), type=["csv", "txt", "xlsx"], key="frame_file")
 if upload is not None:
     data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()[:16]
     xlsx = is_xlsx(data, upload.name)
     sheet = encoding = None
     if xlsx:
@@ -39,49 +153,22 @@ if upload is not None:
             format_func=lambda e: t("encoding_auto") if e == "auto" else e.upper(),
         )  # fmt: skip
     head = peek(data, upload.name, encoding=encoding or "auto", sheet=sheet, rows=PREVIEW_ROWS)
-    mapping = None
-    if head.problem is None and needs_mapping(head.headers):
-        st.markdown(f"**{t('frame_mapping')}**")
-        st.caption(t("frame_mapping_help"))
-        guessed = guess_mapping(head.headers)
-        options = [None, *head.headers]
-        cols = st.columns(3)
-        selection = {
-            c: cols[i % 3].selectbox(
-                t(f"frame_col_{c}") + (t("frame_required") if c in REQUIRED_COLUMNS else ""),
-                options, index=options.index(guessed[c]), key=f"frame_map_{c}",
-                format_func=lambda h: t("frame_not_mapped") if h is None else h,
-            )
-            for i, c in enumerate(CANONICAL_COLUMNS)
-        }  # fmt: skip
-        mapping = file_mapping(selection, head.headers)
+    mapping = column_mapping(head.headers, digest) if head.problem is None and head.headers else None
     if head.problem is None:
         st.markdown(f"**{t('frame_preview', n=PREVIEW_ROWS)}**")
         st.dataframe(head.rows, hide_index=True, width="stretch", key="frame_preview")
-    result = read_frame(data, encoding=None if encoding in (None, "auto") else encoding, sheet=sheet,
-                        mapping=mapping, filename=upload.name)  # fmt: skip
-    if not result.ok:
-        table = problems_table(result, lang()).head(SHOWN_PROBLEMS)
-        st.error(t("frame_problems", n=f"{result.problem_count:,}", k=len(table)))
-        # a file-level problem (empty file, missing column) has no row
-        table["row"] = [t("frame_whole_file") if r is pd.NA else str(r) for r in table["row"]]
-        table["column"] = table["column"].map(lambda c: c if c else MISSING)
-        table["value"] = table["value"].map(lambda v: MISSING if v is None or v != v or v == "" else str(v))
-        table.columns = [t("col_row"), t("col_column"), t("col_value"), t("col_message")]
-        st.dataframe(table, hide_index=True, width="stretch", key="frame_problems")
-    else:
+    options = dict(encoding=None if encoding in (None, "auto") else encoding, sheet=sheet, mapping=mapping,
+                   filename=upload.name)  # fmt: skip
+    result, choices = read_import(db, data, **options), PlaceChoices()
+    if result.only_unknown_values:
+        picked = value_mapping(result.unknown)
+        if picked is not None:
+            result, choices = read_import(db, data, choices=picked, **options), picked
+    if result.ok:
         st.success(t("frame_valid", n=f"{len(result.frame):,}"))
-        if st.button(t("frame_import"), type="primary", key="frame_import"):
-            bar = st.progress(0.0)
-            summary = store_frame(
-                db,
-                result.frame,
-                by=user.name,
-                source=upload.name,
-                progress=lambda f: bar.progress(min(f, 1.0)),
-            )
-            st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
-                         deactivated=f"{summary.deactivated:,}"))  # fmt: skip
+        impact_and_import(result, choices, digest, upload.name)
+    elif not result.only_unknown_values or choices:
+        show_problems(result)
 
 st.subheader(t("frame_current"))
 overview = frame_overview(db, region=user.region)

@@ -377,7 +377,7 @@ def _group_unknown(
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     found = []
     for c in range(min(len(uniques), MAX_UNKNOWN_VALUES)):  # codes number values in order of first row
-        first = rows[where[order[starts[c] : starts[c] + UNKNOWN_ROWS_SHOWN]]]
+        first = rows[where[order[starts[c] : starts[c] + min(counts[c], UNKNOWN_ROWS_SHOWN)]]]
         found.append(UnknownValue(column, header_of.get(column, column), str(uniques[c]), int(counts[c]),
                                   tuple(int(r) for r in first)))  # fmt: skip
     return found

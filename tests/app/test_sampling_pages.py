@@ -115,6 +115,8 @@ def test_frame_page_maps_columns_and_imports_with_summary(app, demo_path):
     at.selectbox(key="frame_map_customer_type").set_value("kind").run()
     assert "文件有效：2 位客户" in _texts(at)
     assert len(_table(at, "cust")) == 2  # the preview
+    assert at.button(key="frame_import").disabled  # it deactivates the demo's customers: confirm first
+    next(c for c in at.checkbox if c.key.startswith("frame_confirm_deactivate")).check().run()
     at.button(key="frame_import").click().run()
     assert not at.exception and "新增 2" in _texts(at) and "停用" in _texts(at)
     db = open_db(demo_path)

@@ -64,6 +64,8 @@ def test_gbk_csv_is_previewed_and_imported(page: Page, app_server, demo_credenti
     expect(page.get_by_text("前 10 行预览")).to_be_visible(timeout=30_000)
     expect(page.locator("[data-testid='stDataFrame']").first).to_be_visible()
     expect(page.get_by_text("文件有效：3 位客户。")).to_be_visible()
+    expect(page.get_by_role("button", name="导入客户名单")).to_be_disabled()  # it deactivates the others
+    page.get_by_text(f"我确认停用 {active:,} 位不在本文件中的客户").click()
     page.get_by_role("button", name="导入客户名单").click()
     expect(page.get_by_text(f"导入完成：新增 3，更新 0，停用 {active:,}。")).to_be_visible(timeout=60_000)
     assert _counts(app_server["db_path"]) == (total + 3, 3, imports + 1)

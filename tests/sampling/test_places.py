@@ -118,6 +118,15 @@ def test_unknown_values_are_grouped_with_column_rows_and_count():
     assert "鲤城供电所" in result.problems[0].message_zh and "福州、泉州" in result.problems[0].message_zh
 
 
+def test_each_unknown_value_lists_only_its_own_rows():
+    data = (HEADER + "1,鲤城供电所,,居民\n2,平潭,,居民\n3,鲤城供电所,,居民\n").encode()
+    result = read_frame(data, places=PLACES)
+    assert [(u.value, u.count, u.rows) for u in result.unknown] == [
+        ("鲤城供电所", 2, (2, 4)),
+        ("平潭", 1, (3,)),
+    ]
+
+
 def test_without_a_list_regions_are_kept_as_written():
     result = read_frame((HEADER + "1,泉州市供电公司,鲤城,居民\n").encode())
     assert result.ok and result.frame["region"].tolist() == ["泉州市供电公司"]
