@@ -274,6 +274,9 @@ def draw_round(
             "domain_margins": {d: _finite(e) for d, e in plan.domain_margins.items()},
             "margin_met": plan.meets_target if plan.margin_checks else None,
             "thin_strata": list(plan.thin_strata),
+            # eligible customers per region × type at the draw: the round's post-stratification totals
+            "cell_totals": {"region|customer_type": {stratum_key(k): v for k, v in
+                            eligible_counts(db, ("region", "customer_type"), cutoff=cutoff).items()}},  # fmt: skip
             "eligibility": "active AND NOT opted_out AND has_valid_phone"
             + (" AND NOT sampled in a round created since exclusion_cutoff" if cutoff else ""),
         }
