@@ -6,6 +6,7 @@ import streamlit as st
 from sampling.design import ALL_DOMAIN
 from sampling.select import ALL_STRATUM
 from survey.fieldwork import invitation_rows, invitations_csv
+from survey.design import design_sd
 from survey.rounds import (
     ALLOCATIONS,
     STRATUM_COLUMNS,
@@ -86,6 +87,12 @@ def _design_and_draw() -> None:
             allocation = "proportional"
         else:
             st.caption(t("neyman_sd_from"))
+    elif allocation == "optimal":  # S_h from the last closed round, else 0.5 (p = 0.5); costs below
+        found = design_sd(db, tuple(strata))
+        sd = found.values
+        st.caption(
+            t("optimal_sd_from", id=found.round_id) if found.source == "previous_round" else t("optimal_sd_default")
+        )
     counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
     if allocation == "optimal":
         pos = list(strata).index("customer_type") if "customer_type" in strata else None
@@ -106,6 +113,17 @@ def _design_and_draw() -> None:
     def _margin(e: float) -> str:
         return pct(e) if e == e else MISSING
 
+    def _above(e: float, target: float) -> str:
+        """A margin that misses ``target``, with a second decimal when one would show the target itself."""
+        return pct(e) if pct(e) != pct(target) else pct(e, 2)
+
+    def _warn_strata(message: str, strata: list) -> None:
+        """One warning naming (the first few of) ``strata``."""
+        if strata:
+            names = ("、" if lang() == "zh" else ", ").join(_whole(s.stratum) for s in strata[:SHOWN_UNSAMPLED])
+            more = t("strata_unsampled_more") if len(strata) > SHOWN_UNSAMPLED else ""
+            st.warning(message.format(k=len(strata), names=names + more))
+
     plan = problem = None
     floor = sum(min(minimum, n) for n in counts.values())
     if size is not None and counts and size > sum(counts.values()):
@@ -118,20 +136,31 @@ def _design_and_draw() -> None:
         except DrawError as e:
             problem = t("design_error", e=e)
 
-    go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None)
+    accepted = True
+    if plan is not None and plan.shortfalls:  # the target cannot be met: say so and ask before drawing
+        where = ("、" if lang() == "zh" else ", ").join(
+            f"{_whole(c.domain)} " + (f"±{_above(c.achieved, c.target)}" if c.achieved == c.achieved
+                                      else t("margin_unavailable"))
+            for c in plan.shortfalls
+        )
+        st.warning(t("margin_shortfall", e=f"±{pct(plan.target_margin)}", where=where))
+        accepted = st.checkbox(t("accept_shortfall"), key="draw_accept_shortfall")
+    go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None or not accepted)
     st.markdown(f"**{t('preview')}**")
     if problem is not None:
         st.warning(problem)
     if plan is not None:
         completes = sum(s.expected_completes for s in plan.strata)
         overall = plan.overall_margin
+        target = (
+            t("preview_target", e=f"±{pct(plan.target_margin)}")
+            if plan.target_margin is not None and not design["per_region"]
+            else ""
+        )
         st.caption(t("preview_total", n=plan.total, m=completes,
-                     e=f"±{pct(overall)}" if overall == overall else t("margin_unavailable")))  # fmt: skip
-        unsampled = [_whole(s.stratum) for s in plan.strata if s.sample_size == 0 and s.population > 0]
-        if unsampled:
-            names = ("、" if lang() == "zh" else ", ").join(unsampled[:SHOWN_UNSAMPLED])
-            more = t("strata_unsampled_more") if len(unsampled) > SHOWN_UNSAMPLED else ""
-            st.warning(t("strata_unsampled", k=len(unsampled), names=names + more))
+                     e=(f"±{pct(overall)}" if overall == overall else t("margin_unavailable")) + target))  # fmt: skip
+        _warn_strata(t("strata_unsampled"), [s for s in plan.strata if s.sample_size == 0 and s.population > 0])
+        _warn_strata(t("strata_single"), [s for s in plan.strata if s.sample_size == 1 < s.population])
         table = plan.strata_table()
         table["stratum"] = table["stratum"].map(_whole)
         table["domain"] = table["domain"].map(_whole)
@@ -145,7 +174,11 @@ def _design_and_draw() -> None:
         regions["domain"] = regions["domain"].map(_whole)
         regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 1))
         regions["expected_margin"] = regions["expected_margin"].map(_margin)
-        regions.columns = [t(k) for k in ("col_domain", "col_N", "col_n_h", "col_completes", "col_margin")]
+        columns = ["col_domain", "col_N", "col_n_h", "col_completes", "col_margin"]
+        if plan.target_margin is not None and design["per_region"]:
+            regions["target"] = pct(plan.target_margin)
+            columns.append("col_target")
+        regions.columns = [t(k) for k in columns]
         with st.expander(t("preview_by_region")):
             st.dataframe(regions, hide_index=True, width="stretch", key="draw_preview_regions")
 

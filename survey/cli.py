@@ -313,7 +313,8 @@ def _echo_plan(plan, *, per_region: bool) -> None:
         for row in table.itertuples():
             click.echo(f"  {str(row.domain).ljust(width)}  n={row.n:<6} {_margin_text(row.expected_margin)}{target}")
     if plan.shortfalls:
-        where = ", ".join(f"{c.domain} {_margin_text(c.achieved)}" for c in plan.shortfalls)
+        where = ", ".join(f"{c.domain} ±{c.achieved:.2%}" if c.achieved == c.achieved else f"{c.domain} "
+                          + _margin_text(c.achieved) for c in plan.shortfalls)  # fmt: skip
         click.echo(
             f"warning: the target {_margin_text(plan.target_margin)} cannot be met "
             f"({'overall' if not per_region else 'in ' + str(len(plan.shortfalls)) + ' region(s)'}): every eligible "

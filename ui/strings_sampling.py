@@ -34,6 +34,33 @@ STRINGS: dict[str, tuple[str, str]] = {
         "各层标准差取自上一已结束轮次的总体满意度评分。",
         "Stratum SDs from the last closed round's overall scores.",
     ),
+    "optimal_sd_from": (
+        "各层标准差 S_h 取自第 {id} 轮（上一已结束轮次）的总体满意度评分；每次访问成本未填写的按 1 计。",
+        "Stratum SDs S_h from round {id} (the last closed round), overall scores; costs not entered count as 1.",
+    ),
+    "optimal_sd_default": (
+        "没有已结束的轮次可提供各层标准差：各层取 S_h = 0.5（比例 p = 0.5 时的标准差），"
+        "即按 N_h/√c_h 分配；每次访问成本未填写的按 1 计。",
+        "No closed round to take stratum SDs from: S_h = 0.5 in every stratum (a proportion at p = 0.5), "
+        "so the allocation is N_h/√c_h; costs not entered count as 1.",
+    ),
+    "preview_target": ("（目标 {e}）", " (target {e})"),
+    "margin_shortfall": (
+        "目标误差 {e} 无法达到：即使抽取全部可抽样客户，按预计应答率计算的误差仍为 {where}。"
+        "可以降低目标、提高预计应答率，或确认按此误差抽样。",
+        "The target margin {e} cannot be met: even drawing every eligible customer, the expected response rate "
+        "gives {where}. Lower the target, raise the expected response rate, or confirm to draw with this margin.",
+    ),
+    "accept_shortfall": (
+        "仍然抽样（接受上述达不到目标的误差）",
+        "Draw anyway (accept the margins above, which miss the target)",
+    ),
+    "strata_single": (
+        "有 {k} 个层只抽到 1 户（{names}）：每层至少 2 户才能估计该层的方差，这些层的误差无法正确计算。"
+        "请把“每层最少样本数”提高到至少 2。",
+        "Only one customer drawn in {k} of the strata ({names}): a stratum needs at least 2 for its variance "
+        "to be estimated. Raise “Minimum per stratum” to at least 2.",
+    ),
     "preview": ("设计预览", "Design preview"),
     "preview_total": (
         "计划样本 {n} 户，预计完成 {m:.0f} 份，总体预计误差 {e}。",
@@ -65,6 +92,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_completes": ("预计完成数", "Expected completes"),
     "col_weight": ("基础权数", "Weight"),
     "col_margin": ("预计误差 ±", "Expected margin ±"),
+    "col_target": ("目标误差 ±", "Target margin ±"),
     "col_N": ("客户数", "Customers"),
     "design_error": ("设计无法实现：{e}", "The design is not possible: {e}"),
     # rounds list

@@ -297,3 +297,79 @@ def test_audit_since_means_the_local_day(app, demo_path):
     assert not at.exception
     details = set(at.dataframe[0].value["详情"])
     assert "after" in details and "before" not in details
+
+
+# ---------------------------------------------------------------- issue 10: margins met, minimum, optimal
+
+
+def _regions(at):
+    return _table(at, "客户数")
+
+
+def test_preview_sizes_an_equal_allocation_for_its_target(app):
+    at = _run(app, STAFF, "zh", draw_mode="overall", draw_allocation="equal")
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "总体预计误差" in c.value)
+    assert "目标 ±5.0%" in caption
+    achieved = float(caption.split("总体预计误差 ±")[1].split("%")[0])
+    assert achieved <= 5.0  # before issue 10: Cochran's n allocated equally planned about ±9%
+    assert "draw_accept_shortfall" not in [c.key for c in at.checkbox]
+    assert not at.button(key="draw_go").disabled
+
+
+def test_preview_shows_target_beside_achieved_per_region(app):
+    # everyone answers: the demo frame (3,000 customers) can give ±5% in every region
+    at = _run(app, STAFF, "zh", draw_mode="per_region", draw_allocation="power", draw_response_rate=1.0)
+    assert not at.exception and "draw_accept_shortfall" not in [c.key for c in at.checkbox]
+    regions = _regions(at)
+    assert "目标误差 ±" in regions.columns and set(regions["目标误差 ±"]) == {"5.0%"}
+    assert all(float(m.rstrip("%")) <= 5.0 for m in regions["预计误差 ±"])
+
+
+def test_a_shortfall_needs_confirmation_before_the_draw(app, demo_path):
+    at = _run(app, STAFF, "zh", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
+    assert not at.exception
+    warning = next(w.value for w in at.warning if "无法达到" in w.value)
+    assert "±1.0%" in warning and "福州" in warning
+    assert at.button(key="draw_go").disabled
+    at.checkbox(key="draw_accept_shortfall").check().run()
+    assert not at.button(key="draw_go").disabled
+    at.button(key="draw_go").click().run()
+    assert not at.exception and "已抽取第" in _texts(at)
+
+
+def test_a_shortfall_is_said_in_english(app):
+    at = _run(app, STAFF, "en", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
+    assert not at.exception
+    assert any("cannot be met" in w.value and "±1.0%" in w.value for w in at.warning)
+    assert at.checkbox(key="draw_accept_shortfall").label.startswith("Draw anyway")
+
+
+def test_preview_lists_strata_with_one_customer(app):
+    at = _run(app, STAFF, "zh", draw_minimum=0)
+    table = _table(at, "基础权数")
+    ones = table[(table["样本量 n_h"] == 1) & (table["层内客户数 N_h"] > 1)]
+    assert len(ones) >= 1
+    warning = next(w.value for w in at.warning if "只抽到 1 户" in w.value)
+    assert f"有 {len(ones)} 个层" in warning and ones["层"].iloc[0] in warning
+
+
+def test_cost_optimal_allocation_works_and_says_where_the_sds_come_from(app, demo_path):
+    at = _run(app, STAFF, "zh", draw_allocation="optimal")
+    assert not at.exception
+    assert "needs sd" not in _texts(at) and not any("设计无法实现" in w.value for w in at.warning)
+    assert "第 1 轮" in _texts(at)  # S_h from the last closed round
+    table = _table(at, "基础权数")
+    assert table["样本量 n_h"].sum() == 1000
+    at.button(key="draw_go").click().run()
+    assert not at.exception and "已抽取第" in _texts(at)
+    rid = open_db(demo_path).execute("SELECT MAX(id) FROM rounds").fetchone()[0]
+    design = open_db(demo_path).execute("SELECT design FROM rounds WHERE id = ?", [rid]).fetchone()[0]
+    assert '"allocation": "optimal"' in design
+
+
+def test_cost_optimal_without_a_closed_round_uses_p_half(app, demo_path):
+    open_db(demo_path).execute("UPDATE rounds SET status = 'open'")
+    at = _run(app, STAFF, "zh", draw_allocation="optimal")
+    assert not at.exception and "S_h = 0.5" in _texts(at)
+    assert _table(at, "基础权数")["样本量 n_h"].sum() == 1000
