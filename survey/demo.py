@@ -22,7 +22,7 @@ from survey.fieldwork import _store_response
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.frames import store_frame
 from survey.regions import CUSTOMER_TYPES, FUJIAN
-from survey.rounds import close_round, draw_round
+from survey.rounds import close_round, draw_round, eligible_counts
 from survey.store import set_setting, transaction
 from survey.users import create_user
 
@@ -223,14 +223,20 @@ def build_demo(db: sqlite_utils.Database, *, customers: int = 50_000, seed: int 
     store_frame(db, make_frame(customers, seed), by="demo", source="demo frame")
     default_questionnaire_id(db)
     n1 = min(2000, max(10, customers // 25))
-    first = draw_round(db, size=n1, name="2026年第三季度满意度调查", reserve=2, created_by="demo")
+    n2 = max(10, n1 * 3 // 4)
+    cells = len(eligible_counts(db, ("region", "customer_type")))
+    minimum = min(2, n2 // max(cells, 1))  # the default 2 per stratum where a small demo frame affords it
+    first = draw_round(
+        db, size=n1, name="2026年第三季度满意度调查", reserve=2, minimum=minimum, created_by="demo"
+    )
     _simulate_fieldwork(
         db, first.round_id, rng, completion_scale=1.0, start=datetime(2026, 8, 1, 9, tzinfo=UTC)
     )
     close_round(db, first.round_id, by="demo")
     second = draw_round(
-        db, size=max(10, n1 * 3 // 4), name="2026年第四季度满意度调查", reserve=2, created_by="demo"
-    )
+        db, size=n2, name="2026年第四季度满意度调查", reserve=2, minimum=minimum,
+        created_by="demo",
+    )  # fmt: skip
     _simulate_fieldwork(
         db, second.round_id, rng, completion_scale=0.35, start=datetime(2026, 11, 10, 9, tzinfo=UTC)
     )
