@@ -207,8 +207,13 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
 
 
 def known_regions(db: sqlite_utils.Database) -> list[str]:
-    """Regions present in the customer frame (for scope pickers)."""
-    return [r[0] for r in db.execute("SELECT DISTINCT region FROM customers ORDER BY region")]
+    """The regions of the region list, in list order (for scope pickers), then any other region a customer
+    has (written without an import, e.g. by a script)."""
+    listed = [r[0] for r in db.execute("SELECT name FROM regions ORDER BY position, name")]
+    others = db.execute(
+        "SELECT DISTINCT region FROM customers WHERE region NOT IN (SELECT name FROM regions) ORDER BY region"
+    )
+    return listed + [r[0] for r in others if r[0]]
 
 
 def region_filter(column: str, region: str | None) -> tuple[str, list[str]]:

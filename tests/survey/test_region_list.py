@@ -263,3 +263,13 @@ def test_a_quanzhou_manager_sees_every_aliased_customer_and_the_prn_start_carrie
     qz = [s for s in after if s.startswith("泉州|")]
     assert qz and all(after[s] == before[s] for s in qz)
     assert set(after) <= set(before)  # no new stratum
+
+
+def test_scope_pickers_offer_the_list_even_before_an_import(fresh_db):
+    from survey.users import known_regions
+
+    assert known_regions(fresh_db) == list(FUJIAN)
+    fresh_db.execute(
+        "INSERT INTO customers (id, region, customer_type, prn) VALUES ('1', '测试区', '居民', 0.5)"
+    )
+    assert known_regions(fresh_db) == [*FUJIAN, "测试区"]
