@@ -23,6 +23,7 @@ __all__ = [
     "RakingDidNotConverge",
     "WeightSummary",
     "base_weights",
+    "eligible_population",
     "nonresponse_adjust",
     "poststratify",
     "rake",
@@ -110,6 +111,30 @@ def base_weights(
         if isinstance(s, pd.Series):
             return pd.Series(np.broadcast_to(out, (len(s),)), index=s.index, name="base_weight")
     return out if out.ndim else float(out)
+
+
+def eligible_population(population: float, eligible: int, ineligible: int) -> float:
+    """Estimated number of eligible units of a stratum: ``N̂_h = N_h · e_h``, ``e_h = E_h / (E_h + NE_h)``.
+
+    ``E_h`` counts the sampled units found eligible (complete, partial, refusal, non-contact, other) and
+    ``NE_h`` those found not eligible (wrong number, not a customer); units of unknown eligibility are left
+    out, i.e. assumed eligible at the same rate — AAPOR's (2023) proportional estimate of *e*, applied per
+    stratum. Replacing ineligible units by reserves keeps ``n_h`` but not ``N_h``: the frame holds ineligible
+    units too, so weights ``N_h / r_h`` would overstate the population by the ineligible share; with
+    ``N̂_h / r_h`` the weighted totals estimate the eligible population (Lohr 2019, §3.3 domain of eligible
+    units: ``N̂_d = N_h · n_d / n_h`` under SRS within the stratum; Kalton & Flores-Cervantes 2003 on
+    eligibility adjustment). ``N_h`` when no unit has a known eligibility.
+
+    >>> eligible_population(1000, eligible=45, ineligible=5)
+    900.0
+    """
+    for name, value in (("eligible", eligible), ("ineligible", ineligible)):
+        if isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be a non-negative count, but got {value!r}")
+    if not population > 0:
+        raise ValueError(f"population must be positive, but got {population!r}")
+    known = eligible + ineligible
+    return float(population) if known == 0 else float(population) * eligible / known
 
 
 def nonresponse_adjust(df: pd.DataFrame, *, stratum: str, base_weight: str, responded: str) -> pd.Series:

@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from analysis.compare import format_p, plain_findings, region_comparison_sentence
+from analysis.compare import format_p, region_comparison_sentence
+from analysis.contrasts import ADJUST_METHODS
+from analysis.findings import design_findings, overall_sentence
 from analysis.suggestions import classify_frame, summarise_topics
 from survey.follow_ups import follow_up_counts
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
@@ -16,12 +18,13 @@ from survey.results import (
     likert_items,
     poststratified,
     responses_frame,
-    scoped,
+    round_values,
+    scope_mask,
 )
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import ci_chart
-from ui.fmt import estimate, num, p_value, pct
+from ui.fmt import MISSING, estimate, num, p_value, pct
 from ui.i18n import STRINGS, label, lang, t
 
 SMALL_MARK = {True: "⚠", False: ""}
@@ -30,17 +33,18 @@ SMALL_MARK = {True: "⚠", False: ""}
 @st.cache_data(show_spinner=False, max_entries=32)
 def _stats(_db, path: str, round_id: int, version: tuple, scope: str | None, region: str | None,
            ctype: str | None, item: str, post: bool):  # fmt: skip
-    """Frame + statistics, cached per round, data version (max response id, count) and filters."""
-    frame = scoped(responses_frame(_db, round_id), scope)
-    if region:
-        frame = frame[frame["region"] == region].reset_index(drop=True)
-    if ctype:
-        frame = frame[frame["customer_type"] == ctype].reset_index(drop=True)
+    """Round frame + statistics of the filtered view, cached per round, data version and filters.
+
+    The filters (scope, region, customer type) are a domain of the whole round's design, never a subset.
+    """
+    frame = responses_frame(_db, round_id)
     if post and not frame.empty:
-        frame = poststratified(frame, frame_totals(_db))
+        frame = poststratified(frame, frame_totals(_db, round_id=round_id))
+    mask = scope_mask(frame, scope, region=region, customer_type=ctype)
     group = "district" if (scope or region) else "region"
     items = list(likert_items(_db, round_id))
-    return frame, dashboard_statistics(frame, items, item, group=group)
+    stats = dashboard_statistics(frame, items, item, group=group, domain=mask)
+    return frame[mask].reset_index(drop=True), stats
 
 
 def _short(item_id: str, labels: dict) -> dict:
@@ -50,15 +54,24 @@ def _short(item_id: str, labels: dict) -> dict:
 
 
 def _estimates(rows: pd.DataFrame, kinds: pd.Series, value_header: str) -> dict[str, list[str]]:
-    """Display columns estimate, SE, CI low/high of ``rows``, each row formatted by its indicator kind."""
+    """Display columns estimate, SE, CI low/high of ``rows``, each row formatted by its indicator kind;
+    a row below the minimum base shows 样本不足 instead of numbers (no claim from too few answers)."""
     headers = {
         "estimate": value_header,
         "se": t("col_se"),
         "ci_low": t("col_ci_low"),
         "ci_high": t("col_ci_high"),
     }
-    return {header: [estimate(v, k, se=col == "se") for v, k in zip(rows[col], kinds, strict=True)]
-            for col, header in headers.items()}  # fmt: skip
+    small = rows["small_cell"].to_numpy() if "small_cell" in rows else [False] * len(rows)
+    out = {}
+    for col, header in headers.items():
+        out[header] = [
+            (t("too_few", n=int(n)) if col == "estimate" else MISSING)
+            if tiny
+            else estimate(v, k, se=col == "se")
+            for v, k, tiny, n in zip(rows[col], kinds, small, rows["n"], strict=True)
+        ]
+    return out
 
 
 def _type_name(ctype: str) -> str:
@@ -82,7 +95,7 @@ item_names = {i: label(_short(i, items[i])) for i in items}  # format_funcs must
 item = c2.selectbox(t("item"), list(items), format_func=item_names.get, key="dash_item")
 item_label = _short(item, items[item])
 scope = user.region if user else None
-all_regions = [r[0] for r in db.execute("SELECT DISTINCT region FROM customers ORDER BY region").fetchall()]
+all_regions = round_values(db, round_id, "region")  # the round's regions as drawn
 region_options = [""] + ([] if scope else all_regions)
 region_names = {
     r: (r if lang() == "zh" else region_name_en(r)) if r else t("dash_all") for r in region_options
@@ -90,7 +103,7 @@ region_names = {
 region = c3.selectbox(
     t("dash_filter_region"), region_options, key="dash_region", format_func=region_names.get
 )
-types = [r[0] for r in db.execute("SELECT DISTINCT customer_type FROM customers ORDER BY 1").fetchall()]
+types = round_values(db, round_id, "customer_type")
 type_names = {c: _type_name(c) if c else t("dash_all") for c in ["", *types]}
 ctype = c4.selectbox(t("dash_filter_type"), [""] + types, key="dash_type", format_func=type_names.get)
 post = st.checkbox(t("dash_poststrat"), key="dash_poststrat", help=t("dash_poststrat_help"))
@@ -126,9 +139,10 @@ k4.metric(t("respondents"), f"{stats.n:,}")
 st.caption(t("index_help"))
 
 means = ind[(ind["indicator"] == "mean") & (ind["item"] == item) & (ind[group] != OVERALL)].copy()
-means["letters"] = means[group].map(stats.letters).fillna("")
+means["letters"] = [stats.letters.get(g, "") for g in means[group]]
 means["label"] = means[group].map(_name)
-chart_table = means.assign(**{group: means["label"]})
+# groups below the minimum base are listed as 样本不足 in the table, not drawn as estimates
+chart_table = means[~means["small_cell"]].assign(**{group: lambda d: d["label"]})
 tooltip_titles = {
     group: t("col_region") if group == "region" else t("col_group"),
     "estimate": t("col_estimate"),
@@ -150,39 +164,70 @@ st.dataframe(region_view, hide_index=True, width="stretch", key="dash_regions")
 st.caption(t("small_cell_note"))
 
 st.subheader(t("cmp_header"))
-st.markdown(t("cmp_methods"))
-st.markdown(f"**{region_comparison_sentence(stats.kruskal, lang(), item_label=item_label)}**")
+st.markdown(t("cmp_methods", min_n=stats.min_n, method=ADJUST_METHODS[stats.adjust]))
+item_labels = {i: _short(i, items[i]) for i in items}
+family = int(stats.all_pairs["tested"].sum()) if len(stats.all_pairs) else 0
+st.markdown(
+    f"**{overall_sentence(stats.pairs, label(item_label), lang(), family=family, method=ADJUST_METHODS[stats.adjust])}**"
+)
 rs = stats.top2_test
 if pd.notna(rs.pvalue):
     st.markdown(t("rao_scott", group=t(f"dash_group_{group}"), f=rs.statistic, d1=rs.df_num, d2=rs.df_den,
-                  p=format_p(rs.pvalue, lang()), v=stats.top2_cramers_v))  # fmt: skip
+                  p=format_p(rs.pvalue, lang()), v=stats.top2_cramers_v, min_n=stats.min_n))  # fmt: skip
 else:
-    st.markdown(t("rao_scott_na"))
-findings = plain_findings(stats.pairs, item_label, lang(), group_labels={g: _name(g) for g in means[group]}) \
-    if len(stats.pairs) else []  # fmt: skip
+    st.markdown(t("rao_scott_na", min_n=stats.min_n))
+group_labels = {g: _name(g) for g in means[group]}
+findings = (
+    design_findings(stats.pairs, item_labels, lang(), group_labels=group_labels) if len(stats.pairs) else []
+)
 for sentence in findings:
     st.text("• " + sentence)
 if not findings:
     st.caption(t("cmp_none"))
+others = stats.all_pairs[(stats.all_pairs["item"] != item)] if len(stats.all_pairs) else stats.all_pairs
+other_findings = (
+    design_findings(others, item_labels, lang(), group_labels=group_labels) if len(others) else []
+)
+if other_findings:
+    with st.expander(t("cmp_other_items", n=len(other_findings))):
+        for sentence in other_findings:
+            st.text("• " + sentence)
 pairs = stats.pairs.copy()
 if len(pairs):
     pairs["group_a"], pairs["group_b"] = pairs["group_a"].map(_name), pairs["group_b"].map(_name)
 pairs_names = {
     "group_a": t("col_group_a"),
     "group_b": t("col_group_b"),
-    "mean_a": t("dash_col_mean_a"),
-    "mean_b": t("dash_col_mean_b"),
+    "estimate_a": t("dash_col_mean_a"),
+    "estimate_b": t("dash_col_mean_b"),
+    "difference": t("col_difference"),
+    "se": t("col_se"),
     "pvalue_adj": t("col_p_adj"),
     "significant": t("col_significant"),
 }
-pairs_table = pairs.rename(columns=pairs_names)[list(pairs_names.values())]  # fmt: skip
-pairs_view = pairs_table.assign(**{
-    t("dash_col_mean_a"): pairs["mean_a"].map(num), t("dash_col_mean_b"): pairs["mean_b"].map(num),
-    t("col_p_adj"): pairs["pvalue_adj"].map(p_value),
-    t("col_significant"): pairs["significant"].map(lambda s: t("yes") if s else t("no")),
-})  # fmt: skip
+pairs_table = pairs.reindex(columns=list(pairs_names)).rename(columns=pairs_names)
+if len(pairs):
+    pairs_view = pairs_table.assign(**{
+        t("dash_col_mean_a"): pairs["estimate_a"].map(num), t("dash_col_mean_b"): pairs["estimate_b"].map(num),
+        t("col_difference"): pairs["difference"].map(lambda v: f"{v:+.2f}"),
+        t("col_se"): pairs["se"].map(lambda v: num(v, 3)),
+        t("col_p_adj"): [p_value(p) if tested else t("not_tested") for p, tested in
+                         zip(pairs["pvalue_adj"], pairs["tested"], strict=True)],
+        t("col_significant"): pairs["significant"].map(lambda s: t("yes") if s else t("no")),
+    })  # fmt: skip
+else:
+    pairs_view = pairs_table
 with st.expander(t("pairs_table")):
     st.dataframe(pairs_view, hide_index=True, width="stretch", key="dash_pairs")
+with st.expander(t("rank_header")):
+    st.caption(t("rank_note"))
+    st.markdown(region_comparison_sentence(stats.kruskal, lang(), item_label=item_label))
+    dunn = stats.dunn
+    if len(dunn):
+        st.dataframe(pd.DataFrame({t("col_group_a"): dunn["group_a"].map(_name),
+                                   t("col_group_b"): dunn["group_b"].map(_name),
+                                   t("col_p_adj"): dunn["pvalue_adj"].map(p_value)}),
+                     hide_index=True, width="stretch", key="dash_dunn")  # fmt: skip
 
 st.subheader(t("drill_header"))
 drill = stats.drill

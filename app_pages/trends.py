@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.compare import format_p
+from survey.dashboard import min_base
 from survey.results import likert_items, trend_table
 from survey.rounds import list_rounds
 from ui import session
@@ -37,7 +38,10 @@ if indicator != "index":
 scope = user.region if user else None
 if scope:
     st.info(t("dash_scope", region=scope, group=t("dash_group_region")))
-table = trend_table(db, list(items), indicator=indicator, item=item, region=scope)
+include_open = st.checkbox(t("trend_include_open"), key="trend_open")
+table = trend_table(db, list(items), indicator=indicator, item=item, region=scope, include_open=include_open)
+table["round"] = [name + (t("trend_open_mark") if is_open else "") for name, is_open in
+                  zip(table["round"], table["open"], strict=True)]  # fmt: skip
 if len(table) < 2:
     st.info(t("trend_none"))
     st.stop()
@@ -81,4 +85,4 @@ for earlier, later in zip(table.iloc[:-1].itertuples(), table.iloc[1:].itertuple
     sentence = t("trend_change", later=later.round, earlier=earlier.round, diff=_change(later.change), p=p,
                  verdict=verdict)  # fmt: skip
     st.markdown(f"**{sentence}**")
-st.caption(t("trend_method"))
+st.caption(t("trend_method", min_n=min_base()))

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pandas as pd
 import sqlite_utils
 
 from analysis.estimates import survey_mean
+from analysis.rates import DISPOSITION_CLASS
+from analysis.weights import eligible_population, poststratify
+from survey.dashboard import OVERALL, DashboardStats, dashboard_statistics, trend_table
 from survey.forms import round_questionnaire
+from survey.store import audit, transaction
+from survey.users import parse_regions
+
+__all__ = [
+    "OVERALL", "DashboardStats", "dashboard_statistics", "data_version", "export_tables", "frame_totals",
+    "likert_items", "poststratified", "region_estimates", "responses_frame", "scope_mask", "scoped",
+    "round_values", "stratum_populations", "trend_table", "workbook_bytes",
+]  # fmt: skip
 
 DESIGN_COLUMNS = (
     "response_id",
@@ -21,13 +35,41 @@ DESIGN_COLUMNS = (
 )
 
 
-def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | None = None) -> pd.DataFrame:
-    """One row per response of the round: design columns, nonresponse-adjusted weight, answers.
+def stratum_populations(db: sqlite_utils.Database, round_id: int) -> dict[str, dict]:
+    """Per stratum of the round: ``N_h`` as drawn, the sampled units found eligible / not eligible, and
+    the estimated eligible population ``N̂_h`` (:func:`analysis.weights.eligible_population`).
 
-    The weight is ``N_h / r_h`` (base weight N_h/n_h times the within-stratum response
-    adjustment n_h/r_h; Lohr 2019, §8.5.2), so respondents carry their stratum. Numeric items
-    are numbers; multiple-choice answers stay JSON text. ``region`` restricts the rows
-    returned (the weights are still computed over the whole round).
+    Sampled units are the sample and the released reserves; dispositions map to AAPOR classes as in
+    :data:`analysis.rates.DISPOSITION_CLASS` (NE: wrong number, not eligible; unknown: no outcome yet).
+    """
+    strata = {s: {"N_h": n, "eligible": 0, "ineligible": 0}
+              for s, n in db.execute("SELECT stratum, population FROM round_strata WHERE round_id = ?", [round_id])}  # fmt: skip
+    for stratum, status, count in db.execute(
+        "SELECT stratum, status, COUNT(*) FROM assignments WHERE round_id = ?"
+        " AND (is_reserve = 0 OR released_at IS NOT NULL) GROUP BY stratum, status",
+        [round_id],
+    ):
+        klass = DISPOSITION_CLASS.get(status)
+        if klass == "NE":
+            strata[stratum]["ineligible"] += count
+        elif klass in ("I", "P", "R", "NC", "O"):
+            strata[stratum]["eligible"] += count
+    for values in strata.values():
+        values["N_hat"] = eligible_population(values["N_h"], values["eligible"], values["ineligible"])
+    return strata
+
+
+def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | None = None) -> pd.DataFrame:
+    """One row per response of the round: design columns as drawn, nonresponse-adjusted weight, answers.
+
+    The design and reporting columns (stratum, region, district, customer type, urban/rural) are the
+    assignment's snapshot taken at the draw, so a later frame import never changes a round's results.
+    The weight is ``N̂_h / r_h``: the stratum's estimated eligible population (``N_h`` times its eligible
+    share, :func:`stratum_populations`) over its respondents — the base weight times the within-stratum
+    response adjustment (Lohr 2019, §8.5.2), without counting ineligible units replaced from the reserve.
+    ``N_h`` (the fpc column) is that same ``N̂_h``; ``N_frame`` is the frame count at the draw. Numeric
+    items are numbers; multiple-choice answers stay JSON text. ``region`` restricts the rows returned
+    (the weights are still computed over the whole round).
     """
     rows = db.execute(
         """
@@ -58,6 +100,9 @@ def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | N
         if q.type in ("likert5", "rating10", "number"):
             values = pd.to_numeric(values, errors="coerce")
         frame[q.id] = values
+    populations = stratum_populations(db, round_id)
+    frame["N_frame"] = frame["N_h"]
+    frame["N_h"] = frame["stratum"].map({s: v["N_hat"] for s, v in populations.items()}).astype(float)
     r_h = frame.groupby("stratum")["response_id"].transform("count")
     frame["weight"] = frame["N_h"] / r_h
     if region is not None:
@@ -79,31 +124,6 @@ def region_estimates(frame: pd.DataFrame, item: str = "overall", *, confidence: 
     return pd.concat([by_region, overall], ignore_index=True)
 
 
-# ---------------------------------------------------------------------------- dashboard statistics
-# (imports here keep the original module head intact; they are cheap and pure)
-import io  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from analysis.compare import (  # noqa: E402
-    KruskalResult,
-    RaoScottResult,
-    compact_letters,
-    cramers_v,
-    dunn_pairs,
-    kruskal_regions,
-    rao_scott_chisq,
-)
-from analysis.indicators import headline_indicators, round_change, top2_column  # noqa: E402
-from analysis.weights import WeightSummary, poststratify, weight_summary  # noqa: E402
-from survey.store import audit, transaction  # noqa: E402
-from survey.users import parse_regions  # noqa: E402
-
-OVERALL = "全部"
-DESIGN = dict(strata="stratum", weights="weight", fpc="N_h")
-
-
 def likert_items(db: sqlite_utils.Database, round_id: int) -> dict[str, dict]:
     """The round's likert-5 items: ``{question id: {"zh": label, "en": label}}`` in questionnaire order."""
     return {q.id: dict(q.label) for q in round_questionnaire(db, round_id).questions if q.type == "likert5"}
@@ -120,18 +140,57 @@ def data_version(db: sqlite_utils.Database, round_id: int) -> tuple[int, int]:
 
 
 def scoped(frame: pd.DataFrame, region: str | None) -> pd.DataFrame:
-    """Rows of the user's region scope (None = all; a comma-separated list allowed)."""
+    """Rows of the user's region scope (None = all; a comma-separated list allowed).
+
+    For listing rows (suggestions, exports of answers). Estimates over a scope are domains of the whole
+    round: use :func:`scope_mask` with :func:`survey.dashboard.dashboard_statistics` instead.
+    """
     regions = parse_regions(region)
     if not regions:
         return frame
     return frame[frame["region"].isin(regions)].reset_index(drop=True)
 
 
-def frame_totals(db: sqlite_utils.Database, cells: tuple[str, ...] = ("region", "customer_type")) -> dict:
-    """Active customers in the frame per cell (``"region|customer_type"``): totals for post-stratification."""
+def scope_mask(frame: pd.DataFrame, scope: str | None, **equal: object) -> np.ndarray:
+    """Boolean mask of the rows in the region scope (None = all) and with ``column == value`` for each
+    of ``equal`` whose value is not None/empty: the domain a filtered view estimates."""
+    mask = np.ones(len(frame), dtype=bool)
+    regions = parse_regions(scope)
+    if regions:
+        mask &= frame["region"].isin(regions).to_numpy()
+    for column, value in equal.items():
+        if value not in (None, ""):
+            mask &= (frame[column] == value).to_numpy()
+    return mask
+
+
+def frame_totals(
+    db: sqlite_utils.Database,
+    cells: tuple[str, ...] = ("region", "customer_type"),
+    *,
+    round_id: int | None = None,
+) -> dict:
+    """Population totals per cell (``"region|customer_type"``) for post-stratification.
+
+    With ``round_id``: the eligible customers per cell as counted when the round was drawn (stored with the
+    round), so a later import does not change a round's post-stratified results; rounds drawn before those
+    counts were stored use the strata's ``N_h`` when the strata are the cells, else the current frame.
+    Without it: the active customers in the frame now.
+    """
     allowed = {"region", "customer_type", "urban_rural", "district"}
     if not cells or set(cells) - allowed:
         raise ValueError(f"cells must be among {sorted(allowed)}, but got {cells!r}")
+    if round_id is not None:
+        import json
+
+        row = db.execute("SELECT design FROM rounds WHERE id = ?", [round_id]).fetchone()
+        design = json.loads(row[0]) if row else {}
+        stored = (design.get("cell_totals") or {}).get("|".join(cells))
+        if stored:
+            return {k: int(v) for k, v in stored.items()}
+        if tuple(design.get("strata", [])) == tuple(cells):
+            return {s: int(n) for s, n in db.execute(
+                "SELECT stratum, population FROM round_strata WHERE round_id = ?", [round_id])}  # fmt: skip
     cols = ", ".join(cells)
     rows = db.execute(f"SELECT {cols}, COUNT(*) FROM customers WHERE active = 1 GROUP BY {cols}").fetchall()  # noqa: S608 (whitelisted names, values bound)
     return {"|".join(str(v) for v in row[:-1]): int(row[-1]) for row in rows}
@@ -140,122 +199,23 @@ def frame_totals(db: sqlite_utils.Database, cells: tuple[str, ...] = ("region", 
 def poststratified(
     frame: pd.DataFrame, totals: dict, cells: tuple[str, ...] = ("region", "customer_type")
 ) -> pd.DataFrame:
-    """The frame with ``weight`` post-stratified to frame totals per cell (Lohr 2019, §4.4).
+    """The frame with ``weight`` post-stratified to the totals per cell (Lohr 2019, §4.4).
 
-    Cells without respondents cannot be adjusted: their weight stays, and the totals of such
-    cells are left out. SEs from :func:`survey_mean` then ignore the post-stratification
-    (they treat the adjusted weights as fixed), a usual, slightly conservative approximation.
+    Adds ``post_cell`` and ``base_weight`` (the weight before), which
+    :func:`survey.dashboard.dashboard_statistics` passes on so that SEs are the linearised variance of
+    the post-stratified estimator (R ``postStratify`` + ``svymean``, :mod:`analysis.contrasts`). Cells
+    without respondents cannot be adjusted: their weight stays, and the totals of such cells are left out.
     """
     if frame.empty:
         return frame
     cell = frame[list(cells)].astype(str).agg("|".join, axis=1)
     present = set(cell)
-    out = frame.assign(_cell=cell)
-    covered = out["_cell"].isin([c for c in totals if c in present])
+    out = frame.assign(post_cell=cell, base_weight=frame["weight"])
+    covered = out["post_cell"].isin([c for c in totals if c in present])
     adjusted = poststratify(
-        out[covered], weight="weight", cell="_cell", totals={c: totals[c] for c in present if c in totals}
+        out[covered], weight="weight", cell="post_cell", totals={c: totals[c] for c in present if c in totals}
     )
     out.loc[covered, "weight"] = adjusted.to_numpy()
-    return out.drop(columns="_cell")
-
-
-@dataclass(frozen=True)
-class DashboardStats:
-    """Everything the dashboard shows for one round, item and grouping (see :func:`dashboard_statistics`)."""
-
-    group: str
-    item: str
-    indicators: pd.DataFrame
-    kruskal: KruskalResult
-    pairs: pd.DataFrame
-    letters: dict
-    top2_test: RaoScottResult
-    top2_cramers_v: float
-    drill: pd.DataFrame
-    weights: WeightSummary | None
-    n: int
-
-
-def dashboard_statistics(
-    frame: pd.DataFrame,
-    items: list[str],
-    item: str,
-    *,
-    group: str = "region",
-    drill_by: str = "customer_type",
-) -> DashboardStats:
-    """Indicators per ``group`` (and overall), the comparison of ``item`` across groups, the drill-down.
-
-    * indicators: :func:`analysis.indicators.headline_indicators` (design-based);
-    * Kruskal-Wallis and Dunn/Holm pairs on ``item`` (simple random sample assumption) with
-      compact letters ordered by the design-based group means;
-    * Rao-Scott F on top-2-box × group (design-based) and Cramér's V of the weighted table
-      scaled to the sample size (effect size);
-    * drill-down: the indicators of every item by ``drill_by`` (design-based).
-    """
-    if item not in items:
-        raise ValueError(f"item must be one of {items!r}, but got {item!r}")
-    if frame.empty:
-        empty = pd.DataFrame()
-        nan_k = KruskalResult(np.nan, np.nan, np.nan, 0, 0)
-        nan_r = RaoScottResult(np.nan, np.nan, np.nan, np.nan, np.nan)
-        return DashboardStats(group, item, empty, nan_k, empty, {}, nan_r, np.nan, empty, None, 0)
-    indicators = headline_indicators(frame, items, by=group, overall_label=OVERALL, **DESIGN)
-    kruskal = kruskal_regions(frame, item, group)
-    pairs = dunn_pairs(frame, item, group)
-    means = indicators[(indicators["indicator"] == "mean") & (indicators["item"] == item)]
-    means = means[means[group] != OVERALL].dropna(subset=["estimate"])
-    letters = (
-        compact_letters(dict(zip(means[group], means["estimate"], strict=True)), pairs) if len(pairs) else {}
-    )
-    top2 = frame.assign(**{top2_column(item): np.where(frame[item].notna(), frame[item] >= 4, np.nan)})
-    test = rao_scott_chisq(top2, group, top2_column(item), **DESIGN)
-    table = top2.dropna(subset=[top2_column(item)]).pivot_table(
-        index=group, columns=top2_column(item), values="weight", aggfunc="sum", fill_value=0
-    )
-    scaled = (
-        table / table.to_numpy().sum() * len(top2.dropna(subset=[top2_column(item)])) if table.size else table
-    )
-    effect = cramers_v(scaled.to_numpy()) if scaled.size else np.nan
-    drill = headline_indicators(frame, items, by=drill_by, overall_label=OVERALL, **DESIGN)
-    return DashboardStats(group, item, indicators, kruskal, pairs, letters, test, effect, drill,
-                          weight_summary(frame["weight"]), len(frame))  # fmt: skip
-
-
-def trend_table(
-    db: sqlite_utils.Database,
-    items: list[str],
-    *,
-    indicator: str = "index",
-    item: str = "",
-    region: str | None = None,
-) -> pd.DataFrame:
-    """One indicator across every round with responses (oldest first), with CIs and the change test.
-
-    ``indicator`` is ``"mean"``, ``"top2"`` or ``"index"``; ``change``/``change_p``/``significant``
-    compare each round with the previous one (:func:`analysis.indicators.round_change`).
-    """
-    if indicator not in ("mean", "top2", "index"):
-        raise ValueError(f"indicator must be 'mean', 'top2' or 'index', but got {indicator!r}")
-    rows = []
-    for rid, name in db.execute("SELECT id, name FROM rounds ORDER BY id").fetchall():
-        frame = scoped(responses_frame(db, rid), region)
-        present = [i for i in items if i in frame.columns]
-        if frame.empty or not present or (indicator != "index" and item not in present):
-            continue
-        table = headline_indicators(frame, present, **DESIGN)
-        row = table[
-            (table["indicator"] == indicator) & (table["item"] == (item if indicator != "index" else ""))
-        ]
-        rows.append({"round_id": rid, "round": name, **row.iloc[0].drop(["indicator", "item"]).to_dict()})
-    out = pd.DataFrame(
-        rows, columns=["round_id", "round", "estimate", "se", "ci_low", "ci_high", "n", "small_cell"]
-    )
-    changes = [None] + [round_change(a.estimate, a.se, b.estimate, b.se) for a, b in
-                        zip(out.iloc[:-1].itertuples(), out.iloc[1:].itertuples(), strict=True)]  # fmt: skip
-    out["change"] = [c.difference if c else np.nan for c in changes]
-    out["change_p"] = [c.pvalue if c else np.nan for c in changes]
-    out["significant"] = [c.significant() if c else False for c in changes]
     return out
 
 
@@ -301,3 +261,12 @@ def export_tables(
     with transaction(db):
         audit(db, user, "dashboard_export", f"{detail} sheets={','.join(tables)}")
     return data
+
+
+def round_values(db: sqlite_utils.Database, round_id: int, column: str) -> list[str]:
+    """The distinct values of a snapshot column (region, district, customer type) among the round's sample:
+    the filter choices of a round, as drawn."""
+    if column not in ("region", "district", "customer_type", "urban_rural"):
+        raise ValueError(f"column must be a snapshot column, but got {column!r}")
+    sql = f"SELECT DISTINCT {column} FROM assignments WHERE round_id = ? AND {column} IS NOT NULL ORDER BY 1"  # noqa: S608 (whitelisted)
+    return [r[0] for r in db.execute(sql, [round_id])]

@@ -22,9 +22,9 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Post-stratify to frame totals (region × type)",
     ),
     "dash_poststrat_help": (
-        "把权重调整到客户名单中各地区×客户类型的客户数（Lohr 2019 §4.4）；标准误把调整后的权重视为固定，略偏保守。",
-        "Adjusts the weights to the frame's customer counts per region × type (Lohr 2019 §4.4); SEs treat "
-        "the adjusted weights as fixed, slightly conservative.",
+        "把权重调整到本轮抽样时各地区×客户类型的合格客户数（Lohr 2019 §4.4）；标准误按事后分层估计量的线性化方差计算（与 R survey 的 postStratify 一致）。",
+        "Adjusts the weights to the eligible customers per region × type when the round was drawn (Lohr 2019 §4.4); "
+        "SEs are the linearised variance of the post-stratified estimator (as R survey's postStratify).",
     ),
     "dash_scope": (
         "您的账号限定为 {region}：只显示该地区的数据，比较改为按{group}进行。",
@@ -46,8 +46,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "rescaling, Fornell et al. 1996).",
     ),
     "small_cell_note": (
-        "⚠ 标记的格子答卷少于 30 份，估计不稳定（仍显示，不隐藏）。",
-        "⚠ marks cells with fewer than 30 responses: estimates are unstable (shown, not hidden).",
+        "答卷少于 30 份的组显示“样本不足”，不给出估计值，也不参加显著性比较。",
+        "Groups with fewer than 30 answers show “too few answers”: no estimate is given and they enter no test.",
     ),
     "col_group": ("组别", "Group"),
     "col_letters": ("显著性字母", "Letters"),
@@ -59,17 +59,23 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ind_index": ("指数", "index"),
     "dash_col_value": ("估计值", "Estimate"),
     "letters_caption": (
-        "字母相同的组之间差异不显著（Dunn 检验 + Holm 校正，α=0.05）。",
-        "Groups sharing a letter do not differ significantly (Dunn test with Holm correction, α = 0.05).",
+        "字母相同的组之间差异不显著（基于抽样设计的两两比较，对本页所有题目×组对做校正，α=0.05）；样本不足的组没有字母。",
+        "Groups sharing a letter do not differ significantly (design-based pairwise comparisons, adjusted over every "
+        "item × pair on this page, α = 0.05); groups with too few answers get no letter.",
     ),
     # comparison
     "cmp_header": ("组间比较", "Comparison between groups"),
     "cmp_methods": (
-        "**方法说明**：均值、满意率、指数及其置信区间、Rao-Scott χ² 检验均按分层抽样设计计算（基于设计，考虑权重与分层）；"
-        "Kruskal-Wallis 检验与 Dunn 两两比较（及显著性字母、下面的文字结论）把样本视为简单随机样本，不考虑权重。",
-        "**Methods**: means, top-2-box shares, the index and their CIs, and the Rao-Scott χ² test are design-based "
-        "(weights and strata); the Kruskal-Wallis test and Dunn's pairwise comparisons (with the letters and the "
-        "sentences below) treat the sample as simple random and ignore the weights.",
+        "**方法说明**：所有估计、置信区间和显著性结论都按分层抽样设计计算（考虑权重、分层和有限总体校正；筛选条件作为全样本设计中的子总体估计）。"
+        "两组是否“显著不同”看两组加权均值之差及其设计标准误（t 检验），并对本页所有题目×组对一起做 {method} 校正；"
+        "差异方向就是这个差值的正负。答卷少于 {min_n} 份的组不参与比较。满意率与组别的关联用 Rao-Scott χ² 检验。"
+        "秩检验（Kruskal-Wallis、Dunn）把样本当作简单随机样本，只作参考。",
+        "**Methods**: every estimate, interval and significance statement is design-based (weights, strata and the "
+        "finite population correction; a filter is a domain of the whole round's design). Two groups “differ "
+        "significantly” when the difference of their weighted means, over its design-based SE (t test), stays "
+        "significant after a {method} adjustment over every item × pair on this page; the direction is the sign of "
+        "that difference. Groups with fewer than {min_n} answers are not compared. Top-2-box by group: Rao-Scott χ². "
+        "Rank tests (Kruskal-Wallis, Dunn) treat the sample as simple random and are for reference only.",
     ),
     "cmp_none": ("没有显著差异的组对。", "No pair of groups differs significantly."),
     "rao_scott": (
@@ -78,16 +84,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Cramér's V = {v:.3f}.",
     ),
     "rao_scott_na": (
-        "满意率的组间检验无法计算（组或取值不足）。",
-        "The top-2-box test cannot be computed (too few groups or values).",
+        "满意率的组间检验无法计算（答卷不少于 {min_n} 份的组不足两个，或取值不足）。",
+        "The top-2-box test cannot be computed (fewer than two groups with at least {min_n} answers, or too few values).",
     ),
-    "pairs_table": ("两两比较（Dunn + Holm）", "Pairwise comparisons (Dunn + Holm)"),
+    "pairs_table": ("两两比较（基于设计）", "Pairwise comparisons (design-based)"),
+    "col_difference": ("差值 A−B", "Difference A−B"),
+    "not_tested": ("样本不足，未比较", "too few answers, not compared"),
+    "too_few": ("样本不足（n={n}）", "too few answers (n={n})"),
+    "cmp_other_items": ("本页其他题目的显著差异（{n} 条）", "Significant differences in the other items ({n})"),
+    "rank_header": ("参考：秩检验（按简单随机样本）", "For reference: rank tests (simple random sample)"),
+    "rank_note": (
+        "Kruskal-Wallis 与 Dunn 检验不考虑权重和分层，结论可能与上面基于设计的结论不同；请以上面的结论为准。",
+        "Kruskal-Wallis and Dunn ignore the weights and strata and may disagree with the design-based results above; "
+        "those are the ones to act on.",
+    ),
     "col_group_a": ("组 A", "Group A"),
     "col_group_b": ("组 B", "Group B"),
     "col_p_adj": ("校正 p 值", "adjusted p"),
     "col_significant": ("显著", "significant"),
-    "dash_col_mean_a": ("组 A 均值", "Mean A"),
-    "dash_col_mean_b": ("组 B 均值", "Mean B"),
+    "dash_col_mean_a": ("组 A 估计值", "Estimate A"),
+    "dash_col_mean_b": ("组 B 估计值", "Estimate B"),
     # drill-down, weights, links
     "drill_header": ("按客户类型细分", "By customer type"),
     "weights_header": ("权重概况", "Weights"),
@@ -173,10 +189,16 @@ STRINGS: dict[str, tuple[str, str]] = {
     "trend_sig": ("变化显著", "a significant change"),
     "trend_nsig": ("变化不显著", "not a significant change"),
     "trend_method": (
-        "各轮为独立样本：差值的标准误 = √(SE₁² + SE₂²)，z 检验（Kish 1965 §12.4）；各轮估计均基于设计。",
-        "Rounds are independent samples: SE of the difference = √(SE₁² + SE₂²), z test (Kish 1965 §12.4); "
-        "each round's estimate is design-based.",
+        "相邻两轮按永久随机数轮换抽取，是同一客户名单中互不重叠的样本：变化的标准误 = √(SE₁² + SE₂²)，其中各轮 SE 不含有限总体校正"
+        "（不重叠样本之差的方差为 S²(1/n₁+1/n₂)，Cochran 1977 §12.4），z 检验；答卷少于 {min_n} 份的轮次不做变化检验。"
+        "默认只比较已结束的轮次。",
+        "Consecutive rounds are drawn by PRN rotation — non-overlapping samples of one frame: SE of the change = "
+        "√(SE₁² + SE₂²) with each round's SE without the finite population correction (the variance of a difference "
+        "of disjoint samples is S²(1/n₁ + 1/n₂), Cochran 1977 §12.4), z test; no change test for a round with fewer "
+        "than {min_n} answers. Closed rounds only by default.",
     ),
+    "trend_include_open": ("包括进行中的轮次（结果尚未最终确定）", "Include open rounds (results not final)"),
+    "trend_open_mark": ("（进行中）", " (open)"),
     "col_round": ("轮次", "Round"),
     "col_change": ("较上轮变化", "Change"),
     "col_change_p": ("变化 p 值", "p (change)"),

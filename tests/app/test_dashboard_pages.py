@@ -33,15 +33,20 @@ def _page(app, page, user=MANAGER, lang="zh"):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_dashboard_kpis_chart_letters_and_methods(app, lang):
+def test_dashboard_kpis_chart_letters_and_methods(app, lang, monkeypatch):
+    monkeypatch.setenv("SURVEY_MIN_BASE", "6")  # the 3,000-customer demo's round 1 has 3–16 answers per region
     at = _page(app, "dashboard", lang=lang)
     assert len(at.metric) == 4
     table = at.dataframe[0].value
     assert len(table) == 9
     low, high = ("95% 下限", "95% 上限") if lang == "zh" else ("95% CI low", "95% CI high")
-    mean = table.iloc[:, 1].astype(float)  # shown rounded, as text
-    assert (table[low].astype(float) <= mean).all() and (mean <= table[high].astype(float)).all()
-    assert table.iloc[:, 6].str.fullmatch("[a-z]+").all()  # significance letters
+    small = table.iloc[:, 1].str.startswith("样本不足" if lang == "zh" else "too few")
+    assert small.any() and not small.all()  # some regions below 6 answers
+    big = table[~small]
+    mean = big.iloc[:, 1].astype(float)  # shown rounded, as text
+    assert (big[low].astype(float) <= mean).all() and (mean <= big[high].astype(float)).all()
+    assert big.iloc[:, 6].str.fullmatch("[a-z]+").all()  # significance letters
+    assert (table[small].iloc[:, 6] == "").all() and (table[small][low] == "—").all()  # no claim from too few
     text = _texts(at)
     assert "Rao-Scott" in text and "Kruskal" in text
     assert ("简单随机样本" in text) if lang == "zh" else ("simple random" in text)
@@ -141,14 +146,19 @@ def test_follow_ups_sla_setting(app, demo_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_trends_page_shows_rounds_and_the_change_test(app, lang):
+def test_trends_page_shows_rounds_and_the_change_test(app, lang, monkeypatch):
+    monkeypatch.setenv("SURVEY_MIN_BASE", "5")
     at = _page(app, "trends", lang=lang)
+    assert "至少需要两个" in _texts(at) if lang == "zh" else "At least two" in _texts(at)  # round 2 is open
+    at.checkbox(key="trend_open").check().run()
     table = at.dataframe[0].value
     assert len(table) == 2
+    assert table.iloc[1, 0].endswith("（进行中）" if lang == "zh" else " (open)")
     low = "95% 下限" if lang == "zh" else "95% CI low"
     assert (table[low].astype(float) <= table.iloc[:, 1].astype(float)).all()
     text = _texts(at)
     assert "√(SE₁² + SE₂²)" in text
+    assert ("有限总体校正" in text) if lang == "zh" else ("finite population correction" in text)
     assert ("变化" in text) if lang == "zh" else ("change" in text)
     at.selectbox(key="trend_indicator").set_value("mean").run()
     at.selectbox(key="trend_item").set_value("attitude").run()
@@ -163,3 +173,12 @@ def test_resolved_items_are_not_overdue_on_the_page(app, demo_path):
     at = _page(app, "follow_ups")
     shown = at.dataframe[0].value.set_index("编号")
     assert shown.loc[fid].iloc[0] == ""
+
+
+def test_dashboard_makes_no_claim_from_too_few_answers(app):
+    """Default minimum base 30: every region of the small demo shows 样本不足, no letter, no finding."""
+    at = _page(app, "dashboard")
+    table = at.dataframe[0].value
+    assert table.iloc[:, 1].str.startswith("样本不足").all() and (table.iloc[:, 6] == "").all()
+    text = _texts(at)
+    assert "显著低于" not in text and "没有可比较的组" in text

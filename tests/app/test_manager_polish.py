@@ -28,8 +28,8 @@ HEADERS = {
         "en": ["Customer type", "Indicator", "Item", "Estimate", "SE", "95% CI low", "95% CI high", "n", "n<30"],
     },
     "pairs": {
-        "zh": ["组 A", "组 B", "组 A 均值", "组 B 均值", "校正 p 值", "显著"],
-        "en": ["Group A", "Group B", "Mean A", "Mean B", "adjusted p", "significant"],
+        "zh": ["组 A", "组 B", "组 A 估计值", "组 B 估计值", "差值 A−B", "标准误", "校正 p 值", "显著"],
+        "en": ["Group A", "Group B", "Estimate A", "Estimate B", "Difference A−B", "SE", "adjusted p", "significant"],
     },
     "topics": {"zh": ["主题", "条数", "其中投诉", "占比"], "en": ["Topic", "Count", "Complaints", "Share"]},
     "trend": {
@@ -47,6 +47,7 @@ HEADERS = {
 @pytest.fixture(autouse=True)
 def _beijing(monkeypatch):
     monkeypatch.delenv("SURVEY_TZ", raising=False)
+    monkeypatch.setenv("SURVEY_MIN_BASE", "1")  # number formats of every row (the small demo has 3–16 per region)
 
 
 def _page(app, page, lang="zh", user=MANAGER):
@@ -56,7 +57,7 @@ def _page(app, page, lang="zh", user=MANAGER):
     return at
 
 
-DASHBOARD_TABLES = ("dash_regions", "dash_pairs", "dash_drill", "dash_topics")  # page order
+DASHBOARD_TABLES = ("dash_regions", "dash_pairs", "dash_dunn", "dash_drill", "dash_topics")  # page order
 
 
 def _table(at, key: str) -> pd.DataFrame:
@@ -90,8 +91,9 @@ def test_dashboard_tables_have_translated_headers_and_rounded_values(app, lang):
     assert regions[h["SE"]].str.fullmatch(r"\d\.\d{3}").all()
     assert (regions[h["95% CI low"]].astype(float) <= regions[h["Mean"]].astype(float)).all()
     assert set(regions[h["n<30"]]) <= {"⚠", ""}
-    assert pairs.iloc[:, 4].str.fullmatch(r"<0\.001|[01]\.\d{3}").all()
-    assert set(pairs.iloc[:, 5]) <= ({"是", "否"} if lang == "zh" else {"Yes", "No"})
+    assert pairs.iloc[:, 4].str.fullmatch(r"[+-]\d\.\d\d").all()
+    assert pairs.iloc[:, 6].str.fullmatch(r"<0\.001|[01]\.\d{3}").all()
+    assert set(pairs.iloc[:, 7]) <= ({"是", "否"} if lang == "zh" else {"Yes", "No"})
     assert topics.iloc[:, 3].str.fullmatch(PERCENT).all()
 
 
@@ -118,7 +120,7 @@ def test_dashboard_drill_down_formats_each_row_by_its_indicator(app, lang):
         assert column[mean].str.fullmatch(r"\d\.\d{2,3}|—").all()
         assert column[index].str.fullmatch(r"\d{1,3}\.\d{1,2}|—").all()
     assert se[mean].str.fullmatch(r"\d\.\d{3}|—").all() and low[mean].str.fullmatch(r"\d\.\d\d|—").all()
-    assert set(drill.iloc[:, 8]) == {"⚠", ""}  # marked like the region table, not a checkbox
+    assert set(drill.iloc[:, 8]) <= {"⚠", ""}  # marked like the region table, not a checkbox
     if lang == "en":
         assert "Residential" in set(drill.iloc[:, 0]) and "居民" not in set(drill.iloc[:, 0])
 
@@ -140,6 +142,7 @@ def test_suggestion_shares_are_percentages(app, lang):
 )
 def test_trend_table_is_translated_and_the_first_round_has_no_change(app, lang, indicator, value):
     at = _page(app, "trends", lang=lang)
+    at.checkbox(key="trend_open").check().run()  # the demo's round 2 is still open
     at.selectbox(key="trend_indicator").set_value(indicator).run()
     assert not at.exception
     table = at.dataframe[0].value

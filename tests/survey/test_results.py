@@ -54,7 +54,7 @@ def test_scope_filters_regions(demo_db):
 def test_dashboard_statistics_by_region_and_district(demo_db):
     frame = responses_frame(demo_db, 1)
     items = list(likert_items(demo_db, 1))
-    stats = dashboard_statistics(frame, items, "attitude")
+    stats = dashboard_statistics(frame, items, "attitude", min_n=1)
     ind = stats.indicators
     assert set(ind["indicator"]) == {"mean", "top2", "index"}
     overall = ind[(ind["region"] == OVERALL) & (ind["indicator"] == "mean") & (ind["item"] == "attitude")]
@@ -63,7 +63,7 @@ def test_dashboard_statistics_by_region_and_district(demo_db):
     assert 0 <= stats.top2_cramers_v <= 1 and 0 <= stats.top2_test.pvalue <= 1
     assert stats.weights.n == len(frame)
     region = frame["region"].value_counts().index[0]
-    local = dashboard_statistics(scoped(frame, region), items, "overall", group="district")
+    local = dashboard_statistics(frame, items, "overall", group="district", domain=frame["region"] == region)
     assert OVERALL in set(local.indicators["district"])
     with pytest.raises(ValueError, match="item"):
         dashboard_statistics(frame, items, "suggestion")
@@ -71,8 +71,9 @@ def test_dashboard_statistics_by_region_and_district(demo_db):
 
 def test_trend_table_and_data_version(demo_db):
     items = list(likert_items(demo_db, 1))
-    table = trend_table(demo_db, items, indicator="mean", item="overall")
-    assert list(table["round_id"]) == [1, 2]
+    assert list(trend_table(demo_db, items, indicator="mean", item="overall")["round_id"]) == [1]  # 2 is open
+    table = trend_table(demo_db, items, indicator="mean", item="overall", include_open=True, min_n=1)
+    assert list(table["round_id"]) == [1, 2] and list(table["open"]) == [False, True]
     first, second = table.iloc[0], table.iloc[1]
     assert second["change"] == pytest.approx(second["estimate"] - first["estimate"])
     assert np.isnan(first["change"])
