@@ -192,10 +192,9 @@ def trend_table(
         raise ValueError(f"indicator must be 'mean', 'top2' or 'index', but got {indicator!r}")
     min_n = min_base() if min_n is None else min_n
     rows = []
-    status_sql = "" if include_open else " WHERE status = 'closed'"
-    for rid, name, status in db.execute(
-        f"SELECT id, name, status FROM rounds{status_sql} ORDER BY id"
-    ).fetchall():  # noqa: S608
+    statuses = ("closed", "open") if include_open else ("closed",)
+    listed = db.execute("SELECT id, name, status FROM rounds ORDER BY id").fetchall()
+    for rid, name, status in [r for r in listed if r[2] in statuses]:
         frame = responses_frame(db, rid)
         present = [i for i in items if i in frame.columns]
         if frame.empty or not present or (indicator != "index" and item not in present):
