@@ -1,8 +1,10 @@
-"""Admin: accounts — create, disable/enable, reset password, change role and region scope."""
+"""Admin: accounts — create, disable/enable, reset password, change role and region scope — and the region
+list imports map onto (regions, aliases)."""
 
 import pandas as pd
 import streamlit as st
 
+from survey.region_list import PlaceListError, add_alias, add_region, list_aliases, list_regions
 from survey.store import now
 from survey.users import (
     ROLES,
@@ -103,3 +105,39 @@ if users:
         if st.button(t("enable") if disabled else t("disable"), key="toggle_disabled"):
             _act(set_disabled, db, target, not disabled)
             st.rerun()
+
+st.subheader(t("rl_title"))
+st.caption(t("rl_help"))
+listed = list_regions(db)
+st.dataframe(
+    pd.DataFrame({t("rl_col_name"): [r.name for r in listed], t("rl_col_en"): [r.name_en for r in listed],
+                  t("rl_col_districts"): ["、".join(r.districts) for r in listed]}),  # fmt: skip
+    hide_index=True, key="rl_regions",
+)  # fmt: skip
+aliases = list_aliases(db, "region")
+if aliases:
+    st.dataframe(
+        pd.DataFrame([(a, c) for _, a, c in aliases], columns=[t("rl_col_alias"), t("rl_col_name")]),
+        hide_index=True, key="rl_aliases",
+    )  # fmt: skip
+
+
+def _list_act(fn, *args, **kwargs) -> None:
+    try:
+        fn(db, *args, **kwargs, by=me.name)
+    except PlaceListError as e:
+        st.error(str(e))
+    else:
+        st.success(t("saved"))
+
+
+with st.form("rl_add_alias"):
+    alias = st.text_input(t("rl_col_alias"), key="rl_alias")
+    canonical = st.selectbox(t("rl_col_name"), [r.name for r in listed], key="rl_alias_region")
+    if st.form_submit_button(t("rl_add_alias")):
+        _list_act(add_alias, "region", alias, canonical)
+with st.form("rl_add_region"):
+    name = st.text_input(t("rl_col_name"), key="rl_new_region")
+    name_en = st.text_input(t("rl_col_en"), key="rl_new_region_en")
+    if st.form_submit_button(t("rl_add_region")):
+        _list_act(add_region, name, name_en=name_en)

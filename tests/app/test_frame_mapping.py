@@ -152,3 +152,26 @@ def test_english_labels(app, demo_path):
     label = at.selectbox(key="frame_value_region_鲤城供电所").label
     assert label == "region '鲤城供电所' in column 供电单位, 1 row: 2"
     assert "Value mapping" in _texts(at)
+
+
+def test_admin_adds_a_region_alias_on_the_users_page(app, demo_path):
+    at = app(User("admin", "admin"))
+    at.switch_page("app_pages/users.py").run()
+    assert not at.exception and "地区列表" in [s.value for s in at.subheader]
+    at.text_input(key="rl_alias").input("刺桐供电所")
+    at.selectbox(key="rl_alias_region").set_value("泉州")
+    next(b for b in at.button if "添加别名" in b.label).click().run()
+    assert not at.exception and not at.error
+    from survey.region_list import resolve
+
+    db = open_db(demo_path)
+    assert resolve(db, "region", "刺桐供电所") == "泉州"
+    assert (
+        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'add_alias' AND user = 'admin'").fetchone()[
+            0
+        ]
+        == 1
+    )
+    at.text_input(key="rl_new_region").input("泉州")
+    next(b for b in at.button if "新增地区" in b.label).click().run()
+    assert "already in the list" in at.error[0].value
