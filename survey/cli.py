@@ -390,15 +390,16 @@ def invitations(db_path, round_id, base_url, output, with_expiry):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @library_errors
 def report(db_path, round_id, item, region, as_user, as_json):
-    """Per-region weighted estimates (mean score with 95% CI) of a round."""
-    from survey.results import region_estimates, responses_frame, scoped
+    """Per-region weighted estimates (mean score with 95% CI; small_cell below the minimum base) of a round."""
+    from survey.results import region_estimates, responses_frame, scope_mask
 
     db = _open(db_path)
     scope = scope_for(db, region, as_user)
-    frame = scoped(responses_frame(db, round_id), scope)
-    if frame.empty:
+    frame = responses_frame(db, round_id)
+    mask = scope_mask(frame, scope)  # the scope is a domain of the round's design
+    if not mask.any():
         raise click.ClickException(f"round {round_id} has no responses" + (f" in {scope}" if scope else ""))
-    table = region_estimates(frame, item)
+    table = region_estimates(frame, item, domain=mask)
     if as_json:
         click.echo(
             json.dumps(

@@ -20,16 +20,17 @@ from survey.cli import _open, as_user_option, cli, db_option, library_errors, sc
 @library_errors
 def report_cmd(db_path, round_id, item, region, as_user, user, out):
     """Write the dashboard tables of a round to an Excel workbook (one sheet per table; audited)."""
-    from survey.results import dashboard_statistics, export_tables, likert_items, responses_frame, scoped
+    from survey.results import dashboard_statistics, export_tables, likert_items, responses_frame, scope_mask
 
     db = _open(db_path)
     region = scope_for(db, region, as_user)
-    frame = scoped(responses_frame(db, round_id), region)
-    if frame.empty:
+    frame = responses_frame(db, round_id)
+    mask = scope_mask(frame, region)  # the scope is a domain of the round's design
+    if not mask.any():
         raise click.ClickException(f"round {round_id} has no responses{' in ' + region if region else ''}")
-    stats = dashboard_statistics(frame, list(likert_items(db, round_id)), item,
+    stats = dashboard_statistics(frame, list(likert_items(db, round_id)), item, domain=mask,
                                  group="district" if region else "region")  # fmt: skip
-    tables = {"indicators": stats.indicators, "pairs": stats.pairs, "drill_down": stats.drill}
+    tables = {"indicators": stats.indicators, "pairs": stats.all_pairs, "drill_down": stats.drill}
     data = export_tables(
         db, tables, user=user, detail=f"round={round_id} scope={region or 'all'} item={item} cli"
     )

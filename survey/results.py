@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import sqlite_utils
 
-from analysis.estimates import survey_mean
+from analysis.indicators import headline_indicators
 from analysis.rates import DISPOSITION_CLASS
 from analysis.weights import eligible_population, poststratify
 from survey.dashboard import OVERALL, DashboardStats, dashboard_statistics, trend_table
@@ -110,18 +110,33 @@ def responses_frame(db: sqlite_utils.Database, round_id: int, *, region: str | N
     return frame
 
 
-def region_estimates(frame: pd.DataFrame, item: str = "overall", *, confidence: float = 0.95) -> pd.DataFrame:
-    """Weighted mean of ``item`` per region plus an overall row ``region = "全部"``, with CIs.
+def region_estimates(
+    frame: pd.DataFrame,
+    item: str = "overall",
+    *,
+    confidence: float = 0.95,
+    domain: np.ndarray | pd.Series | None = None,
+    min_n: int | None = None,
+) -> pd.DataFrame:
+    """Weighted mean of ``item`` per region plus an overall row ``region = "全部"``, with bounded CIs.
 
-    Design-based (stratified, one stage, fpc from N_h), as R
-    ``svyby(~item, ~region, svydesign(ids=~1, strata=~stratum, weights=~weight, fpc=~N_h), svymean)``.
+    Design-based (stratified, one stage, fpc from N̂_h), as R
+    ``svyby(~item, ~region, subset(des, domain), svymean)`` for the estimate and SE; the interval is the
+    logit interval of the rescaled mean (:func:`analysis.indicators.bounded_interval`). ``domain`` is the
+    view (a scope) within the whole round; ``small_cell`` marks regions below the minimum base.
     """
+    from survey.dashboard import min_base
+
+    columns = ["region", "estimate", "se", "ci_low", "ci_high", "n", "small_cell"]
     if frame.empty:
-        return pd.DataFrame(columns=["region", "estimate", "se", "ci_low", "ci_high", "n"])
-    design = dict(strata="stratum", weights="weight", fpc="N_h", confidence=confidence)
-    by_region = survey_mean(frame, item, by="region", **design)
-    overall = survey_mean(frame, item, **design).assign(region="全部")
-    return pd.concat([by_region, overall], ignore_index=True)
+        return pd.DataFrame(columns=columns)
+    table = headline_indicators(frame, [item], by="region", overall_label=OVERALL, domain=domain,
+                                min_n=min_base() if min_n is None else min_n, confidence=confidence,
+                                strata="stratum", weights="weight", fpc="N_h")  # fmt: skip
+    means = table[table["indicator"] == "mean"]
+    return pd.concat([means[means["region"] != OVERALL], means[means["region"] == OVERALL]])[columns].reset_index(
+        drop=True
+    )
 
 
 def likert_items(db: sqlite_utils.Database, round_id: int) -> dict[str, dict]:
