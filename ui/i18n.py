@@ -110,8 +110,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "overall_row": ("全部", "All"),
     "no_responses": ("该轮次还没有答卷。", "This round has no responses yet."),
     "ci_caption": (
-        "按分层抽样设计加权（N_h/r_h），误差线为 95% 置信区间。",
-        "Weighted by the stratified design (N_h/r_h); bars are 95% confidence intervals.",
+        "按分层抽样设计加权（各层合格客户数估计 ÷ 答卷数，N̂_h/r_h；号码错误、非本户等不合格样本不计入总体），"
+        "误差线为 95% 置信区间（logit 区间，始终在 1–5 分之内）。",
+        "Weighted by the stratified design (estimated eligible customers ÷ answers per stratum, N̂_h/r_h; wrong "
+        "numbers and non-customers leave the population); bars are 95% confidence intervals (logit intervals, "
+        "always within 1–5).",
     ),
     "test_caption": (
         "地区间比较：Kruskal-Wallis 检验（将样本视为简单随机样本，未考虑权重）。",
