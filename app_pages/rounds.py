@@ -5,8 +5,8 @@ import streamlit as st
 
 from sampling.design import ALL_DOMAIN
 from sampling.select import ALL_STRATUM
-from survey.fieldwork import invitation_rows, invitations_csv
 from survey.design import design_sd
+from survey.fieldwork import invitation_rows, invitations_csv
 from survey.rounds import (
     ALLOCATIONS,
     STRATUM_COLUMNS,
@@ -91,7 +91,9 @@ def _design_and_draw() -> None:
         found = design_sd(db, tuple(strata))
         sd = found.values
         st.caption(
-            t("optimal_sd_from", id=found.round_id) if found.source == "previous_round" else t("optimal_sd_default")
+            t("optimal_sd_from", id=found.round_id)
+            if found.source == "previous_round"
+            else t("optimal_sd_default")
         )
     counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
     if allocation == "optimal":
@@ -120,7 +122,9 @@ def _design_and_draw() -> None:
     def _warn_strata(message: str, strata: list) -> None:
         """One warning naming (the first few of) ``strata``."""
         if strata:
-            names = ("、" if lang() == "zh" else ", ").join(_whole(s.stratum) for s in strata[:SHOWN_UNSAMPLED])
+            names = ("、" if lang() == "zh" else ", ").join(
+                _whole(s.stratum) for s in strata[:SHOWN_UNSAMPLED]
+            )
             more = t("strata_unsampled_more") if len(strata) > SHOWN_UNSAMPLED else ""
             st.warning(message.format(k=len(strata), names=names + more))
 
@@ -139,8 +143,8 @@ def _design_and_draw() -> None:
     accepted = True
     if plan is not None and plan.shortfalls:  # the target cannot be met: say so and ask before drawing
         where = ("、" if lang() == "zh" else ", ").join(
-            f"{_whole(c.domain)} " + (f"±{_above(c.achieved, c.target)}" if c.achieved == c.achieved
-                                      else t("margin_unavailable"))
+            f"{_whole(c.domain)} "
+            + (f"±{_above(c.achieved, c.target)}" if c.achieved == c.achieved else t("margin_unavailable"))
             for c in plan.shortfalls
         )
         st.warning(t("margin_shortfall", e=f"±{pct(plan.target_margin)}", where=where))
@@ -159,7 +163,9 @@ def _design_and_draw() -> None:
         )
         st.caption(t("preview_total", n=plan.total, m=completes,
                      e=(f"±{pct(overall)}" if overall == overall else t("margin_unavailable")) + target))  # fmt: skip
-        _warn_strata(t("strata_unsampled"), [s for s in plan.strata if s.sample_size == 0 and s.population > 0])
+        _warn_strata(
+            t("strata_unsampled"), [s for s in plan.strata if s.sample_size == 0 and s.population > 0]
+        )
         _warn_strata(t("strata_single"), [s for s in plan.strata if s.sample_size == 1 < s.population])
         table = plan.strata_table()
         table["stratum"] = table["stratum"].map(_whole)

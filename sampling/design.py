@@ -91,9 +91,7 @@ class DesignPlan:
     def thin_strata(self) -> tuple[str, ...]:
         """Strata with fewer than 2 units that are not taken whole: their variance cannot be estimated
         (none with no sample at all is represented)."""
-        return tuple(
-            s.stratum for s in self.strata if s.sample_size < min(VARIANCE_MINIMUM, s.population)
-        )
+        return tuple(s.stratum for s in self.strata if s.sample_size < min(VARIANCE_MINIMUM, s.population))
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -189,11 +187,15 @@ def plan_design(
             by_domain.setdefault(dom[h], {})[h] = n_h
         sizes = {}
         for members in by_domain.values():
-            found = size_for_margin(members, margin, allocation=allocation, **common, **_subset(options, members))
+            found = size_for_margin(
+                members, margin, allocation=allocation, **common, **_subset(options, members)
+            )
             sizes.update(found.sizes)
     else:
         sizes = size_for_margin(pops, margin, allocation=allocation, **common, **options).sizes
-    plan = plan_sizes(pops, sizes, domains=dom, confidence=confidence, p=p, deff=deff, response_rate=response_rate)
+    plan = plan_sizes(
+        pops, sizes, domains=dom, confidence=confidence, p=p, deff=deff, response_rate=response_rate
+    )
     if margin is None:
         return plan
     if per_domain:

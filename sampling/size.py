@@ -361,7 +361,9 @@ def size_for_margin(
 
     def planned(n: int) -> tuple[dict[Hashable, int], float]:
         sizes = allocate(populations, n, allocation, **options)
-        achieved = stratified_margin(populations, {h: k * rate for h, k in sizes.items()}, confidence, p, deff)
+        achieved = stratified_margin(
+            populations, {h: k * rate for h, k in sizes.items()}, confidence, p, deff
+        )
         return sizes, achieved
 
     def meets(achieved: float) -> bool:

@@ -267,7 +267,9 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
     cost = _parse_costs(costs) if costs else None
     if cost is not None and allocation != "optimal":
-        raise click.ClickException(f"--cost is used only by --allocation optimal, but got --allocation {allocation}")
+        raise click.ClickException(
+            f"--cost is used only by --allocation optimal, but got --allocation {allocation}"
+        )
     db = _open(db_path)
     sd = None
     if allocation in ("neyman", "optimal"):
@@ -311,7 +313,9 @@ def _echo_plan(plan, *, per_region: bool) -> None:
         table = plan.domain_table()
         width = max(len(str(d)) for d in table["domain"])
         for row in table.itertuples():
-            click.echo(f"  {str(row.domain).ljust(width)}  n={row.n:<6} {_margin_text(row.expected_margin)}{target}")
+            click.echo(
+                f"  {str(row.domain).ljust(width)}  n={row.n:<6} {_margin_text(row.expected_margin)}{target}"
+            )
     if plan.shortfalls:
         where = ", ".join(f"{c.domain} ±{c.achieved:.2%}" if c.achieved == c.achieved else f"{c.domain} "
                           + _margin_text(c.achieved) for c in plan.shortfalls)  # fmt: skip
@@ -340,7 +344,9 @@ def _parse_costs(costs: tuple[str, ...]) -> dict[str, float]:
         except ValueError:
             cost = float("nan")
         if not sep or not key or not cost > 0 or cost == float("inf"):
-            raise click.BadParameter(f"must be KEY=C with C a number > 0, but got {item!r}", param_hint="--cost")
+            raise click.BadParameter(
+                f"must be KEY=C with C a number > 0, but got {item!r}", param_hint="--cost"
+            )
         out[key] = cost
     return out
 

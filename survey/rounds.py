@@ -267,8 +267,7 @@ def draw_round(
             "engine": "sqlite-index-scan",
             "questionnaire_sha256": q_sha,
             "starts": {s.stratum: s.start for s in stratum_rows},
-            "start_rule": "survey-offset" if len(offsets) == len(keys) else ("rotation" if not offsets
-                                                                             else "rotation+survey-offset"),
+            "start_rule": _start_rule(len(offsets), len(keys)),
             "survey_offsets": offsets,
             "planned_margin": _finite(plan.overall_margin),
             "domain_margins": {d: _finite(e) for d, e in plan.domain_margins.items()},
@@ -314,6 +313,13 @@ def draw_round(
     return DrawResult(
         round_id, name, len(sampled_ids), len(rows) - len(sampled_ids), tuple(stratum_rows), plan
     )
+
+
+def _start_rule(offsets: int, strata: int) -> str:
+    """How a round's strata started: all at the survey's own point, all rotating, or some of each."""
+    if offsets == strata:
+        return "survey-offset"
+    return "rotation" if offsets == 0 else "rotation+survey-offset"
 
 
 def _finite(x: float) -> float | None:

@@ -343,7 +343,11 @@ def test_no_stratum_is_left_empty_by_default():
 
 
 def test_minimum_zero_is_still_allowed_explicitly():
-    assert allocate({"big": 49000, "tiny": 40, "mid": 960}, 400, minimum=0) == {"big": 392, "tiny": 0, "mid": 8}
+    assert allocate({"big": 49000, "tiny": 40, "mid": 960}, 400, minimum=0) == {
+        "big": 392,
+        "tiny": 0,
+        "mid": 8,
+    }
 
 
 def test_default_minimum_is_capped_at_small_strata():

@@ -90,7 +90,8 @@ SD = {h: {"居民": 1.1, "非居民": 0.9, "大工业": 0.15}[h.split("|")[1]] f
 
 
 @pytest.mark.parametrize(
-    "allocation, extra", [("equal", {}), ("power", {"power": 0.5}), ("proportional", {}), ("neyman", {"sd": SD})]
+    "allocation, extra",
+    [("equal", {}), ("power", {"power": 0.5}), ("proportional", {}), ("neyman", {"sd": SD})],
 )
 def test_overall_margin_target_is_met_under_the_allocation(allocation, extra):
     plan = plan_design(FRAME, domains=REGION, margin=0.05, allocation=allocation, **extra)
@@ -141,7 +142,9 @@ def test_survey_start_is_stable_and_differs_between_surveys_and_strata():
 
     a = survey_start("salt-1", "satisfaction", "福州|居民")
     assert a == survey_start("salt-1", "satisfaction", "福州|居民") and 0 <= a < 1
-    assert len({survey_start("salt-1", s, h) for s in ("satisfaction", "outage") for h in ("all", "福州")}) == 4
+    assert (
+        len({survey_start("salt-1", s, h) for s in ("satisfaction", "outage") for h in ("all", "福州")}) == 4
+    )
     assert survey_start("salt-2", "satisfaction", "福州|居民") != a
     with pytest.raises(TypeError, match="survey must be a string, but got 3"):
         survey_start("salt", 3, "all")
@@ -155,5 +158,7 @@ def test_survey_starts_are_uniform_so_surveys_overlap_as_independent_samples():
     # Rounds of n = 100 from N = 1,000 in 1,000 disjoint pairs of surveys: mean overlap N·E|arc ∩ arc| = n²/N = 10,
     # as for independent SRS (Lohr 2019, §2.3). Per pair the overlap is 0 w.p. 0.8, else uniform on (0, 100):
     # SD = sqrt(0.2·100²/3 − 10²) = 23.8, so the mean of 1,000 pairs has MC error 0.75.
-    common = [expected_overlap(1000, starts[2 * i], 100, 1000, starts[2 * i + 1], 100, 1000) for i in range(1000)]
+    common = [
+        expected_overlap(1000, starts[2 * i], 100, 1000, starts[2 * i + 1], 100, 1000) for i in range(1000)
+    ]
     assert abs(np.mean(common) - 10) < 4 * 23.8 / math.sqrt(1000)

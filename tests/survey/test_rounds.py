@@ -62,7 +62,9 @@ def test_sqlite_engine_draws_exactly_the_pandas_engine_sample(demo_path, tmp_pat
 
 
 def test_proportional_allocation_and_weights(demo_db):
-    result = draw_round(demo_db, size=300, minimum=0)  # the pure quotas (the default minimum 2 lifts small strata)
+    result = draw_round(
+        demo_db, size=300, minimum=0
+    )  # the pure quotas (the default minimum 2 lifts small strata)
     counts = eligible_counts(demo_db, ("region", "customer_type"))
     assert sum(s.n_h for s in result.strata) == 300
     for s in result.strata:
@@ -78,7 +80,9 @@ def test_proportional_allocation_and_weights(demo_db):
 
 def test_consecutive_rounds_do_not_reask_customers(demo_db):
     earlier = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments")}
-    drawn = dict(demo_db.execute("SELECT stratum, SUM(sample_size + reserve_size) FROM round_strata GROUP BY stratum"))
+    drawn = dict(
+        demo_db.execute("SELECT stratum, SUM(sample_size + reserve_size) FROM round_strata GROUP BY stratum")
+    )
     new = draw_round(demo_db, size=500, reserve=1)
     rows = demo_db.execute("SELECT customer_id, stratum FROM assignments WHERE round_id = ?", [new.round_id])
     rows = rows.fetchall()
@@ -331,7 +335,9 @@ def test_a_margin_target_is_met_by_the_draw_or_the_shortfall_is_recorded(demo_db
     short = draw_round(demo_db, margin=0.01, per_region=True, strata=("region",), response_rate=0.3)
     assert not short.plan.meets_target
     design = get_round(demo_db, short.round_id)["design"]
-    assert design["margin_met"] is False and set(design["domain_margins"]) == {s.stratum for s in short.strata}
+    assert design["margin_met"] is False and set(design["domain_margins"]) == {
+        s.stratum for s in short.strata
+    }
 
 
 def test_draw_keeps_two_per_stratum_by_default(demo_db):
@@ -354,7 +360,8 @@ def test_cost_optimal_allocation_draws_without_given_sds_or_costs(demo_path, tmp
     assert sum(s.n_h for s in result.strata) == 180
     # equal S_h and equal costs: optimal = proportional
     assert {s.stratum: s.n_h for s in result.strata} == {
-        s.stratum: s.n_h for s in draw_round(db, size=180, strata=("region",), survey="p").strata}
+        s.stratum: s.n_h for s in draw_round(db, size=180, strata=("region",), survey="p").strata
+    }
 
 
 def test_cost_optimal_sds_come_from_the_last_closed_round(demo_db):
