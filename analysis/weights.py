@@ -123,7 +123,10 @@ def eligible_population(population: float, eligible: int, ineligible: int) -> fl
     units too, so weights ``N_h / r_h`` would overstate the population by the ineligible share; with
     ``N̂_h / r_h`` the weighted totals estimate the eligible population (Lohr 2019, §3.3 domain of eligible
     units: ``N̂_d = N_h · n_d / n_h`` under SRS within the stratum; Kalton & Flores-Cervantes 2003 on
-    eligibility adjustment). ``N_h`` when no unit has a known eligibility.
+    eligibility adjustment). ``N_h`` when no unit has a known eligibility. When ineligible units are replaced
+    until ``n_h`` eligible ones are found (inverse sampling), ``E/(E + NE)`` is biased upwards by about
+    ``(1 − e_h)/n_h`` relative (0.13% at e = 0.6, n = 300; simulated in tests/analysis/test_simulations.py),
+    negligible beside its sampling error.
 
     >>> eligible_population(1000, eligible=45, ineligible=5)
     900.0
