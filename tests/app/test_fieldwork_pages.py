@@ -173,8 +173,14 @@ def test_callback_stores_the_appointment(app, demo_path):
 def test_wrong_number_releases_the_next_reserve_of_the_stratum(app, demo_path):
     at = _open_fieldwork(app)
     at.selectbox(key="fw_status").set_value("issued").run()
-    aid = at.selectbox(key="fw_assignment").value
-    stratum = query(demo_path, "SELECT stratum FROM assignments WHERE id = ?", [aid])[0][0]
+    # an issued unit of a stratum that still has a reserve (tiny strata are drawn whole: no reserve)
+    aid, stratum = query(
+        demo_path,
+        "SELECT a.id, a.stratum FROM assignments a WHERE a.round_id = 2 AND a.status = 'issued' AND a.is_reserve = 0"
+        " AND EXISTS (SELECT 1 FROM assignments r WHERE r.round_id = 2 AND r.stratum = a.stratum"
+        " AND r.is_reserve = 1 AND r.released_at IS NULL) ORDER BY a.stratum, a.prn LIMIT 1",
+    )[0]
+    at.selectbox(key="fw_assignment").set_value(aid).run()
     at.radio(key="fw_outcome").set_value("wrong_number").run()
     at.button(key="fw_record").click().run()
     assert not at.exception
