@@ -9,11 +9,13 @@ yields no usable link, while staff can re-export invitations at any time.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import re
 import secrets
+import tempfile
 from pathlib import Path
 
 import sqlite_utils
@@ -29,23 +31,85 @@ def db_file(db: sqlite_utils.Database) -> Path | None:
     return None
 
 
-def secret_key(db: sqlite_utils.Database) -> bytes:
-    """The HMAC key: ``$SURVEY_SECRET`` if set, else ``secret.key`` beside the database (created once)."""
-    env = os.environ.get("SURVEY_SECRET")
-    if env:
-        return env.encode("utf-8")
+#: Fewest bytes a link key may have (HMAC-SHA256 wants at least its 32-byte output; secret.key holds 64).
+MIN_KEY_BYTES = 32
+
+
+class SecretKeyError(ValueError):
+    "The key behind the customers' links is missing, too short or cannot be written."
+
+
+def key_path(db: sqlite_utils.Database) -> Path:
+    """Where the link key lives when ``$SURVEY_SECRET`` is not set: ``secret.key`` beside the database."""
     path = db_file(db)
-    key_path = (path.parent if path else Path("data")) / "secret.key"
-    if not key_path.exists():
-        key_path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    return (path.parent if path else Path("data")) / "secret.key"
+
+
+def check_key(key: bytes, source: str) -> bytes:
+    """``key`` if it is long enough to sign links with, else :class:`SecretKeyError` naming ``source``."""
+    if len(key.strip()) < MIN_KEY_BYTES:
+        raise SecretKeyError(
+            f"the link key ({source}) has {len(key.strip())} bytes, but at least {MIN_KEY_BYTES} are needed: "
+            "links signed with it could be forged; set a long random key (e.g. `python -c \"import secrets; "
+            "print(secrets.token_hex(32))\"`) or, if no links were sent with it, delete the file to make a new one"
+        )
+    return key
+
+
+def _write_new_key(path: Path) -> None:
+    """Create ``path`` with a new random key, atomically: a 0600 temp file in the same folder, fsync, then a
+    hard link that fails if another process created the key first (no half-written or replaced key)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".secret.key.", dir=path.parent)  # mode 0600
+    try:
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
-    return key_path.read_text().strip().encode("utf-8")
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)  # atomic and never replaces a key another process wrote meanwhile
+        except FileExistsError:
+            pass
+        except OSError:  # a file system without hard links
+            if not path.exists():
+                os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def secret_key(db: sqlite_utils.Database) -> bytes:
+    """The HMAC key: ``$SURVEY_SECRET`` if set, else ``secret.key`` beside the database (created once).
+
+    Raises :class:`SecretKeyError` for a key shorter than :data:`MIN_KEY_BYTES` (an empty file left by a
+    full disk, a short variable): nothing is signed with a key anyone could guess.
+    """
+    env = os.environ.get("SURVEY_SECRET")
+    if env:
+        return check_key(env.encode("utf-8"), "$SURVEY_SECRET")
+    path = key_path(db)
+    if not path.exists():
+        try:
+            _write_new_key(path)
+        except OSError as e:
+            raise SecretKeyError(f"cannot create the link key {path}: {e}") from e
+    try:
+        key = path.read_bytes().strip()
+    except OSError as e:
+        raise SecretKeyError(f"cannot read the link key {path}: {e}") from e
+    return check_key(key, str(path))
 
 
 def make_token(key: bytes, assignment_id: int) -> str:
-    """The link token of one assignment (deterministic given the key)."""
+    """The link token of one assignment (deterministic given the key; a key shorter than
+    :data:`MIN_KEY_BYTES` raises :class:`SecretKeyError`)."""
+    check_key(key, "the key given")
     mac = hmac.new(key, f"assignment:{int(assignment_id)}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode("ascii")[:TOKEN_LENGTH]
 

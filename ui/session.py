@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import streamlit as st
@@ -32,9 +33,27 @@ def db():
     """This session's connection to the survey database (``$SURVEY_DB`` or data/survey.db)."""
     path = str(os.environ.get("SURVEY_DB") or default_db_path())
     if st.session_state.get("db_path") != path or "db" not in st.session_state:
-        st.session_state["db"] = open_db(path)
+        database = open_db(path)
+        _require_link_key(database)
+        st.session_state["db"] = database
         st.session_state["db_path"] = path
     return st.session_state["db"]
+
+
+def _require_link_key(database) -> None:
+    """Refuse to start on a link key shorter than 32 bytes (an empty secret.key, a short $SURVEY_SECRET):
+    every customer's link could be computed from it. Staff see why; a customer sees only that it is down."""
+    from survey.tokens import SecretKeyError, secret_key
+    from ui.i18n import t
+
+    try:
+        secret_key(database)
+    except SecretKeyError as e:
+        print(f"survey: {e}", file=sys.stderr)
+        st.error(t("link_key_invalid"))
+        if "t" not in st.query_params:
+            st.code(str(e), language=None)
+        st.stop()
 
 
 def user() -> User | None:

@@ -9,12 +9,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "new_password": ("新密码", "New password"),
     "reset_password": ("重置密码", "Reset password"),
     "save_scope": ("保存角色与地区", "Save role and regions"),
+    "usr_changes": ("将对账户 {user} 做如下修改：", "These changes will be saved for {user}:"),
+    "usr_change_role": ("角色：{old} → {new}", "Role: {old} → {new}"),
+    "usr_change_scope": ("地区范围：{old} → {new}", "Regions: {old} → {new}"),
+    "usr_confirm_elevation": (
+        "我确认扩大 {user} 的权限（更高的角色或更多地区）",
+        "I confirm giving {user} more access (a higher role or more regions)",
+    ),
     "saved": ("已保存。", "Saved."),
     "audit_user": ("用户", "User"),
     "audit_action": ("操作", "Action"),
     "audit_since": ("起始日期", "Since"),
     "audit_rows": ("共 {n} 条记录（最多显示 1000 条）", "{n} entries (at most 1,000 shown)"),
     "any": ("全部", "Any"),
+    "link_key_invalid": (
+        "系统暂停服务：客户链接密钥（secret.key 或 SURVEY_SECRET）缺失或少于 32 字节，用它签发的链接可被伪造。"
+        "请管理员设置新的随机密钥后重新启动。",
+        "The system is stopped: the customers' link key (secret.key or SURVEY_SECRET) is missing or shorter than "
+        "32 bytes, so links signed with it could be forged. An administrator must set a new random key and restart.",
+    ),
     # users table
     "usr_col_name": ("用户名", "User name"),
     "usr_col_role": ("角色", "Role"),

@@ -48,7 +48,7 @@ def test_tokens_are_long_random_and_only_hashes_are_stored(demo_db):
     assert stored == token_hash(token) and token not in stored
     dump = "\n".join(demo_db.conn.iterdump())
     assert token not in dump
-    assert make_token(b"another key", aid) != token
+    assert make_token(b"another key of at least 32 bytes", aid) != token
 
 
 def test_invitations_have_links_for_sampled_eligible_customers_only(demo_db):
