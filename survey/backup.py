@@ -6,7 +6,7 @@ import os
 import sqlite3
 from pathlib import Path
 
-from survey.store import StoreError, open_db
+from survey.store import StoreError, open_db, open_private
 
 
 class BackupError(Exception):
@@ -23,14 +23,16 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, pages: int = 
     """Copy a live database to ``dest`` (a new file) as one consistent snapshot.
 
     Uses ``sqlite3.Connection.backup`` (the SQLite online backup API): writers may go on
-    meanwhile; the copy is checked with ``PRAGMA integrity_check``.
+    meanwhile; the copy is checked with ``PRAGMA integrity_check``. The copy is readable only by its
+    owner (0600; a folder created for it 0700), like the database.
     """
     src_path, dest = Path(db_path), Path(dest)
     if not src_path.exists():
         raise BackupError(f"database file {str(src_path)!r} does not exist")
-    if dest.exists():
-        raise BackupError(f"{dest} already exists; choose a new file name")
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        open_private(dest, "wb", exclusive=True).close()  # 0600 before a byte of data is in it
+    except FileExistsError:
+        raise BackupError(f"{dest} already exists; choose a new file name") from None
     src = sqlite3.connect(str(src_path), timeout=30)
     out = sqlite3.connect(str(dest))
     try:
@@ -67,6 +69,8 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike) -> None:
     if not {"customers", "rounds", "responses", "schema_migrations"} <= tables:
         src.close()
         raise BackupError(f"{backup_path} is not a survey database backup")
+    if not db_path.exists():
+        open_private(db_path, "wb", exclusive=True).close()  # a new target is private like open_db's
     target = sqlite3.connect(str(db_path), timeout=30)
     try:
         src.backup(target)

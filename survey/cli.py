@@ -90,9 +90,10 @@ def cli() -> None:
 
 
 def _write_credentials(db_path: Path, credentials: dict[str, str]) -> Path:
+    from survey.store import open_private
+
     path = db_path.parent / "demo-credentials.txt"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
+    with open_private(path, "w", encoding="utf-8") as f:  # 0600 even if an older file was wider
         f.write("# Demo accounts (user  role  password) for " + str(db_path) + "\n")
         for user, password in credentials.items():
             f.write(f"{user}\t{password}\n")

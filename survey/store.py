@@ -24,6 +24,40 @@ class StoreError(Exception):
     "The database file cannot be used."
 
 
+#: Mode of every file the store creates that holds personal data or a secret (database, WAL, backups, keys).
+PRIVATE_FILE = 0o600
+#: Mode of a data folder the store creates.
+PRIVATE_FOLDER = 0o700
+
+
+def private_folder(folder: str | os.PathLike) -> Path:
+    """Create ``folder`` (and its parents) if missing; a folder created here is made 0700. An existing
+    folder is left as it is (its mode is the administrator's choice)."""
+    folder = Path(folder)
+    if not folder.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, PRIVATE_FOLDER)
+    return folder
+
+
+def open_private(path: str | os.PathLike, mode: str = "w", *, exclusive: bool = False, **kwargs):
+    """Open ``path`` for writing as a file only its owner may read (0600), also when it existed before
+    with a wider mode (the mode is set on the open file before anything is written).
+
+    ``exclusive=True`` refuses an existing file (``FileExistsError``). ``mode`` is ``"w"`` or ``"wb"``;
+    ``kwargs`` go to :func:`open` (e.g. ``encoding``).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
+    private_folder(Path(path).parent)
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, mode, **kwargs)
+
+
 def default_db_path() -> Path:
     """The database path: ``$SURVEY_DB`` if set, else ``data/survey.db``."""
     return Path(os.environ.get("SURVEY_DB") or DEFAULT_DB)
@@ -189,12 +223,17 @@ def open_db(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
     """Open (and migrate) the survey database at ``path`` (default :func:`default_db_path`).
 
     The connection uses WAL journaling, ``foreign_keys=ON`` and a 30 s busy timeout so
-    that several processes (app workers, CLI) can share one file.
+    that several processes (app workers, CLI) can share one file. A new database file (and so its
+    WAL and shared-memory files) is readable only by its owner (0600), in a new folder made 0700.
     """
     path = Path(path) if path is not None else default_db_path()
     if not create and not path.exists():
         raise StoreError(f"database file {str(path)!r} does not exist")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
+    if not path.exists():
+        # SQLite gives the -wal, -shm and -journal files the mode of the database file: 0600 for all of them
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     try:
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")

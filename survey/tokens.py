@@ -20,6 +20,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from survey.store import private_folder
+
 TOKEN_LENGTH = 32  # characters of base64url = 192 bits
 
 
@@ -59,7 +61,7 @@ def check_key(key: bytes, source: str) -> bytes:
 def _write_new_key(path: Path) -> None:
     """Create ``path`` with a new random key, atomically: a 0600 temp file in the same folder, fsync, then a
     hard link that fails if another process created the key first (no half-written or replaced key)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=".secret.key.", dir=path.parent)  # mode 0600
     try:
         with os.fdopen(fd, "w") as f:
