@@ -24,6 +24,8 @@ from ui.i18n import t
 db = session.db()
 me = session.user()
 st.title(t("users"))
+if st.session_state.get("users_flash"):
+    st.success(st.session_state.pop("users_flash"))
 users = list_users(db)
 
 
@@ -74,35 +76,63 @@ with st.form("create_user"):
 if go:
     _act(create_user, db, name, role, password, region=scope or None)
 
+
+def _rank(role: str) -> int:
+    return ROLES.index(role) if role in ROLES else -1
+
+
+def _widens(old_scope: tuple[str, ...] | None, new_scope: list[str]) -> bool:
+    """True when the new scope sees more than the old one (all regions, or a region not seen before)."""
+    if old_scope is None:
+        return False
+    return not new_scope or bool(set(new_scope) - set(old_scope))
+
+
 if users:
     st.subheader(t("manage_user"))
     names = [u["name"] for u in users]
     target = st.selectbox(t("pick_user"), names, key="edit_user")
     current = next(u for u in users if u["name"] == target)
-    with st.form("edit_scope"):
-        new_role = st.selectbox(
-            t("role"),
-            list(ROLES),
-            index=ROLES.index(current["role"]),
-            key="edit_role",
-            format_func=lambda r: t(f"role_{r}"),
-        )
-        new_scope = st.multiselect(
-            t("region_scope"),
-            regions,
-            default=[r for r in parse_regions(current["region"]) or () if r in regions],
-            key="edit_region",
-            placeholder=t("all_regions"),
-        )
-        if st.form_submit_button(t("save_scope")):
-            _act(set_scope, db, target, region=new_scope or None, role=new_role)
-    with st.form("edit_password"):
-        new_password = st.text_input(t("new_password"), type="password", key="edit_password")
+    old_scope = parse_regions(current["region"])
+    # every widget is keyed by the account it edits: nothing chosen for one account is saved onto another
+    new_role = st.selectbox(t("role"), list(ROLES), index=ROLES.index(current["role"]), key=f"edit_role_{target}",
+                            format_func=lambda r: t(f"role_{r}"))  # fmt: skip
+    new_scope = st.multiselect(
+        t("region_scope"),
+        regions,
+        default=[r for r in old_scope or () if r in regions],
+        key=f"edit_region_{target}",
+        placeholder=t("all_regions"),
+    )
+    changes = []
+    if new_role != current["role"]:
+        changes.append(t("usr_change_role", old=t(f"role_{current['role']}"), new=t(f"role_{new_role}")))
+    if tuple(new_scope or ()) != tuple(old_scope or ()):
+        changes.append(t("usr_change_scope", old="、".join(old_scope or ()) or t("all_regions"),
+                         new="、".join(new_scope) or t("all_regions")))  # fmt: skip
+    elevation = _rank(new_role) > _rank(current["role"]) or _widens(old_scope, new_scope)
+    if changes:
+        st.info(t("usr_changes", user=target) + "\n\n" + "\n".join(f"- {c}" for c in changes))
+    confirmed = (
+        st.checkbox(t("usr_confirm_elevation", user=target), key=f"edit_confirm_{target}")
+        if elevation
+        else True
+    )
+    if st.button(t("save_scope"), key=f"edit_save_{target}", disabled=not changes or not confirmed):
+        try:
+            set_scope(db, target, region=new_scope or None, role=new_role, by=me.name)
+        except UserError as e:
+            st.error(str(e))
+        else:
+            st.session_state["users_flash"] = t("saved")
+            st.rerun()
+    with st.form(f"edit_password_{target}"):
+        new_password = st.text_input(t("new_password"), type="password", key=f"edit_password_{target}")
         if st.form_submit_button(t("reset_password")):
             _act(reset_password, db, target, new_password)
     if target != me.name:
         disabled = bool(current["disabled"])
-        if st.button(t("enable") if disabled else t("disable"), key="toggle_disabled"):
+        if st.button(t("enable") if disabled else t("disable"), key=f"toggle_disabled_{target}"):
             _act(set_disabled, db, target, not disabled)
             st.rerun()
 

@@ -48,7 +48,7 @@ def test_admin_disables_a_user_and_their_session_ends(app, demo_path):
     admin = app(User("admin", "admin"))
     admin.switch_page("app_pages/users.py").run()
     admin.selectbox(key="edit_user").set_value("staff").run()
-    admin.button(key="toggle_disabled").click().run()
+    admin.button(key="toggle_disabled_staff").click().run()
     assert not admin.exception
     assert open_db(demo_path).execute("SELECT disabled FROM users WHERE name = 'staff'").fetchone()[0] == 1
     staff.run()
