@@ -51,6 +51,9 @@ QUESTION_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*")
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 50
+#: Most digits in a number literal: 15 significant digits survive a float exactly, and a longer number
+#: (e.g. 400 digits) would overflow a float when an answer is compared with it.
+MAX_NUMBER_DIGITS = 15
 
 _TOKEN = re.compile(
     r"""
@@ -176,6 +179,11 @@ class _Parser:
         kind, text, position = token
         self.index += 1
         if kind == "number":
+            digits = sum(c.isdigit() for c in text)
+            if digits > MAX_NUMBER_DIGITS:
+                raise self.error(
+                    f"number at {position + 1} has {digits} digits; at most {MAX_NUMBER_DIGITS} are allowed"
+                )
             return Literal(float(text) if "." in text else int(text))
         if kind == "string":
             return Literal(text[1:-1])

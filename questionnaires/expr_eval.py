@@ -106,11 +106,16 @@ def _as_scalar(value: object) -> str:
 def _as_number(value: object) -> float | None:
     if isinstance(value, bool):
         return float(value)
-    if isinstance(value, int | float):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, str) and _NUMERIC.fullmatch(value):
-        return float(value)
-    return None
+    try:  # an int too large for a float (OverflowError) or a huge numeric string (inf) is not a number here
+        if isinstance(value, int | float):
+            number = float(value)
+        elif isinstance(value, str) and _NUMERIC.fullmatch(value):
+            number = float(value)
+        else:
+            return None
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def truthy(value: object) -> bool:

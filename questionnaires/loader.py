@@ -17,6 +17,9 @@ from questionnaires.xlsform import from_xlsform, to_xlsform
 __all__ = ["from_xlsform", "load_bytes", "load_default", "load_questionnaire", "loads_yaml", "to_xlsform"]
 
 DEFAULT_FILE = "default.yaml"
+#: Deepest nesting of YAML mappings and lists accepted (a questionnaire needs about 6); deeper is refused
+#: before the document is built, whose recursive construction would otherwise hit Python's recursion limit.
+MAX_YAML_DEPTH = 32
 
 
 def loads_yaml(text: str, *, source: str = "<string>") -> Questionnaire:
@@ -37,7 +40,13 @@ def loads_yaml(text: str, *, source: str = "<string>") -> Questionnaire:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, but got {type(text).__name__}")
     try:
+        _check_depth(text, source)
         data = yaml.safe_load(text)
+    except RecursionError:  # a backstop: _check_depth refuses such documents first
+        raise QuestionnaireError(
+            f"the YAML is nested too deeply (more than {MAX_YAML_DEPTH} levels of mappings and lists)",
+            source=source,
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -47,6 +56,23 @@ def loads_yaml(text: str, *, source: str = "<string>") -> Questionnaire:
         return Questionnaire.from_dict(data)
     except QuestionnaireError as error:
         raise error.within(source=source) from None
+
+
+def _check_depth(text: str, source: str) -> None:
+    """Refuse YAML nested deeper than ``MAX_YAML_DEPTH``, reading its events (iterative, stops at the limit)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                raise QuestionnaireError(
+                    f"the YAML is nested too deeply: more than {MAX_YAML_DEPTH} levels of mappings and lists"
+                    f" at line {mark.line + 1}, column {mark.column + 1}",
+                    source=source,
+                )
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
 
 
 def load_questionnaire(path: str | PathLike[str]) -> Questionnaire:

@@ -32,6 +32,16 @@ __all__ = [
 ]
 
 #: Supported question types.
+#: Bound on a number question's minimum / maximum (15 significant digits survive a float exactly).
+MAX_BOUND = 1e15
+
+
+def shorten_number(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters (a 400-digit number in a message stays one short line)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 QUESTION_TYPES = ("likert5", "single", "multiple", "yesno", "rating10", "number", "text", "note")
 
 
@@ -207,6 +217,11 @@ class Question:
                 raise QuestionnaireError(f"{name} applies only to number questions, not to {self.type}")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise QuestionnaireError(f"{name} must be a number, but got {value!r}")
+            if not -MAX_BOUND < value < MAX_BOUND:  # also refuses inf, and a 400-digit int a float cannot hold
+                raise QuestionnaireError(
+                    f"{name} must be a number between -{MAX_BOUND:.0e} and {MAX_BOUND:.0e},"
+                    f" but got {shorten_number(value)}"
+                )
             object.__setattr__(self, name, float(value))
         if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
             raise QuestionnaireError(
