@@ -217,7 +217,8 @@ class Question:
                 raise QuestionnaireError(f"{name} applies only to number questions, not to {self.type}")
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise QuestionnaireError(f"{name} must be a number, but got {value!r}")
-            if not -MAX_BOUND < value < MAX_BOUND:  # also refuses inf, and a 400-digit int a float cannot hold
+            # also refuses inf, nan and a 400-digit int that a float cannot hold
+            if not -MAX_BOUND < value < MAX_BOUND:
                 raise QuestionnaireError(
                     f"{name} must be a number between -{MAX_BOUND:.0e} and {MAX_BOUND:.0e},"
                     f" but got {shorten_number(value)}"

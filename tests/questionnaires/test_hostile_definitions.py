@@ -86,7 +86,8 @@ def test_fifteen_digits_are_still_a_number():
 
 
 @pytest.mark.parametrize(
-    "answer", [10**400, -(10**400), HUGE, "-" + HUGE, float("inf"), 1e308],
+    "answer",
+    [10**400, -(10**400), HUGE, "-" + HUGE, float("inf"), 1e308],
     ids=["int", "-int", "text", "-text", "inf", "1e308"],
 )
 @pytest.mark.parametrize("source", ["${n} > 5", "${n} = 5", "${n} != 5", "${n} <= 999999999999999"])
