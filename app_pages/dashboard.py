@@ -24,7 +24,7 @@ from survey.results import (
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import ci_chart
-from ui.fmt import MISSING, estimate, num, p_value, pct
+from ui.fmt import MISSING, estimate, md, num, p_value, pct
 from ui.i18n import STRINGS, label, lang, t
 
 SMALL_MARK = {True: "⚠", False: ""}
@@ -112,7 +112,7 @@ frame, stats = _stats(db, str(st.session_state.get("db_path")), round_id, data_v
                       ctype or None, item, post)  # fmt: skip
 group = stats.group
 if scope or region:
-    st.info(t("dash_scope", region=scope or region, group=t(f"dash_group_{group}")))
+    st.info(t("dash_scope", region=md(scope or region), group=t(f"dash_group_{group}")))
 if frame.empty:
     st.info(t("no_responses"))
     st.stop()
@@ -168,7 +168,7 @@ st.markdown(t("cmp_methods", min_n=stats.min_n, method=ADJUST_METHODS[stats.adju
 item_labels = {i: _short(i, items[i]) for i in items}
 family = int(stats.all_pairs["tested"].sum()) if len(stats.all_pairs) else 0
 st.markdown(
-    f"**{overall_sentence(stats.pairs, label(item_label), lang(), family=family, method=ADJUST_METHODS[stats.adjust])}**"
+    f"**{overall_sentence(stats.pairs, md(label(item_label)), lang(), family=family, method=ADJUST_METHODS[stats.adjust])}**"
 )
 rs = stats.top2_test
 if pd.notna(rs.pvalue):
@@ -221,7 +221,11 @@ with st.expander(t("pairs_table")):
     st.dataframe(pairs_view, hide_index=True, width="stretch", key="dash_pairs")
 with st.expander(t("rank_header")):
     st.caption(t("rank_note"))
-    st.markdown(region_comparison_sentence(stats.kruskal, lang(), item_label=item_label))
+    st.markdown(
+        region_comparison_sentence(
+            stats.kruskal, lang(), item_label={k: md(v) for k, v in item_label.items()}
+        )
+    )
     dunn = stats.dunn
     if len(dunn):
         st.dataframe(pd.DataFrame({t("col_group_a"): dunn["group_a"].map(_name),

@@ -6,7 +6,7 @@ import streamlit as st
 from questionnaires import QuestionnaireError, load_default
 from survey.forms import get_questionnaire, import_questionnaire, list_questionnaires, xlsform_bytes
 from ui import session
-from ui.fmt import MISSING, local_time
+from ui.fmt import MISSING, local_time, md
 from ui.form import render_questionnaire
 from ui.i18n import label, t
 
@@ -78,5 +78,5 @@ preview_id = st.selectbox(
 questionnaire = get_questionnaire(db, preview_id)
 st.caption(t("qn_preview_note"))
 with st.container(border=True):
-    st.markdown(f"**{label(questionnaire.title)}**")
+    st.markdown(f"**{md(label(questionnaire.title))}**")
     render_questionnaire(questionnaire, prefix=f"pv{preview_id}")

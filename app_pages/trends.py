@@ -9,7 +9,7 @@ from survey.results import likert_items, trend_table
 from survey.rounds import list_rounds
 from ui import session
 from ui.charts import trend_chart
-from ui.fmt import DIGITS, MISSING, estimate, p_value
+from ui.fmt import DIGITS, MISSING, estimate, md, p_value
 from ui.i18n import STRINGS, label, lang, t
 
 db, user = session.db(), session.user()
@@ -82,7 +82,7 @@ st.dataframe(
 for earlier, later in zip(table.iloc[:-1].itertuples(), table.iloc[1:].itertuples(), strict=True):
     verdict = t("trend_sig") if later.significant else t("trend_nsig")
     p = format_p(later.change_p, lang()) if pd.notna(later.change_p) else f"p = {MISSING}"
-    sentence = t("trend_change", later=later.round, earlier=earlier.round, diff=_change(later.change), p=p,
+    sentence = t("trend_change", later=md(later.round), earlier=md(earlier.round), diff=_change(later.change), p=p,
                  verdict=verdict)  # fmt: skip
     st.markdown(f"**{sentence}**")
 st.caption(t("trend_method", min_n=min_base()))

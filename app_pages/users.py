@@ -18,7 +18,7 @@ from survey.users import (
     set_scope,
 )
 from ui import session
-from ui.fmt import local_time
+from ui.fmt import local_time, md
 from ui.i18n import t
 
 db = session.db()
@@ -61,7 +61,7 @@ def _act(fn, *args, **kwargs) -> None:
     try:
         fn(*args, **kwargs, by=me.name)
     except UserError as e:
-        st.error(str(e))
+        st.error(md(e))
     else:
         st.success(t("saved"))
 
@@ -112,7 +112,7 @@ if users:
                          new="、".join(new_scope) or t("all_regions")))  # fmt: skip
     elevation = _rank(new_role) > _rank(current["role"]) or _widens(old_scope, new_scope)
     if changes:
-        st.info(t("usr_changes", user=target) + "\n\n" + "\n".join(f"- {c}" for c in changes))
+        st.info(t("usr_changes", user=md(target)) + "\n\n" + "\n".join(f"- {md(c)}" for c in changes))
     confirmed = (
         st.checkbox(t("usr_confirm_elevation", user=target), key=f"edit_confirm_{target}")
         if elevation
@@ -122,7 +122,7 @@ if users:
         try:
             set_scope(db, target, region=new_scope or None, role=new_role, by=me.name)
         except UserError as e:
-            st.error(str(e))
+            st.error(md(e))
         else:
             st.session_state["users_flash"] = t("saved")
             st.rerun()
@@ -156,7 +156,7 @@ def _list_act(fn, *args, **kwargs) -> None:
     try:
         fn(db, *args, **kwargs, by=me.name)
     except PlaceListError as e:
-        st.error(str(e))
+        st.error(md(e))
     else:
         st.success(t("saved"))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -20,6 +21,22 @@ import pandas as pd
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
 
 MISSING = "—"
+# Every ASCII punctuation character CommonMark lets a backslash escape (spec §2.4): markdown, links, images,
+# HTML, tables and Streamlit's :color[...] / :emoji: directives all start with one of them.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^@%])")
+
+
+def md(value: Any) -> str:
+    r"""``value`` as literal text inside markdown (``st.markdown``, ``st.caption``, ``st.info``, widget labels):
+    every markdown-special character backslash-escaped, so a name like ``![x](http://…)`` shows as typed and
+    loads nothing. Use it for every user- or file-supplied string a page renders as markdown.
+
+    >>> print(md("![x](http://e.vil/p.png) **bold**"))
+    \!\[x\]\(http\://e\.vil/p\.png\) \*\*bold\*\*
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+
+
 URBAN_RURAL_EN = {"城镇": "Urban", "农村": "Rural"}
 DEFAULT_TZ = "Asia/Shanghai"
 

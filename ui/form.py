@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from questionnaires import Question, Questionnaire
+from ui.fmt import md
 from ui.i18n import LANGS, STRINGS, label, redraw_option_labels, t
 
 LIKERT_DEFAULT_ENDS = (
@@ -43,13 +44,13 @@ def phone_layout() -> None:
 
 def compact_header(title: str, description: str = "") -> None:
     """A phone-sized heading: a subheader and a caption instead of the page-wide ``st.title``."""
-    st.subheader(title, anchor=False)
+    st.subheader(md(title), anchor=False)
     if description:
-        st.caption(description)
+        st.caption(md(description))
 
 
 def _title(q: Question) -> str:
-    text = label(q.label)
+    text = md(label(q.label))  # questionnaire files are user-supplied: shown as typed, never as markdown
     return text + (t("required_mark") if q.required else "")
 
 
@@ -58,12 +59,12 @@ def _likert_ends(q: Question) -> str:
     in every language, while labelled options wrap)."""
     low = label(q.low_label) or label(LIKERT_DEFAULT_ENDS[0])
     high = label(q.high_label) or label(LIKERT_DEFAULT_ENDS[1])
-    return f"1 = {low} · 5 = {high}"
+    return f"1 = {md(low)} · 5 = {md(high)}"
 
 
 def _render_question(q: Question, key: str, initial: object) -> object:
     """Draw one question's widget and return its raw value (None when unanswered)."""
-    help_text = label(q.hint) or None
+    help_text = md(label(q.hint)) or None
     if key not in st.session_state and initial is not None:
         st.session_state[key] = initial
     if q.type == "likert5":
@@ -85,7 +86,7 @@ def _render_question(q: Question, key: str, initial: object) -> object:
             format_func=lambda v: t("yes") if v == "yes" else t("no"),
         )
     if q.type == "single":
-        labels = {c.value: label(c.label) for c in q.choices}
+        labels = {c.value: md(label(c.label)) for c in q.choices}
         return st.radio(_title(q), list(labels), index=None, key=key, help=help_text, format_func=labels.get)
     if q.type == "multiple":
         labels = {c.value: label(c.label) for c in q.choices}
@@ -99,7 +100,7 @@ def _render_question(q: Question, key: str, initial: object) -> object:
     if q.type == "text":
         return st.text_area(_title(q), key=key, help=help_text, max_chars=q.max_length or None)
     if q.type == "note":
-        st.markdown(label(q.label))
+        st.markdown(md(label(q.label)))
         return None
     raise ValueError(f"unsupported question type {q.type!r} for question {q.id!r}")
 
