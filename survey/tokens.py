@@ -52,8 +52,8 @@ def check_key(key: bytes, source: str) -> bytes:
     if len(key.strip()) < MIN_KEY_BYTES:
         raise SecretKeyError(
             f"the link key ({source}) has {len(key.strip())} bytes, but at least {MIN_KEY_BYTES} are needed: "
-            "links signed with it could be forged; set a long random key (e.g. `python -c \"import secrets; "
-            "print(secrets.token_hex(32))\"`) or, if no links were sent with it, delete the file to make a new one"
+            'links signed with it could be forged; set a long random key (e.g. `python -c "import secrets; '
+            'print(secrets.token_hex(32))"`) or, if no links were sent with it, delete the file to make a new one'
         )
     return key
 

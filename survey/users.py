@@ -34,26 +34,59 @@ class User:
 
     @property
     def regions(self) -> tuple[str, ...] | None:
-        """The regions this user may see, or None for all."""
-        return parse_regions(self.region)
+        """The regions this user may see, or None for all. A stored scope naming no region (written by
+        hand in the database) sees nothing — never everything."""
+        if self.region is None:
+            return None
+        return _names(self.region)
 
     def can_see_region(self, region: str) -> bool:
         return self.regions is None or region in self.regions
 
 
+def _names(text: str) -> tuple[str, ...]:
+    """The region names of a comma-separated list (ASCII or full-width commas), stray separators ignored."""
+    names = (p.strip() for p in str(text).replace("，", ",").split(","))
+    return tuple(dict.fromkeys(p for p in names if p))
+
+
 def parse_regions(text: str | None) -> tuple[str, ...] | None:
-    """``"泉州, 厦门"`` → ``("泉州", "厦门")``; empty or None → None (all regions)."""
+    """A region scope: None → None (all regions); ``"泉州, 厦门"`` → ``("泉州", "厦门")``.
+
+    A string that names no region (``""``, ``" "``, ``","``) is an error, never "all regions": all regions
+    are asked for only by None (``--all-regions`` on the command line).
+
+    >>> parse_regions("泉州，厦门,")
+    ('泉州', '厦门')
+    >>> parse_regions(",")
+    Traceback (most recent call last):
+    ...
+    survey.users.UserError: region must name at least one region (all regions: --all-regions), but got ','
+    """
     if text is None:
         return None
-    parts = tuple(p.strip() for p in str(text).replace("，", ",").split(",") if p.strip())
-    return parts or None
+    if not isinstance(text, str):
+        raise TypeError(f"region must be a string or None, but got {type(text).__name__}")
+    names = _names(text)
+    if not names:
+        raise UserError(
+            f"region must name at least one region (all regions: --all-regions), but got {text!r}"
+        )
+    return names
 
 
 def _scope(region: str | list | tuple | None) -> str | None:
+    """The stored form of a scope: None (all regions) or the comma-joined names. An empty list, or a list
+    with a blank item, is an error (an empty multiselect or ``--region ""`` must not mean all regions)."""
+    if region is None:
+        return None
     if isinstance(region, list | tuple):
+        if not region:
+            raise UserError("region must name at least one region (all regions: --all-regions), but got none")
+        for item in region:
+            parse_regions(item)  # each item names a region
         region = ",".join(region)
-    regions = parse_regions(region)
-    return ",".join(regions) if regions else None
+    return ",".join(parse_regions(region))
 
 
 def _check_password(password: str | None) -> None:

@@ -67,7 +67,6 @@ def test_lock_expires(fresh_db):
     "text, expected",
     [
         (None, None),
-        ("", None),
         ("泉州", ("泉州",)),
         ("泉州, 厦门", ("泉州", "厦门")),
         ("泉州，厦门,", ("泉州", "厦门")),
@@ -77,6 +76,14 @@ def test_parse_regions(text, expected):
     from survey.users import parse_regions
 
     assert parse_regions(text) == expected
+
+
+def test_parse_regions_refuses_a_blank_scope():
+    """Blank was once read as all regions (issue 11, item 4); see tests/survey/test_scope_input.py."""
+    from survey.users import parse_regions
+
+    with pytest.raises(UserError, match="at least one region"):
+        parse_regions("")
 
 
 def test_scope_role_and_disable_changes_are_audited(fresh_db):
