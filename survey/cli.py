@@ -66,11 +66,27 @@ as_user_option = click.option(
 
 
 def scope_for(db, region: str | None, as_user: str | None) -> str | None:
-    """The region scope of a CLI call: ``--region`` within ``--as-user``'s scope (role AND region)."""
+    """The region scope of a CLI call: ``--region`` within ``--as-user``'s scope (role AND region).
+
+    ``--region`` naming no region (``""``, ``","``) is an error, never "all regions"; without ``--region``
+    the scope is the account's (or all regions without ``--as-user``).
+    """
     from survey.users import current_user, parse_regions
 
+    asked = parse_regions(region)  # UserError for a blank region: one line on stderr
     if as_user is None:
-        return region
+        return ",".join(asked) if asked else None
+    user = current_user(db, as_user)
+    if user is None:
+        raise click.ClickException(f"user {as_user!r} does not exist or is disabled")
+    allowed = user.regions
+    if allowed == ():
+        raise click.ClickException(f"user {as_user!r} has a region scope naming no region; fix it with set-scope")
+    if asked is None:
+        return user.region if allowed is None else ",".join(allowed)
+    if allowed is not None and not set(asked) <= set(allowed):
+        raise click.ClickException(f"user {as_user!r} may not see region {region!r} (scope: {user.region})")
+    return ",".join(asked)
     user = current_user(db, as_user)
     if user is None:
         raise click.ClickException(f"user {as_user!r} does not exist or is disabled")
@@ -428,15 +444,29 @@ def report(db_path, round_id, item, region, as_user, as_json):
 @db_option
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["staff", "manager", "admin"]))
-@click.option("--region", default=None, help="Restrict the user to one region.")
+@click.option(
+    "--region", "regions", multiple=True,
+    help="Region the user may see (repeat, or comma-separate, for several).",
+)  # fmt: skip
+@click.option("--all-regions", is_flag=True, help="No region restriction (an admin has it without the flag).")
 @click.password_option(help="Password (prompted when omitted).")
 @library_errors
-def create_user_cmd(db_path, name, role, region, password):
-    """Create a staff, manager or admin account."""
+def create_user_cmd(db_path, name, role, regions, all_regions, password):
+    """Create a staff, manager or admin account.
+
+    Staff and managers need --region (one or more) or --all-regions; an admin sees all regions unless
+    --region restricts it.
+    """
     from survey.users import create_user
 
-    create_user(_open(db_path, create=True), name, role, password, region=region, by="cli")
-    click.echo(f"created {role} {name}" + (f" ({region})" if region else ""))
+    if regions and all_regions:
+        raise click.ClickException("give either --region (one or more) or --all-regions, not both")
+    if not regions and not all_regions and role != "admin":
+        raise click.ClickException(f"a {role} account needs --region (one or more) or --all-regions")
+    user = create_user(
+        _open(db_path, create=True), name, role, password, region=list(regions) or None, by="cli"
+    )
+    click.echo(f"created {role} {name}" + (f" ({user.region})" if user.region else " (all regions)"))
 
 
 def _load_command_modules() -> None:

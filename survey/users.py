@@ -6,6 +6,10 @@ scope combine with AND — a 泉州 manager sees only 泉州's data.
 
 from __future__ import annotations
 
+import functools
+import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +23,10 @@ ROLES = ("staff", "manager", "admin")
 MAX_FAILURES = 5
 LOCKOUT_MINUTES = 15
 MIN_PASSWORD = 8
+#: Longest account name (longer input is refused, never stored: an audit line holds at most this much).
+MAX_NAME = 64
+#: Longest password accepted (argon2 hashes any length; a 10 MB "password" only costs time).
+MAX_PASSWORD = 1024
 _hasher = PasswordHasher()
 
 
@@ -92,6 +100,8 @@ def _scope(region: str | list | tuple | None) -> str | None:
 def _check_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD:
         raise UserError(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise UserError(f"password must have at most {MAX_PASSWORD} characters, but got {len(password)}")
 
 
 def create_user(
@@ -107,6 +117,10 @@ def create_user(
     name = (name or "").strip()
     if not name:
         raise UserError("user name must not be empty")
+    if len(name) > MAX_NAME or not name.isprintable():
+        raise UserError(
+            f"user name must be at most {MAX_NAME} printable characters, but got {audit_name(name)!r}"
+        )
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}, but got {role!r}")
     _check_password(password)
@@ -167,35 +181,143 @@ def set_scope(
         audit(db, by, "change_scope", f"{name} region={scope or '*'}" + (f" role={role}" if role else ""))
 
 
-def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | None:
+#: In-process sign-in limits: failed attempts per account name and per client within :data:`WINDOW_SECONDS`.
+NAME_ATTEMPTS = 10
+CLIENT_ATTEMPTS = 10
+WINDOW_SECONDS = LOCKOUT_MINUTES * 60
+
+
+class TooManyAttempts(UserError):
+    "Too many failed sign-ins from this client or for this name: wait before trying again."
+
+    def __init__(self, retry_after: float):
+        self.retry_after = float(retry_after)
+        super().__init__(
+            f"too many failed sign-ins; try again in {max(1, round(retry_after / 60))} minute(s)"
+        )
+
+
+class _FailureLimiter:
+    """Failed attempts per key in a sliding window, in this process (thread-safe). Keys are bounded
+    strings; the table forgets keys whose failures have aged out, so it cannot grow without bound."""
+
+    def __init__(self) -> None:
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now_s: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, ()) if now_s - t < WINDOW_SECONDS]
+        if kept:
+            self._failures[key] = kept
+        else:
+            self._failures.pop(key, None)
+        return kept
+
+    def retry_after(self, limits: dict[str, int]) -> float:
+        """Seconds until every key is below its limit (0 when none is at it)."""
+        now_s = time.monotonic()
+        wait = 0.0
+        with self._lock:
+            if len(self._failures) > 10_000:  # prune aged-out keys now and then
+                for key in list(self._failures):
+                    self._recent(key, now_s)
+            for key, limit in limits.items():
+                recent = self._recent(key, now_s)
+                if len(recent) >= limit:
+                    wait = max(wait, WINDOW_SECONDS - (now_s - recent[-limit]))
+        return wait
+
+    def fail(self, keys: list[str]) -> None:
+        now_s = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._failures.setdefault(key, []).append(now_s)
+
+    def clear(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+_limiter = _FailureLimiter()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """An argon2 hash of a random secret, with the same parameters as real ones: what unknown, disabled,
+    locked or over-long sign-ins are verified against, so every attempt costs one verification."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    """The one argon2 verification of a sign-in attempt."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def audit_name(name: object) -> str:
+    """An attacker-supplied account name as it may be written to the audit log: control characters
+    replaced, at most :data:`MAX_NAME` characters (then an ellipsis)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in str(name or "")[: MAX_NAME + 1])
+    return text if len(text) <= MAX_NAME else text[:MAX_NAME] + "…"
+
+
+def authenticate(
+    db: sqlite_utils.Database, name: str, password: str, *, client: str | tuple[str, ...] | None = None
+) -> User | None:
     """The user if name and password match an enabled, unlocked account, else None.
 
-    After :data:`MAX_FAILURES` wrong passwords in a row the account is locked for
-    :data:`LOCKOUT_MINUTES` minutes (even the right password is refused meanwhile). Every
-    attempt is audited; the answer never says whether the name exists.
+    Every attempt runs exactly one argon2 verification — against the account's hash, or a dummy hash for
+    an unknown, disabled, locked or over-long name — so the time taken does not tell whether a name
+    exists. The verification runs outside any transaction; only the counters and the audit line are
+    written, in one short ``BEGIN IMMEDIATE`` afterwards, so sign-ins never hold up customers' writes.
+
+    After :data:`MAX_FAILURES` wrong passwords in a row an account is locked for :data:`LOCKOUT_MINUTES`
+    minutes (even the right password is refused meanwhile). In this process, a name (known or not) and a
+    ``client`` (the app's session and address: one key or several, each limited) get at most :data:`NAME_ATTEMPTS` / :data:`CLIENT_ATTEMPTS`
+    failures per window; beyond that :class:`TooManyAttempts` is raised without any verification. Every
+    attempt that is checked is audited, with the name cut to :data:`MAX_NAME` characters; the answer
+    never says whether the name exists.
     """
-    name = (name or "").strip()
-    with transaction(db):
+    name = (name or "").strip() if isinstance(name, str) else ""
+    password = password if isinstance(password, str) else ""
+    file = _db_key(db)
+    name_key = f"{file}\0name\0{name[: MAX_NAME + 1]}"
+    limits = {name_key: NAME_ATTEMPTS}
+    for c in (client,) if isinstance(client, str) else client or ():
+        if c:
+            limits[f"{file}\0client\0{str(c)[:200]}"] = CLIENT_ATTEMPTS
+    wait = _limiter.retry_after(limits)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+
+    row = None
+    if 0 < len(name) <= MAX_NAME:
         row = db.execute(
-            "SELECT name, role, region, password_hash, disabled, failed_attempts, locked_until FROM users"
-            " WHERE name = ?",
+            "SELECT name, role, region, password_hash, disabled, locked_until FROM users WHERE name = ?",
             [name],
         ).fetchone()
+    usable = row is not None and not row[4] and len(password) <= MAX_PASSWORD
+    ok = _verify(row[3] if usable else _dummy_hash(), password if usable else "")
+    shown = audit_name(name)
+
+    with transaction(db):  # short: counters and the audit line only
         stamp = now()
-        if row is None or row[4]:
-            _hasher.hash(password or "x")  # same work as a real check: no timing oracle on names
-            audit(db, name, "sign_in_failed", "unknown or disabled account")
-            return None
-        if row[6] and row[6] > stamp:
-            audit(db, name, "sign_in_locked", f"locked until {row[6]}")
-            return None
-        try:
-            ok = _hasher.verify(row[3], password or "")
-        except (VerificationError, InvalidHashError):
+        current = None
+        if row is not None:
+            current = db.execute(
+                "SELECT password_hash, disabled, failed_attempts, locked_until FROM users WHERE name = ?",
+                [row[0]],
+            ).fetchone()
+        if current is None or current[1]:
+            audit(db, shown, "sign_in_failed", "unknown or disabled account")
             ok = False
-        if not ok:
-            failures = row[5] + 1
-            locked = None
+        elif current[3] and current[3] > stamp:
+            audit(db, shown, "sign_in_locked", f"locked until {current[3]}")
+            ok = False
+        elif not ok or current[0] != row[3]:  # (a password reset meanwhile: the old one no longer counts)
+            failures, locked = current[2] + 1, None
             if failures >= MAX_FAILURES:
                 locked = (
                     (datetime.now(UTC) + timedelta(minutes=LOCKOUT_MINUTES))
@@ -205,16 +327,29 @@ def authenticate(db: sqlite_utils.Database, name: str, password: str) -> User | 
                 failures = 0
             db.execute(
                 "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE name = ?",
-                [failures, locked, name],
+                [failures, locked, row[0]],
             )
-            audit(db, name, "sign_in_failed", f"locked until {locked}" if locked else "wrong password")
-            return None
-        db.execute(
-            "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = ? WHERE name = ?",
-            [stamp, name],
-        )
-        audit(db, name, "sign_in")
-        return User(row[0], row[1], row[2])
+            audit(db, shown, "sign_in_failed", f"locked until {locked}" if locked else "wrong password")
+            ok = False
+        else:
+            db.execute(
+                "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = ? WHERE name = ?",
+                [stamp, row[0]],
+            )
+            audit(db, row[0], "sign_in")
+    if not ok:
+        _limiter.fail(list(limits))
+        return None
+    _limiter.clear(name_key)
+    return User(row[0], row[1], row[2])
+
+
+def _db_key(db: sqlite_utils.Database) -> str:
+    """Which database the in-process limits belong to (its file; each test's database is its own)."""
+    for _, schema, file in db.execute("PRAGMA database_list").fetchall():
+        if schema == "main":
+            return file or f"memory:{id(db.conn)}"
+    return ""
 
 
 def current_user(db: sqlite_utils.Database, name: str) -> User | None:

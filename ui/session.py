@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import uuid
 
 import streamlit as st
 
@@ -19,6 +20,7 @@ KEYS = {
     "last_active": 0.0,
     "timed_out": False,
     "bad_tokens": 0,
+    "client_id": None,
 }
 #: Minutes of inactivity after which a signed-in session ends ($SURVEY_SESSION_MINUTES, default 30).
 SESSION_MINUTES = float(os.environ.get("SURVEY_SESSION_MINUTES", "30"))
@@ -58,6 +60,21 @@ def _require_link_key(database) -> None:
 
 def user() -> User | None:
     return st.session_state.get("user")
+
+
+def client_keys() -> tuple[str, ...]:
+    """Who is signing in, for the sign-in limits: this browser session and, when Streamlit knows it,
+    the client's address (behind a proxy, the proxy's)."""
+    if not st.session_state.get("client_id"):
+        st.session_state["client_id"] = uuid.uuid4().hex
+    keys = [f"session:{st.session_state['client_id']}"]
+    try:
+        address = st.context.ip_address
+    except Exception:  # noqa: BLE001 - outside a browser session (AppTest)
+        address = None
+    if address:
+        keys.append(f"ip:{address}")
+    return tuple(keys)
 
 
 def sign_in(u: User) -> None:

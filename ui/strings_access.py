@@ -22,6 +22,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_since": ("起始日期", "Since"),
     "audit_rows": ("共 {n} 条记录（最多显示 1000 条）", "{n} entries (at most 1,000 shown)"),
     "any": ("全部", "Any"),
+    "login_throttled": (
+        "登录失败次数过多，请 {minutes} 分钟后再试。",
+        "Too many failed sign-ins; please try again in {minutes} minute(s).",
+    ),
     "link_key_invalid": (
         "系统暂停服务：客户链接密钥（secret.key 或 SURVEY_SECRET）缺失或少于 32 字节，用它签发的链接可被伪造。"
         "请管理员设置新的随机密钥后重新启动。",
