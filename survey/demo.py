@@ -1,23 +1,26 @@
 """A realistic, reproducible demo database: frame, users, one closed and one open round.
 
-Same seed → same customers, samples and answers (timestamps and link tokens aside).
-Regions differ on purpose (Xiamen a little better, Quanzhou a little worse) so the
+Same seed → same customers, samples and answers; every time is derived from one anchor, the day the
+demo's story ends (see :class:`Timeline`), so two builds on the same day are identical (link tokens and
+passwords aside). Regions differ on purpose (Xiamen a little better, Quanzhou a little worse) so the
 dashboard has something real to show.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import sqlite_utils
 from faker import Faker
 
-from survey.demo_texts import ENGLISH_SUGGESTIONS, SUGGESTIONS
+from survey.demo_texts import CALL_NOTES, ENGLISH_SUGGESTIONS, FOLLOW_UP_NOTES, SUGGESTIONS
 from survey.fieldwork import _store_response
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.frames import store_frame
@@ -54,6 +57,11 @@ EXAMPLE_ANSWERS = {
     "complained": "no",
     "vs_last_year": "same",
 }
+#: The demo's calendar (days relative to the anchor day, local hours in Beijing; see :class:`Timeline`).
+DEMO_ZONE = ZoneInfo("Asia/Shanghai")
+SETUP_DAY = -61  # accounts created; the frame is imported the next day
+DRAW_HOUR = 10.0  # rounds are drawn, and their SMS invitations sent, at 10:00
+REMINDER_DAYS = (7, 14)  # SMS reminders, in days after the draw
 ITEMS = ("overall", "attitude", "skill", "reliability", "voltage", "billing")
 ITEM_SHIFT = {
     "overall": 0.0,
@@ -71,6 +79,7 @@ class DemoResult:
     closed_round: int
     open_round: int
     credentials: dict[str, str]
+    today: date  # the anchor: the Beijing day the demo's story ends on
 
 
 def make_frame(n: int, seed: int) -> pd.DataFrame:
@@ -172,14 +181,112 @@ def _suggestion(rng: np.random.Generator, a: dict) -> str:
     return str(pool[rng.integers(len(pool))])
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """The demo's calendar: every stored time is an offset from one anchor, the Beijing day the story ends on.
+
+    ``at(day, hours)`` is ``hours`` after local midnight of ``today + day`` days, in UTC (how times are
+    stored). Nothing happens on the anchor day itself, so a demo built at any hour of a day is the same.
+
+    >>> Timeline(date(2026, 12, 4)).at(-10, 10).isoformat()
+    '2026-11-24T02:00:00+00:00'
+    """
+
+    today: date
+
+    def at(self, day: int, hours: float = 0.0) -> datetime:
+        midnight = datetime.combine(self.today + timedelta(days=day), time(0), tzinfo=DEMO_ZONE)
+        return (midnight + timedelta(hours=hours)).astimezone(UTC).replace(microsecond=0)
+
+    @property
+    def end(self) -> datetime:
+        """The moment the story ends (local midnight of the anchor day): every event is before it."""
+        return self.at(0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class FieldPeriod:
+    """One round's fieldwork: drawn (and invited by SMS) on ``draw_day`` at ``DRAW_HOUR``, answered for ``days``."""
+
+    draw_day: int
+    days: int
+
+
+FIRST_ROUND = FieldPeriod(draw_day=-56, days=21)  # 8 weeks ago, 3 weeks in the field
+FIRST_ROUND_CLOSED_AFTER = 23  # days after its draw (two days after the last answer)
+SECOND_ROUND = FieldPeriod(draw_day=-10, days=10)  # 10 days ago, answers until yesterday
+
+
+def _answer_day(period: FieldPeriod, position: float, mode: str) -> int:
+    """The field day (0 = the draw) at quantile ``position`` of when answers come in.
+
+    Web answers follow the SMS invitation (most in the first days) with a bump after each reminder;
+    phone interviews start the day after the draw and are spread evenly.
+    """
+    days = np.arange(period.days)
+    if mode == "phone":
+        weight = (days >= 1).astype(float)
+    else:
+        weight = np.exp(-days / 2.0) + 0.03
+        for reminder in REMINDER_DAYS:
+            weight += np.where(days >= reminder, 0.5 * np.exp(-(days - reminder) / 1.5), 0.0)
+    cumulative = np.cumsum(weight) / weight.sum()
+    return int(min(np.searchsorted(cumulative, position), period.days - 1))
+
+
+def _hours(clock: np.random.Generator, day: int, mode: str) -> float:
+    """Local time of day of an answer or call: web 08:00–22:30 (after the draw on its day), calls 09:00–20:00."""
+    low, high = (9.0, 20.0) if mode == "phone" else (8.0, 22.5)
+    if day == 0:
+        low = max(low, DRAW_HOUR + 0.25)
+    return float(clock.uniform(low, high))
+
+
+def _call_times(clock: np.random.Generator, timeline: Timeline, period: FieldPeriod, last_day: int, k: int):
+    """``k`` call attempts on field days 1 … ``last_day``, in working hours, oldest first."""
+    if k <= 0 or last_day < 1:
+        return []
+    days = clock.integers(1, last_day + 1, size=k)
+    return sorted(timeline.at(period.draw_day + int(d), _hours(clock, int(d), "phone")) for d in days)
+
+
+def _date_draw(db: sqlite_utils.Database, round_id: int, drawn: datetime) -> None:
+    """Move a round's draw (and its invitations, links and expiry) to ``drawn``."""
+    design = json.loads(db.execute("SELECT design FROM rounds WHERE id = ?", [round_id]).fetchone()[0])
+    expires = _iso(drawn + timedelta(days=int(design.get("expires_days") or 30)))
+    with transaction(db):
+        db.execute(
+            "UPDATE rounds SET created_at = ?, expires_at = ? WHERE id = ?", [_iso(drawn), expires, round_id]
+        )
+        db.execute(
+            "UPDATE assignments SET updated_at = ?, expires_at = ? WHERE round_id = ?",
+            [_iso(drawn), expires, round_id],
+        )
+        db.execute(
+            "UPDATE audit_log SET at = ? WHERE action = 'draw' AND detail LIKE ?",
+            [_iso(drawn), f"round={round_id} %"],
+        )
+
+
 def _simulate_fieldwork(
     db: sqlite_utils.Database,
     round_id: int,
     rng: np.random.Generator,
+    clock: np.random.Generator,
     *,
     completion_scale: float,
-    start: datetime,
+    timeline: Timeline,
+    period: FieldPeriod,
 ) -> None:
+    """Answers, outcomes and call attempts of one round, dated within its field period.
+
+    ``rng`` decides who answers what (so a seed keeps its answers whatever the calendar); ``clock``
+    decides when. Responses are stored in the order they came in.
+    """
     questionnaire = get_questionnaire(
         db, db.execute("SELECT questionnaire_id FROM rounds WHERE id = ?", [round_id]).fetchone()[0]
     )
@@ -188,61 +295,178 @@ def _simulate_fieldwork(
         " JOIN customers c ON c.id = a.customer_id WHERE a.round_id = ? AND a.is_reserve = 0 ORDER BY a.id",
         [round_id],
     ).fetchall()
+    last_day = period.days - 1
+    responses, outcomes, calls = [], [], []
+    for aid, region, ctype, complaints in rows:
+        u = rng.random()
+        p = RESPONSE_RATE[ctype] * completion_scale
+        if u < p:
+            answers = questionnaire.validate(simulate_answers(rng, region, ctype, complaints))
+            position = (int(rng.integers(0, 60 * 24 * 20)) + 0.5) / (60 * 24 * 20)
+            mode = "phone" if rng.random() < 0.3 else "web"
+            day = _answer_day(period, position, mode)
+            when = timeline.at(period.draw_day + day, _hours(clock, day, mode))
+            responses.append((when, aid, answers, mode))
+            if mode == "phone":  # unanswered attempts on earlier days, then the interview itself
+                tries = int(clock.choice(3, p=[0.6, 0.3, 0.1]))
+                calls += [
+                    (aid, t, "non_contact", None)
+                    for t in _call_times(clock, timeline, period, day - 1, tries)
+                ]
+                calls.append((aid, when, "complete", None))
+        else:
+            status = str(
+                rng.choice(["refusal", "non_contact", "issued", "wrong_number"], p=[0.3, 0.45, 0.2, 0.05])
+            )
+            attempts = {"refusal": 1 + int(clock.random() < 0.4), "non_contact": int(clock.integers(1, 4)),
+                        "wrong_number": 1, "issued": 0}[status]  # fmt: skip
+            times = _call_times(clock, timeline, period, last_day, attempts)
+            for i, t in enumerate(times):
+                outcome = status if i == len(times) - 1 else "non_contact"
+                note = (
+                    CALL_NOTES[int(clock.integers(len(CALL_NOTES)))]
+                    if outcome == "refusal" and clock.random() < 0.4
+                    else None
+                )
+                calls.append((aid, t, outcome, note))
+            outcomes.append((aid, status, _iso(times[-1]) if times else None))
     with transaction(db):
-        for aid, region, ctype, complaints in rows:
-            u = rng.random()
-            p = RESPONSE_RATE[ctype] * completion_scale
-            if u < p:
-                answers = questionnaire.validate(simulate_answers(rng, region, ctype, complaints))
-                when = start + timedelta(minutes=int(rng.integers(0, 60 * 24 * 20)))
-                mode = "phone" if rng.random() < 0.3 else "web"
-                _store_response(
-                    db,
-                    aid,
-                    questionnaire,
-                    answers,
-                    mode=mode,
-                    interviewer="staff" if mode == "phone" else None,
-                    submitted_at=when.replace(microsecond=0).isoformat(),
-                )
-            else:
-                status = rng.choice(
-                    ["refusal", "non_contact", "issued", "wrong_number"], p=[0.3, 0.45, 0.2, 0.05]
-                )
-                db.execute("UPDATE assignments SET status = ? WHERE id = ?", [str(status), aid])
+        for when, aid, answers, mode in sorted(responses, key=lambda r: (r[0], r[1])):
+            _store_response(
+                db,
+                aid,
+                questionnaire,
+                answers,
+                mode=mode,
+                interviewer="staff" if mode == "phone" else None,
+                submitted_at=_iso(when),
+            )
+        for aid, status, last_call in outcomes:
+            db.execute(
+                "UPDATE assignments SET status = ?, mode = CASE WHEN ? IS NULL THEN mode ELSE 'phone' END,"
+                " updated_at = COALESCE(?, updated_at) WHERE id = ?",
+                [status, last_call, last_call, aid],
+            )
+        db.conn.executemany(
+            "INSERT INTO calls (assignment_id, at, interviewer, outcome, note) VALUES (?, ?, 'staff', ?, ?)",
+            [
+                (aid, _iso(t), outcome, note)
+                for aid, t, outcome, note in sorted(calls, key=lambda c: (c[1], c[0]))
+            ],
+        )
 
 
-def build_demo(db: sqlite_utils.Database, *, customers: int = 50_000, seed: int = 7) -> DemoResult:
-    """Fill an empty database with the demo; returns the users' one-time passwords."""
+def _settle_follow_ups(
+    db: sqlite_utils.Database, round_id: int, clock: np.random.Generator, timeline: Timeline, *, closed: bool
+) -> None:
+    """Date a round's follow-up items at their answers and work most of those already due.
+
+    Items whose due date (answer + SLA) has passed are mostly resolved (80% in a closed round, 55% in an
+    open one) or contacted; items not yet due are mostly still open. What is left open past its due date is
+    the overdue part of the queue. Changes are simulated, not audited (the demo's audit log records the
+    system's own actions).
+    """
+    items = db.execute(
+        "SELECT f.id, r.submitted_at, f.due_at FROM follow_ups f JOIN responses r ON r.id = f.response_id"
+        " WHERE f.round_id = ? ORDER BY f.id",
+        [round_id],
+    ).fetchall()
+    end = timeline.end
+    updates = []
+    for fid, submitted_at, due_at in items:
+        created, due = datetime.fromisoformat(submitted_at), datetime.fromisoformat(due_at)
+        r = clock.random()
+        if due < end:
+            resolved, contacted = (0.8, 0.9) if closed else (0.55, 0.75)
+        else:
+            resolved, contacted = 0.1, 0.4
+        status = "resolved" if r < resolved else ("contacted" if r < contacted else "open")
+        changed = created
+        owner = note = None
+        if status != "open":
+            span = (min(end, due + timedelta(days=2)) - created).total_seconds()
+            changed = created + timedelta(seconds=max(1800.0, span * float(clock.uniform(0.1, 1.0))))
+            changed = min(changed, end - timedelta(minutes=1))
+            owner, note = "staff", FOLLOW_UP_NOTES[int(clock.integers(len(FOLLOW_UP_NOTES)))]
+        updates.append((status, owner, note, _iso(created), _iso(changed), fid))
+    with transaction(db):
+        db.conn.executemany(
+            "UPDATE follow_ups SET status = ?, owner = ?, note = ?, created_at = ?, updated_at = ? WHERE id = ?",
+            updates,
+        )
+        db.execute(
+            "UPDATE audit_log SET at = (SELECT f.created_at FROM follow_ups f"
+            " WHERE audit_log.detail LIKE 'response=' || f.response_id || ' %')"
+            " WHERE action = 'follow_up_open' AND EXISTS (SELECT 1 FROM follow_ups f WHERE f.round_id = ?"
+            " AND audit_log.detail LIKE 'response=' || f.response_id || ' %')",
+            [round_id],
+        )
+
+
+def _round_name(timeline: Timeline, period: FieldPeriod) -> str:
+    drawn = timeline.at(period.draw_day, DRAW_HOUR).astimezone(DEMO_ZONE)
+    return f"{drawn.year}年{drawn.month}月满意度调查"
+
+
+def build_demo(
+    db: sqlite_utils.Database, *, customers: int = 50_000, seed: int = 7, today: date | None = None
+) -> DemoResult:
+    """Fill an empty database with the demo; returns the users' one-time passwords.
+
+    The story ends on ``today`` (default: today in Beijing): the accounts and the frame are set up
+    about 2 months before, round 1 is drawn 8 weeks before, answered over 3 weeks with reminders and
+    closed; round 2 is drawn 10 days before and still in the field. Every time is derived from
+    ``today``, so two builds with the same seed on the same day are identical (tokens and passwords aside).
+    """
     if db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]:
         raise ValueError("the database already has customers; the demo needs an empty database")
+    timeline = Timeline(today or datetime.now(DEMO_ZONE).date())
     rng = np.random.default_rng(seed)
-    with transaction(db):
-        set_setting(db, "prn_salt", hashlib.sha256(f"demo-salt-{seed}".encode()).hexdigest()[:32])
-        set_setting(db, "demo", "1")
-    store_frame(db, make_frame(customers, seed), by="demo", source="demo frame")
-    default_questionnaire_id(db)
-    n1 = min(2000, max(10, customers // 25))
-    n2 = max(10, n1 * 3 // 4)
-    cells = len(eligible_counts(db, ("region", "customer_type")))
-    minimum = min(2, n2 // max(cells, 1))  # the default 2 per stratum where a small demo frame affords it
-    first = draw_round(
-        db, size=n1, name="2026年第三季度满意度调查", reserve=2, minimum=minimum, created_by="demo"
-    )
-    _simulate_fieldwork(
-        db, first.round_id, rng, completion_scale=1.0, start=datetime(2026, 8, 1, 9, tzinfo=UTC)
-    )
-    close_round(db, first.round_id, by="demo")
-    second = draw_round(
-        db, size=n2, name="2026年第四季度满意度调查", reserve=2, minimum=minimum,
-        created_by="demo",
-    )  # fmt: skip
-    _simulate_fieldwork(
-        db, second.round_id, rng, completion_scale=0.35, start=datetime(2026, 11, 10, 9, tzinfo=UTC)
-    )
+    clock = np.random.default_rng([seed, 1])  # times only: the answers do not depend on the calendar
+    setup, imported = _iso(timeline.at(SETUP_DAY, 9)), _iso(timeline.at(SETUP_DAY + 1, 9.5))
     credentials = {}
     for user, role in (("admin", "admin"), ("staff", "staff"), ("manager", "manager")):
         password = secrets.token_urlsafe(9)
         create_user(db, user, role, password, by="demo")
         credentials[user] = password
-    return DemoResult(customers, first.round_id, second.round_id, credentials)
+    with transaction(db):
+        set_setting(db, "prn_salt", hashlib.sha256(f"demo-salt-{seed}".encode()).hexdigest()[:32])
+        set_setting(db, "demo", "1")
+        db.execute("UPDATE users SET created_at = ?", [setup])
+        db.execute("UPDATE audit_log SET at = ? WHERE action = 'create_user'", [setup])
+    store_frame(db, make_frame(customers, seed), by="demo", source="demo frame")
+    default_questionnaire_id(db)
+    with transaction(db):
+        db.execute("UPDATE customers SET updated_at = ?", [imported])
+        db.execute("UPDATE questionnaires SET created_at = ?", [imported])
+        db.execute("UPDATE audit_log SET at = ? WHERE action = 'import_frame'", [imported])
+    n1 = min(2000, max(10, customers // 25))
+    n2 = max(10, n1 * 3 // 4)
+    cells = len(eligible_counts(db, ("region", "customer_type")))
+    minimum = min(2, n2 // max(cells, 1))  # the default 2 per stratum where a small demo frame affords it
+    first = draw_round(
+        db, size=n1, name=_round_name(timeline, FIRST_ROUND), reserve=2, minimum=minimum, created_by="demo"
+    )
+    _date_draw(db, first.round_id, timeline.at(FIRST_ROUND.draw_day, DRAW_HOUR))
+    _simulate_fieldwork(
+        db, first.round_id, rng, clock, completion_scale=1.0, timeline=timeline, period=FIRST_ROUND
+    )
+    _settle_follow_ups(db, first.round_id, clock, timeline, closed=True)
+    close_round(db, first.round_id, by="demo")
+    closed = _iso(timeline.at(FIRST_ROUND.draw_day + FIRST_ROUND_CLOSED_AFTER, 17.5))
+    with transaction(db):
+        db.execute("UPDATE rounds SET closed_at = ? WHERE id = ?", [closed, first.round_id])
+        db.execute(
+            "UPDATE audit_log SET at = ? WHERE action = 'close_round' AND detail = ?",
+            [closed, f"round={first.round_id}"],
+        )
+    second = draw_round(
+        db, size=n2, name=_round_name(timeline, SECOND_ROUND), reserve=2, minimum=minimum,
+        created_by="demo",
+    )  # fmt: skip
+    _date_draw(db, second.round_id, timeline.at(SECOND_ROUND.draw_day, DRAW_HOUR))
+    _simulate_fieldwork(
+        db, second.round_id, rng, clock, completion_scale=0.35, timeline=timeline, period=SECOND_ROUND
+    )
+    _settle_follow_ups(db, second.round_id, clock, timeline, closed=False)
+    return DemoResult(customers, first.round_id, second.round_id, credentials, timeline.today)

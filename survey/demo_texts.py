@@ -286,3 +286,24 @@ def all_topics() -> tuple[str, ...]:
         The suggestion-topic keys in a fixed order, e.g. ``("attitude", "skill", ...)``.
     """
     return tuple(key for key in SUGGESTIONS if key != "none")
+
+
+#: Notes an interviewer leaves with a refusal (one is drawn for some refusals; most carry none).
+CALL_NOTES: tuple[str, ...] = (
+    "客户表示很忙，不愿参加",
+    "客户对调查不感兴趣",
+    "接听后直接挂断",
+    "客户说以后不要再打来",
+    "家中老人接听，表示不了解情况",
+)
+
+#: Notes left on a follow-up item once the customer has been called back.
+FOLLOW_UP_NOTES: tuple[str, ...] = (
+    "已致电客户，说明了停电原因，客户表示理解",
+    "已联系客户，安排抢修班组上门检查线路",
+    "已电话回访，核对了电费账单，客户认可",
+    "客户反映的问题已转供电所处理",
+    "已致歉并记录客户意见，转营业厅整改",
+    "已联系客户，电压问题已安排调整",
+    "客户未接听，已发短信说明，稍后再次联系",
+)
