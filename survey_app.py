@@ -8,6 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import session
+from ui.chrome import localise_framework
 from ui.i18n import language_switch, t
 
 # Customers answer on a phone (narrow, centered); staff and managers work with wide tables.
@@ -64,4 +65,5 @@ else:
     if st.sidebar.button(t("logout"), key="logout"):
         session.sign_out()
         st.rerun()
+localise_framework()
 navigation.run()

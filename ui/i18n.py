@@ -109,6 +109,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "item": ("指标", "Item"),
     "overall_row": ("全部", "All"),
     "no_responses": ("该轮次还没有答卷。", "This round has no responses yet."),
+    "fw_upload_drop": ("把文件拖到这里", "Drag and drop a file here"),
+    "fw_upload_limit": ("每个文件不超过 {mb} MB", "Up to {mb} MB per file"),
+    "fw_upload_browse": ("选择文件", "Browse files"),
+    "fw_skip_to_content": ("跳到正文", "Skip to main content"),
     "ci_caption": (
         "按分层抽样设计加权（各层合格客户数估计 ÷ 答卷数，N̂_h/r_h；号码错误、非本户等不合格样本不计入总体），"
         "误差线为 95% 置信区间（logit 区间，始终在 1–5 分之内）。",

@@ -56,9 +56,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_title": ("地区列表", "Region list"),
     "rl_help": (
         "导入客户名单时，供电单位按此列表识别（常见写法如“国网泉州供电公司”自动对应“泉州”）；不在列表中的值会使导入暂停。"
-        "用户类别与别名的完整维护：python -m survey regions。",
+        "用户类别与别名的完整维护：`python -m survey regions`。",
         "Imports map 供电单位 onto this list (usual spellings such as 国网泉州供电公司 → 泉州 are recognised); a "
-        "value not in it stops the import. Customer types and all aliases: python -m survey regions.",
+        "value not in it stops the import. Customer types and all aliases: `python -m survey regions`.",
     ),
     "rl_col_name": ("地区", "Region"),
     "rl_col_en": ("英文名", "English name"),
