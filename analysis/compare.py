@@ -367,29 +367,36 @@ def region_comparison_sentence(
     *,
     item_label: Mapping[str, str] | None = None,
     alpha: float = 0.05,
+    group_word: str | None = None,
 ) -> str:
-    """One plain sentence on a Kruskal-Wallis result: do the regions differ at ``alpha``?
+    """One plain sentence on a Kruskal-Wallis result: do the groups differ at ``alpha``?
+
+    ``group_word`` names the groups in the sentence's language (default ``"地区"`` / ``"regions"``; the
+    district view passes ``"区县"`` / ``"districts"``).
 
     Examples
     --------
     >>> region_comparison_sentence(KruskalResult(12.0, 0.0004, 0.06, 3, 201), "en")
     'The score differs significantly between regions (Kruskal-Wallis H = 12.00, p < 0.001, ε² = 0.060).'
+    >>> region_comparison_sentence(KruskalResult(1.0, 0.6, 0.0, 3, 201), "zh", group_word="区县")
+    '各区县的评分没有显著差异 (Kruskal-Wallis H=1.00, p=0.600, ε²=0.000)。'
     """
     _check_lang(lang)
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be in (0, 1), but got {alpha!r}")
+    groups = group_word or ("地区" if lang == "zh" else "regions")
     item = None if item_label is None else (item_label.get(lang) or next(iter(item_label.values())))
     if not np.isfinite(result.pvalue):
         if lang == "zh":
-            return f"{item or ''}评分无法在地区之间比较（地区或不同取值不足）。"
-        return f"The {item + ' ' if item else ''}score cannot be compared between regions (too few regions or distinct values)."
+            return f"{item or ''}评分无法在{groups}之间比较（{groups}或不同取值不足）。"
+        return f"The {item + ' ' if item else ''}score cannot be compared between {groups} (too few {groups} or distinct values)."
     detail_zh = f"Kruskal-Wallis H={result.statistic:.2f}, {format_p(result.pvalue, 'zh')}, ε²={result.epsilon_squared:.3f}"
     detail_en = f"Kruskal-Wallis H = {result.statistic:.2f}, {format_p(result.pvalue, 'en')}, ε² = {result.epsilon_squared:.3f}"
     subject_en = f"The {item + ' ' if item else ''}score"
     if result.pvalue < alpha:
         if lang == "zh":
-            return f"各地区的{item or ''}评分存在显著差异 ({detail_zh})。"
-        return f"{subject_en} differs significantly between regions ({detail_en})."
+            return f"各{groups}的{item or ''}评分存在显著差异 ({detail_zh})。"
+        return f"{subject_en} differs significantly between {groups} ({detail_en})."
     if lang == "zh":
-        return f"各地区的{item or ''}评分没有显著差异 ({detail_zh})。"
-    return f"{subject_en} does not differ significantly between regions ({detail_en})."
+        return f"各{groups}的{item or ''}评分没有显著差异 ({detail_zh})。"
+    return f"{subject_en} does not differ significantly between {groups} ({detail_en})."

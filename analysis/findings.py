@@ -74,12 +74,19 @@ def design_findings(
 
 
 def overall_sentence(pairs: pd.DataFrame, item_label: str, lang: str = "zh", *, family: int | None = None,
-                     method: str = "Holm") -> str:  # fmt: skip
+                     method: str | None = "Holm", group_word: str | None = None) -> str:  # fmt: skip
     """One sentence on the pairs of one item: how many pairs differ significantly, and by which method.
+
+    ``group_word`` names the groups in the sentence's language (``"地区"`` / ``"regions"``, ``"区县"`` /
+    ``"districts"``; default ``"组"`` / ``"groups"``). ``method`` names the multiplicity adjustment; ``None``
+    says "adjusted for multiple comparisons" in plain words (the manager's view names the method in its
+    methods section).
 
     >>> pairs = pd.DataFrame({"tested": [True, True, False], "significant": [True, False, False]})
     >>> overall_sentence(pairs, "service", "en", family=30)
-    'Of 2 pairs compared (3 pairs, 1 below the minimum base), 1 differ significantly in the mean service score (design-based, Holm-adjusted over 30 tests on this page).'
+    'Of 2 pairs of groups compared (3 pairs, 1 below the minimum base), 1 differs significantly in the mean service score (design-based, Holm-adjusted over 30 tests on this page).'
+    >>> overall_sentence(pairs, "服务态度", "zh", family=30, method=None, group_word="区县")
+    '服务态度平均分比较了 2 对区县，另有 1 对因样本不足未比较：其中 1 对差异显著（按抽样设计加权比较，已对本页 30 项比较做多重比较校正）。'
     """
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
@@ -88,15 +95,25 @@ def overall_sentence(pairs: pd.DataFrame, item_label: str, lang: str = "zh", *, 
     untested = len(pairs) - tested
     family = tested if family is None else family
     if lang == "zh":
+        groups = group_word or "组"
         if not tested:
-            return f"{item_label}没有可比较的组（每组至少需要足够的答卷）。"
+            return f"{item_label}没有可比较的{groups}（每个{groups}至少需要足够的答卷）。"
         skipped = f"，另有 {untested} 对因样本不足未比较" if untested else ""
         verdict = f"其中 {significant} 对差异显著" if significant else "没有一对差异显著"
-        return (f"{item_label}平均分比较了 {tested} 对组{skipped}：{verdict}"
-                f"（基于抽样设计的加权比较，对本页 {family} 项检验做 {method} 校正）。")  # fmt: skip
+        how = (
+            f"对本页 {family} 项检验做 {method} 校正" if method else f"已对本页 {family} 项比较做多重比较校正"
+        )
+        return (f"{item_label}平均分比较了 {tested} 对{groups}{skipped}：{verdict}"
+                f"（按抽样设计加权比较，{how}）。")  # fmt: skip
+    groups = group_word or "groups"
     if not tested:
-        return f"No groups can be compared on the {item_label} score (each needs enough answers)."
+        return f"No {groups} can be compared on the {item_label} score (each needs enough answers)."
     skipped = f" ({len(pairs)} pairs, {untested} below the minimum base)" if untested else ""
-    verdict = f"{significant} differ significantly" if significant else "none differs significantly"
-    return (f"Of {tested} pairs compared{skipped}, {verdict} in the mean {item_label} score "
-            f"(design-based, {method}-adjusted over {family} tests on this page).")  # fmt: skip
+    if significant:
+        verdict = f"{significant} differ{'s' if significant == 1 else ''} significantly"
+    else:
+        verdict = "none differs significantly"
+    how = (f"{method}-adjusted over {family} tests on this page" if method
+           else f"adjusted for the {family} comparisons on this page")  # fmt: skip
+    return (f"Of {tested} pairs of {groups} compared{skipped}, {verdict} in the mean {item_label} score "
+            f"(design-based, {how}).")  # fmt: skip

@@ -22,6 +22,7 @@ from survey.results import (
     scope_mask,
 )
 from survey.rounds import list_rounds
+from survey.users import parse_regions
 from ui import session
 from ui.charts import ci_chart
 from ui.fmt import MISSING, estimate, md, num, p_value, pct
@@ -108,14 +109,32 @@ type_names = {c: _type_name(c) if c else t("dash_all") for c in ["", *types]}
 ctype = c4.selectbox(t("dash_filter_type"), [""] + types, key="dash_type", format_func=type_names.get)
 post = st.checkbox(t("dash_poststrat"), key="dash_poststrat", help=t("dash_poststrat_help"))
 
-frame, stats = _stats(db, str(st.session_state.get("db_path")), round_id, data_version(db, round_id), scope, region or None,
+version = data_version(db, round_id)
+frame, stats = _stats(db, str(st.session_state.get("db_path")), round_id, version, scope, region or None,
                       ctype or None, item, post)  # fmt: skip
 group = stats.group
-if scope or region:
-    st.info(t("dash_scope", region=md(scope or region), group=t(f"dash_group_{group}")))
+group_word, groups_word = t(f"dash_group_{group}"), t(f"dash_groups_{group}")
+# say exactly what is shown and why: the account's scope and the manager's own filters are two things
+parts = (
+    [t("dash_filter_pair", name=t("dash_filter_region"), value=md(region_names[region]))] if region else []
+)
+if ctype:
+    parts.append(t("dash_filter_pair", name=t("dash_filter_type"), value=md(type_names[ctype])))
+filters = ("，" if lang() == "zh" else ", ").join(parts)
+scope_label = md(", ".join(region_names.get(r, r) if lang() == "zh" else region_name_en(r) for r in parse_regions(scope))
+                 if scope else "")  # fmt: skip
+if scope:
+    st.info(t("dash_scope", region=scope_label, group=group_word, groups=groups_word))
 if frame.empty:
-    st.info(t("no_responses"))
+    if region or ctype:
+        st.warning(t("dash_filter_empty", total=version[1], filters=filters))
+    elif scope:
+        st.warning(t("dash_scope_empty", total=version[1], region=scope_label))
+    else:
+        st.info(t("no_responses"))
     st.stop()
+if region or ctype:
+    st.info(t("dash_filtered", filters=filters, n=stats.n, group=group_word, groups=groups_word))
 
 
 def _name(value: object) -> str:
@@ -164,26 +183,18 @@ st.dataframe(region_view, hide_index=True, width="stretch", key="dash_regions")
 st.caption(t("small_cell_note"))
 
 st.subheader(t("cmp_header"))
-st.markdown(t("cmp_methods", min_n=stats.min_n, method=ADJUST_METHODS[stats.adjust]))
+# plain sentences on top: the headline and the pairs of the very same design-based, adjusted result
 item_labels = {i: _short(i, items[i]) for i in items}
 family = int(stats.all_pairs["tested"].sum()) if len(stats.all_pairs) else 0
-st.markdown(
-    f"**{overall_sentence(stats.pairs, md(label(item_label)), lang(), family=family, method=ADJUST_METHODS[stats.adjust])}**"
-)
-rs = stats.top2_test
-if pd.notna(rs.pvalue):
-    st.markdown(t("rao_scott", group=t(f"dash_group_{group}"), f=rs.statistic, d1=rs.df_num, d2=rs.df_den,
-                  p=format_p(rs.pvalue, lang()), v=stats.top2_cramers_v, min_n=stats.min_n))  # fmt: skip
-else:
-    st.markdown(t("rao_scott_na", min_n=stats.min_n))
+headline = overall_sentence(stats.pairs, md(label(item_label)), lang(), family=family, method=None,
+                            group_word=groups_word if lang() == "en" else group_word)  # fmt: skip
+st.markdown(f"**{headline}**")
 group_labels = {g: _name(g) for g in means[group]}
 findings = (
     design_findings(stats.pairs, item_labels, lang(), group_labels=group_labels) if len(stats.pairs) else []
 )
 for sentence in findings:
     st.text("• " + sentence)
-if not findings:
-    st.caption(t("cmp_none"))
 others = stats.all_pairs[(stats.all_pairs["item"] != item)] if len(stats.all_pairs) else stats.all_pairs
 other_findings = (
     design_findings(others, item_labels, lang(), group_labels=group_labels) if len(others) else []
@@ -219,19 +230,38 @@ else:
     pairs_view = pairs_table
 with st.expander(t("pairs_table")):
     st.dataframe(pairs_view, hide_index=True, width="stretch", key="dash_pairs")
-with st.expander(t("rank_header")):
+# the jargon (test statistics, degrees of freedom, effect sizes, rank tests, weights) is one click away
+with st.expander(t("cmp_details")):
+    st.markdown(t("cmp_methods", min_n=stats.min_n, method=ADJUST_METHODS[stats.adjust]))
+    rs = stats.top2_test
+    if pd.notna(rs.pvalue):
+        st.markdown(t("rao_scott", group=group_word, f=rs.statistic, d1=rs.df_num, d2=rs.df_den,
+                      p=format_p(rs.pvalue, lang()), v=stats.top2_cramers_v, min_n=stats.min_n))  # fmt: skip
+    else:
+        st.markdown(t("rao_scott_na", min_n=stats.min_n))
+    st.markdown(f"**{t('rank_header')}**")
     st.caption(t("rank_note"))
     st.markdown(
         region_comparison_sentence(
-            stats.kruskal, lang(), item_label={k: md(v) for k, v in item_label.items()}
-        )
+            stats.kruskal,
+            lang(),
+            item_label={k: md(v) for k, v in item_label.items()},
+            group_word=groups_word if lang() == "en" else group_word,
+        )  # fmt: skip
     )
+    if pd.notna(stats.kruskal.pvalue) and (stats.kruskal.pvalue < 0.05) != bool(findings):
+        st.caption(t("cmp_rank_differs"))
     dunn = stats.dunn
     if len(dunn):
         st.dataframe(pd.DataFrame({t("col_group_a"): dunn["group_a"].map(_name),
                                    t("col_group_b"): dunn["group_b"].map(_name),
                                    t("col_p_adj"): dunn["pvalue_adj"].map(p_value)}),
                      hide_index=True, width="stretch", key="dash_dunn")  # fmt: skip
+    st.markdown(f"**{t('weights_header')}**")
+    w = stats.weights
+    st.write(
+        t("weights_text", n=w.n, total=w.sum, wmin=w.min, wmax=w.max, deff=w.kish_deff, neff=w.effective_n)
+    )
 
 st.subheader(t("drill_header"))
 drill = stats.drill
@@ -245,12 +275,6 @@ drill_table = pd.DataFrame({
 })  # fmt: skip
 drill_view = drill_table.assign(**_estimates(drill, drill["indicator"], t("dash_col_value")))
 st.dataframe(drill_view, hide_index=True, width="stretch", key="dash_drill")
-
-with st.expander(t("weights_header")):
-    w = stats.weights
-    st.write(
-        t("weights_text", n=w.n, total=w.sum, wmin=w.min, wmax=w.max, deff=w.kish_deff, neff=w.effective_n)
-    )
 
 st.subheader(t("sugg_header"))
 topics = (

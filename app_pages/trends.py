@@ -5,8 +5,10 @@ import streamlit as st
 
 from analysis.compare import format_p
 from survey.dashboard import min_base
-from survey.results import likert_items, trend_table
+from survey.regions import region_name_en
+from survey.results import likert_items, round_values, trend_table
 from survey.rounds import list_rounds
+from survey.users import parse_regions
 from ui import session
 from ui.charts import trend_chart
 from ui.fmt import DIGITS, MISSING, estimate, md, p_value
@@ -26,7 +28,7 @@ def _short(item_id: str) -> str:
     return STRINGS[key][lang() == "en"] if key in STRINGS else label(items[item_id])
 
 
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 # format_funcs are plain lookups: they must not read the session (AppTest calls them outside a run)
 indicator_names = {k: t(f"kpi_{k}") for k in ("index", "top2", "mean")}
 indicator = c1.selectbox(t("trend_indicator"), list(indicator_names), key="trend_indicator",
@@ -36,14 +38,31 @@ if indicator != "index":
     item_names = {i: _short(i) for i in items}
     item = c2.selectbox(t("trend_item"), list(items), format_func=item_names.get, key="trend_item")
 scope = user.region if user else None
+region = ""
 if scope:
-    st.info(t("dash_scope", region=scope, group=t("dash_group_region")))
+    scope_label = (
+        "、".join(parse_regions(scope))
+        if lang() == "zh"
+        else ", ".join(map(region_name_en, parse_regions(scope)))
+    )
+    st.info(t("trend_scope", region=md(scope_label)))
+else:  # an unrestricted manager may look at one region: a domain of every round's design
+    regions = sorted({r for rnd in rounds for r in round_values(db, rnd["id"], "region")})
+    region_names = {
+        r: (r if lang() == "zh" else region_name_en(r)) if r else t("dash_all") for r in ["", *regions]
+    }
+    region = c3.selectbox(
+        t("dash_filter_region"), ["", *regions], key="trend_region", format_func=region_names.get
+    )
+    if region:
+        st.info(t("trend_filtered", region=md(region_names[region])))
 include_open = st.checkbox(t("trend_include_open"), key="trend_open")
-table = trend_table(db, list(items), indicator=indicator, item=item, region=scope, include_open=include_open)
+table = trend_table(db, list(items), indicator=indicator, item=item, region=scope or region or None,
+                    include_open=include_open)  # fmt: skip
 table["round"] = [name + (t("trend_open_mark") if is_open else "") for name, is_open in
                   zip(table["round"], table["open"], strict=True)]  # fmt: skip
 if len(table) < 2:
-    st.info(t("trend_none"))
+    st.info(t("trend_none_filtered", region=md(region_names[region])) if region else t("trend_none"))
     st.stop()
 
 

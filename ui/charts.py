@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 
 import altair as alt
 import pandas as pd
+
+#: Line break used in wrapped axis labels (split into lines by the axis' ``labelExpr``).
+LINE_BREAK = "\n"
 
 
 def _title(titles: Mapping[str, str] | None, field: str) -> str:
@@ -53,6 +57,27 @@ def ci_chart(
     return chart.properties(height=max(160, 40 * len(table)))
 
 
+def wrap_label(text: str, width: int = 20) -> str:
+    """``text`` broken into lines of at most ``width`` display columns (a CJK character counts 2), for an
+    axis label that must not be cut off.
+
+    >>> wrap_label("2026年第四季度满意度调查（进行中）", 20)
+    '2026年第四季度满意度\\n调查（进行中）'
+    >>> wrap_label("Q3 2026", 20)
+    'Q3 2026'
+    """
+    lines, line, used = [], "", 0
+    for char in str(text):
+        w = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used + w > width and line:
+            lines.append(line)
+            line, used = "", 0
+        line += char
+        used += w
+    lines.append(line)
+    return LINE_BREAK.join(lines)
+
+
 def trend_chart(
     table: pd.DataFrame,
     *,
@@ -66,8 +91,11 @@ def trend_chart(
     ``value_format`` is the d3 format of the axis and the tooltip values (e.g. ``".1%"``; default:
     automatic axis, tooltip ``".3f"``).
     """
-    order = table["round"].tolist()
-    base = alt.Chart(table).encode(x=alt.X("round:N", sort=order, title=None))
+    # round names are wrapped onto several lines, never cut off or slanted (issue 12, item 10)
+    table = table.assign(round_label=[wrap_label(r) for r in table["round"]])
+    order = table["round_label"].tolist()
+    x_axis = alt.Axis(labelAngle=0, labelLimit=0, labelExpr=f"split(datum.label, '{LINE_BREAK}')")
+    base = alt.Chart(table).encode(x=alt.X("round_label:N", sort=order, title=None, axis=x_axis))
     axis = alt.Axis(format=value_format) if value_format else alt.Axis()
     line = base.mark_line().encode(
         y=alt.Y("estimate:Q", scale=alt.Scale(zero=False), title=value_title, axis=axis)

@@ -27,9 +27,26 @@ STRINGS: dict[str, tuple[str, str]] = {
         "SEs are the linearised variance of the post-stratified estimator (as R survey's postStratify).",
     ),
     "dash_scope": (
-        "您的账号限定为 {region}：只显示该地区的数据，比较改为按{group}进行。",
-        "Your account is limited to {region}: only its data are shown and the comparison is by {group}.",
+        "您的账号限定为 {region}：本页只显示该范围的答卷，组间比较按{group}进行。",
+        "Your account is limited to {region}: this page shows only its responses and compares {groups}.",
     ),
+    "dash_filtered": (
+        "当前筛选：{filters}。本页只显示符合条件的 {n} 份答卷，组间比较按{group}进行；选“全部”可取消筛选。",
+        "Filtered to {filters}: this page shows the {n} matching responses and compares {groups}; "
+        "choose “All” to remove a filter.",
+    ),
+    "dash_filter_empty": (
+        "本轮共有 {total} 份答卷，但没有符合当前筛选条件（{filters}）的答卷。请放宽筛选条件。",
+        "This round has {total} responses, but none match the current filters ({filters}). Widen the filters.",
+    ),
+    "dash_scope_empty": (
+        "本轮共有 {total} 份答卷，但您的账号范围（{region}）内还没有答卷。",
+        "This round has {total} responses, but none yet within your account's scope ({region}).",
+    ),
+    "dash_filter_pair": ("{name}：{value}", "{name}: {value}"),
+    "dash_groups_district": ("区县", "districts"),
+    "dash_groups_region": ("地区", "regions"),
+    "dash_groups_customer_type": ("客户类型", "customer types"),
     "dash_group_district": ("区县", "district"),
     "dash_group_region": ("地区", "region"),
     "dash_group_customer_type": ("客户类型", "customer type"),
@@ -77,7 +94,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "that difference. Groups with fewer than {min_n} answers are not compared. Top-2-box by group: Rao-Scott χ². "
         "Rank tests (Kruskal-Wallis, Dunn) treat the sample as simple random and are for reference only.",
     ),
-    "cmp_none": ("没有显著差异的组对。", "No pair of groups differs significantly."),
+    "cmp_details": ("方法与检验细节", "Methods and test details"),
+    "cmp_rank_differs": (
+        "注意：秩检验不考虑权重和分层，这里的结论与上面基于抽样设计的结论不同；请以上面的结论为准。",
+        "Note: the rank tests ignore the weights and strata and disagree here with the design-based result "
+        "above; act on the result above.",
+    ),
     "rao_scott": (
         "满意率（4–5分）与{group}的关联（Rao-Scott F 检验，基于设计）：F={f:.2f}，df=({d1:.1f}, {d2:.1f})，{p}；Cramér's V={v:.3f}。",
         "Top-2-box by {group} (Rao-Scott F test, design-based): F = {f:.2f}, df = ({d1:.1f}, {d2:.1f}), {p}; "
@@ -91,7 +113,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_difference": ("差值 A−B", "Difference A−B"),
     "not_tested": ("样本不足，未比较", "too few answers, not compared"),
     "too_few": ("样本不足（n={n}）", "too few answers (n={n})"),
-    "cmp_other_items": ("本页其他题目的显著差异（{n} 条）", "Significant differences in the other items ({n})"),
+    "cmp_other_items": (
+        "本页其他题目的显著差异（{n} 条）",
+        "Significant differences in the other items ({n})",
+    ),
     "rank_header": ("参考：秩检验（按简单随机样本）", "For reference: rank tests (simple random sample)"),
     "rank_note": (
         "Kruskal-Wallis 与 Dunn 检验不考虑权重和分层，结论可能与上面基于设计的结论不同；请以上面的结论为准。",
@@ -133,9 +158,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "col_text": ("原文", "Text"),
     "sugg_col_complaint": ("投诉", "Complaint"),
     "sugg_method": (
-        "主题按可编辑词典（analysis/data/topics.yaml）归类：一条意见可属于多个主题；主题指服务的方面，不论褒贬，"
+        "主题按可编辑的主题词典归类：一条意见可属于多个主题；主题指服务的方面，不论褒贬，"
         "“表扬”另行标注；含负面词的方面记为投诉。占比 = 提到该主题的意见数 / 有内容的意见数（未加权）。",
-        "Topics come from an editable dictionary (analysis/data/topics.yaml): a suggestion may have several; a topic "
+        "Topics come from an editable topic dictionary: a suggestion may have several; a topic "
         "is an aspect of the service whatever the polarity, praise is an extra label, and an aspect named with a "
         "negative cue counts as a complaint. Share = suggestions naming the topic / non-empty suggestions (unweighted).",
     ),
@@ -196,6 +221,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "√(SE₁² + SE₂²) with each round's SE without the finite population correction (the variance of a difference "
         "of disjoint samples is S²(1/n₁ + 1/n₂), Cochran 1977 §12.4), z test; no change test for a round with fewer "
         "than {min_n} answers. Closed rounds only by default.",
+    ),
+    "trend_scope": (
+        "您的账号限定为 {region}：趋势只统计该范围的答卷。",
+        "Your account is limited to {region}: the trend counts only its responses.",
+    ),
+    "trend_filtered": (
+        "当前筛选：{region}。趋势只统计该地区的答卷（每轮作为全样本设计中的子总体估计）。",
+        "Filtered to {region}: the trend counts only this region's responses (a domain of each round's design).",
+    ),
+    "trend_none_filtered": (
+        "{region} 至少需要两个有答卷的轮次才能显示趋势。",
+        "At least two rounds with responses in {region} are needed for a trend.",
     ),
     "trend_include_open": ("包括进行中的轮次（结果尚未最终确定）", "Include open rounds (results not final)"),
     "trend_open_mark": ("（进行中）", " (open)"),

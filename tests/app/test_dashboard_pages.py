@@ -181,4 +181,4 @@ def test_dashboard_makes_no_claim_from_too_few_answers(app):
     table = at.dataframe[0].value
     assert table.iloc[:, 1].str.startswith("样本不足").all() and (table.iloc[:, 6] == "").all()
     text = _texts(at)
-    assert "显著低于" not in text and "没有可比较的组" in text
+    assert "显著低于" not in text and "没有可比较的地区" in text
