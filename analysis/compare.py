@@ -227,7 +227,10 @@ def dunn_pairs(
     means = d.groupby("g", sort=True)["y"].mean()
     if len(means) < 2:
         return pd.DataFrame(columns=columns)
-    pmat = sp.posthoc_dunn(d, val_col="y", group_col="g", p_adjust=p_adjust)
+    from analysis.contrasts import cheap_gc
+
+    with cheap_gc():  # scikit-posthocs adjusts through statsmodels, whose Holm step runs gc.collect()
+        pmat = sp.posthoc_dunn(d, val_col="y", group_col="g", p_adjust=p_adjust)
     records = [
         (a, b, means[a], means[b], float(pmat.loc[a, b])) for a, b in itertools.combinations(means.index, 2)
     ]
