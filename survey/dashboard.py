@@ -224,12 +224,12 @@ def trend_table(
         "se_change",
     ]
     out = pd.DataFrame(rows, columns=columns)
-    changes = [None]
+    changes = [None] if len(out) else []
     for a, b in zip(out.iloc[:-1].itertuples(), out.iloc[1:].itertuples(), strict=True):
         changes.append(
             round_change(a.estimate, a.se_change, b.estimate, b.se_change) if min(a.n, b.n) >= min_n else None
         )
-    out["change"] = [b - a for a, b in zip([np.nan, *out["estimate"][:-1]], out["estimate"], strict=True)]
+    out["change"] = out["estimate"].astype(float).diff()
     out["change_p"] = [c.pvalue if c else np.nan for c in changes]
     out["significant"] = [c.significant() if c else False for c in changes]
     return out.drop(columns="se_change")

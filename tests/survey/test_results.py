@@ -81,6 +81,8 @@ def test_trend_table_and_data_version(demo_db):
     assert version[1] == len(responses_frame(demo_db, 1))
     with pytest.raises(ValueError, match="indicator"):
         trend_table(demo_db, items, indicator="median")
+    assert trend_table(demo_db, items, indicator="index", region="宁德,不存在的地区").shape[0] >= 0
+    assert trend_table(demo_db, items, indicator="index", include_open=True, region="不存在的地区").empty
 
 
 def test_workbook_has_one_sheet_per_table_and_neutralises_formulas(demo_db):
