@@ -23,7 +23,7 @@ from survey.forms import round_questionnaire
 from survey.rounds import list_rounds
 from survey.store import audit
 from ui import session
-from ui.fmt import MISSING, local_times, local_zone, place_label
+from ui.fmt import MISSING, local_times, local_zone, md, place_label
 from ui.form import render_questionnaire, show_problems
 from ui.i18n import lang, t
 
@@ -104,14 +104,14 @@ assignment_id = st.selectbox(
     format_func=lambda a: f"{by_id[a]['name']} · {by_id[a]['phone']} · {t('outcome_' + by_id[a]['status'])}",
 )
 if st.session_state.get("fw_opened", {}).get("assignment_id") != assignment_id:  # audit each opening once
-    st.session_state["fw_opened"] = open_contact(db, assignment_id, by=user.name)
+    st.session_state["fw_opened"] = open_contact(db, assignment_id, by=user.name, region=user.region)
 contact = st.session_state["fw_opened"]
 
 st.subheader(t("fw_contact"))
 st.text(f"{contact['name']}  ☎ {contact['phone']}")
 st.caption(
-    t("fw_contact_line", customer=contact["customer_id"], region=place_label(contact["region"], lang()),
-      district=contact["district"] or "", customer_type=place_label(contact["customer_type"], lang()))
+    t("fw_contact_line", customer=md(contact["customer_id"]), region=md(place_label(contact["region"], lang())),
+      district=md(contact["district"] or ""), customer_type=md(place_label(contact["customer_type"], lang())))
 )  # fmt: skip
 history = call_history(db, assignment_id)
 with st.expander(f"{t('fw_history')} ({len(history)})", expanded=bool(history)):

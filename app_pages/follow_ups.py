@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.suggestions import load_topics
+from survey.access import NotPermitted
 from survey.follow_ups import (
     STATUSES,
     FollowUpError,
@@ -17,7 +18,7 @@ from survey.follow_ups import (
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
 from survey.rounds import list_rounds
 from ui import session
-from ui.fmt import MISSING, local_time, local_times
+from ui.fmt import MISSING, local_time, local_times, md
 from ui.i18n import STRINGS, lang, t
 
 
@@ -67,12 +68,18 @@ status_names = {
 status = c1.selectbox(
     t("fu_filter_status"), list(status_names), key="fu_status_filter", format_func=status_names.get
 )
-sla = c2.number_input(t("fu_sla"), min_value=1, max_value=90, value=get_sla_days(db), step=1, key="fu_sla")
+admin = user is not None and user.role == "admin" and user.regions is None  # company-wide: admins only
+sla = c2.number_input(t("fu_sla"), min_value=1, max_value=90, value=get_sla_days(db), step=1, key="fu_sla",
+                      disabled=not admin, help=None if admin else t("fu_sla_admin_only"))  # fmt: skip
 if int(sla) != get_sla_days(db):
-    set_sla_days(db, int(sla), user=name)
-    st.toast(t("fu_sla_saved"))
-if c3.button(t("fu_sync"), key="fu_sync"):
-    created = sum(sync_follow_ups(db, r["id"]) for r in list_rounds(db) if r["completed"])
+    try:
+        set_sla_days(db, int(sla), user=name, role=user.role if user else None, region=scope)
+    except NotPermitted:
+        st.warning(t("fu_sla_admin_only"))
+    else:
+        st.toast(t("fu_sla_saved"))
+if c3.button(t("fu_sync"), key="fu_sync"):  # backfilled within the user's regions only
+    created = sum(sync_follow_ups(db, r["id"], region=scope) for r in list_rounds(db) if r["completed"])
     st.success(t("fu_synced", n=created))
 
 queue = list_follow_ups(db, region=scope, status=status or None)
@@ -128,4 +135,4 @@ with st.form(f"fu_form_{item_id}"):
         except FollowUpError:  # the queue lists only items in the user's scope: a backward status step
             st.error(t("fu_save_refused"))
         except ValueError as error:
-            st.error(str(error))
+            st.error(md(error))

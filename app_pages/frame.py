@@ -17,11 +17,12 @@ from sampling.frame_upload import (
     sheet_names,
 )
 from sampling.places import PlaceChoices
+from survey.access import NotPermitted
 from survey.frame_import import import_frame, import_impact, read_import
 from survey.frames import frame_overview
 from survey.region_list import place_list
 from ui import session
-from ui.fmt import MISSING, place_label
+from ui.fmt import MISSING, md, place_label
 from ui.i18n import lang, t
 
 PREVIEW_ROWS = 10
@@ -61,7 +62,7 @@ def column_mapping(headers: tuple[str, ...], digest: str) -> dict[str, str | Non
         }  # fmt: skip
     unused = [h for h in headers if h and h not in selection.values()]
     if unused:
-        st.info(t("frame_unmapped", cols="、".join(unused)))
+        st.info(t("frame_unmapped", cols=md("、".join(unused))))
     return None if selection == guessed else file_mapping(selection, headers)
 
 
@@ -76,7 +77,7 @@ def value_mapping(unknown) -> PlaceChoices | None:
     picked = {}
     for u in unknown:
         what = t(f"frame_what_{u.column}")
-        options = [None, *names[u.column], NEW]
+        options = [None, *names[u.column], *([NEW] if user.regions is None else [])]  # scoped: no new entries
         picked[(u.column, u.value)] = st.selectbox(
             u.describe(lang()), options, key=f"frame_value_{u.column}_{u.value}",
             format_func=lambda o, u=u, what=what: (t("frame_value_pick") if o is None else
@@ -85,7 +86,7 @@ def value_mapping(unknown) -> PlaceChoices | None:
     pending = sum(v is None for v in picked.values())
     if pending:
         waiting = [u.describe(lang()) for u in unknown if picked[(u.column, u.value)] is None]
-        st.error(t("frame_values_pending", n=pending) + " " + "；".join(waiting))
+        st.error(t("frame_values_pending", n=pending) + " " + md("；".join(waiting)))
         return None
     return PlaceChoices(
         {k: v for k, v in picked.items() if v != NEW}, tuple(k for k, v in picked.items() if v == NEW)
@@ -106,7 +107,7 @@ def show_problems(result) -> None:
 def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> None:
     """The import's impact (added / updated / moved / deactivated), a confirmation before deactivating
     anyone, and the import button."""
-    impact = import_impact(db, result.frame)
+    impact = import_impact(db, result.frame, scope=user.region)
     st.markdown(f"**{t('frame_impact')}**")
     cols = st.columns(4)
     for col, key in zip(cols, ("added", "updated", "moved", "deactivated"), strict=True):
@@ -118,7 +119,7 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
         )
         st.dataframe(moves, hide_index=True, key="frame_moves")
     if choices.new:
-        st.info(t("frame_new_entries", names="、".join(n for _, n in choices.new)))
+        st.info(t("frame_new_entries", names=md("、".join(n for _, n in choices.new))))
     confirmed = True
     if impact.deactivated:
         confirmed = st.checkbox(
@@ -130,14 +131,20 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
             st.error(t("frame_deactivate_needed", n=f"{impact.deactivated:,}"))
             return
         bar = st.progress(0.0)
-        summary = import_frame(
-            db, result.frame, choices=choices, allow_deactivation=confirmed, by=user.name, source=name,
-            progress=lambda f: bar.progress(min(f, 1.0)),
-        )  # fmt: skip
+        try:
+            summary = import_frame(
+                db, result.frame, choices=choices, allow_deactivation=confirmed, source=name, by_user=user,
+                progress=lambda f: bar.progress(min(f, 1.0)),
+            )  # fmt: skip
+        except NotPermitted as e:  # read_import already refused such a file; the store checks again
+            st.error(t("not_permitted", e=md(e)))
+            return
         st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
                      deactivated=f"{summary.deactivated:,}"))  # fmt: skip
 
 
+if user.regions is not None:
+    st.info(t("frame_scope_note", regions=md(user.region)))
 upload = st.file_uploader(t("frame_upload"), type=["csv", "txt", "xlsx"], key="frame_file")
 if upload is not None:
     data = upload.getvalue()
@@ -158,7 +165,7 @@ if upload is not None:
         st.markdown(f"**{t('frame_preview', n=PREVIEW_ROWS)}**")
         st.dataframe(head.rows, hide_index=True, width="stretch", key="frame_preview")
     options = dict(encoding=None if encoding in (None, "auto") else encoding, sheet=sheet, mapping=mapping,
-                   filename=upload.name)  # fmt: skip
+                   filename=upload.name, scope=user.region)  # fmt: skip
     result, choices = read_import(db, data, **options), PlaceChoices()
     if result.only_unknown_values:
         picked = value_mapping(result.unknown)

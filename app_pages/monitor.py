@@ -8,15 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from survey.fieldwork import full_contact, invitation_rows, invitations_csv, invitations_xlsx, reminder_rows
+from survey.fieldwork import contact_file, full_contact
 from survey.monitoring import completes_over_time, round_progress
 from survey.rounds import close_round, get_round, list_rounds
-from survey.store import audit
-from ui import session
-from ui.fmt import local_time, local_zone, pct, place_label
+from ui import downloads, session
+from ui.fmt import local_time, local_zone, md, pct, place_label
 from ui.i18n import lang, t
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 db = session.db()
 user = session.user()
@@ -104,42 +101,22 @@ st.subheader(t("mon_exports"))
 full = full_contact(user.role)
 if not full:
     st.caption(t("mon_masked_note"))
+st.caption(t("prepare_help"))
+if user.regions is not None:
+    st.caption(t("scope_rows_note", regions=md(user.region)))
 c1, c2 = st.columns(2)
 base_url = c1.text_input(t("mon_base_url"), value="http://localhost:8501/", key="mon_base_url")
 days = c2.number_input(t("mon_days"), min_value=0, max_value=365, value=3, step=1, key="mon_days")
-invitations = invitation_rows(db, round_id, base_url, full=full, region=user.region)
-reminders = reminder_rows(db, round_id, int(days), base_url, full=full, region=user.region)
-
-
-def _audited(action: str, rows: list[dict], fmt: str):
-    def log() -> None:
-        audit(db, user.name, action, f"round={round_id} rows={len(rows)} full={int(full)} format={fmt}")
-
-    return log
-
-
 d = st.columns(4)
-for col, (key, action, rows, fmt) in zip(
-    d,
-    (
-        ("inv_csv", "export_invitations", invitations, "csv"),
-        ("inv_xlsx", "export_invitations", invitations, "xlsx"),
-        ("rem_csv", "export_reminders", reminders, "csv"),
-        ("rem_xlsx", "export_reminders", reminders, "xlsx"),
-    ),
-    strict=True,
-):
-    data = invitations_csv(rows).encode("utf-8") if fmt == "csv" else invitations_xlsx(rows)
-    kind = "invitations" if key.startswith("inv") else f"reminders-{int(days)}d"
-    col.download_button(
-        t(f"mon_{key}", n=len(rows)),
-        data,
-        file_name=f"{kind}-round-{round_id}.{fmt}",
-        mime="text/csv" if fmt == "csv" else XLSX,
-        on_click=_audited(action, rows, fmt),
-        key=f"mon_{key}",
-        width="stretch",
-    )
+for col, key in zip(d, ("inv_csv", "inv_xlsx", "rem_csv", "rem_xlsx"), strict=True):
+    if col.button(t(f"mon_prep_{key}"), key=f"mon_prep_{key}", width="stretch"):  # built and audited now
+        built = contact_file(
+            db, round_id, by=user.name, full=full, region=user.region, base_url=base_url,
+            days=int(days) if key.startswith("rem") else None, fmt=key.rsplit("_", 1)[1],
+        )  # fmt: skip
+        downloads.keep("monitor", data=built.data, file_name=built.file_name, mime=built.mime,
+                       label=t("mon_ready", file=built.file_name, n=built.rows))  # fmt: skip
+downloads.offer("monitor", key="mon_download")
 
 if info["status"] == "open" and user.region is not None:
     st.stop()  # only a user of all regions may close the whole round

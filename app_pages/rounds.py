@@ -5,8 +5,9 @@ import streamlit as st
 
 from sampling.design import ALL_DOMAIN
 from sampling.select import ALL_STRATUM
+from survey.access import NotPermitted
 from survey.design import design_sd
-from survey.fieldwork import invitation_rows, invitations_csv
+from survey.fieldwork import contact_file, full_contact
 from survey.rounds import (
     ALLOCATIONS,
     STRATUM_COLUMNS,
@@ -18,9 +19,8 @@ from survey.rounds import (
     previous_sd,
     round_overlap,
 )
-from survey.store import audit
-from ui import session
-from ui.fmt import MISSING, local_times, num, pct, place_label
+from ui import downloads, session
+from ui.fmt import MISSING, local_times, md, num, pct, place_label
 from ui.i18n import lang, t
 
 SHOWN_UNSAMPLED = 5  # strata named in the "no sample" warning
@@ -57,6 +57,7 @@ def _design_and_draw() -> None:
             default=["region", "customer_type"],
             key="draw_strata",
             format_func=lambda c: t(f"stratum_col_{c}"),
+            select_all=False,
         )
         allocation = st.selectbox(
             t("allocation"), list(ALLOCATIONS), key="draw_allocation", format_func=lambda a: t(f"alloc_{a}")
@@ -126,7 +127,7 @@ def _design_and_draw() -> None:
                 _whole(s.stratum) for s in strata[:SHOWN_UNSAMPLED]
             )
             more = t("strata_unsampled_more") if len(strata) > SHOWN_UNSAMPLED else ""
-            st.warning(message.format(k=len(strata), names=names + more))
+            st.warning(message.format(k=len(strata), names=md(names + more)))
 
     plan = problem = None
     floor = sum(min(minimum, n) for n in counts.values())
@@ -138,7 +139,7 @@ def _design_and_draw() -> None:
         try:
             plan = plan_round(db, **design, counts=counts)
         except DrawError as e:
-            problem = t("design_error", e=e)
+            problem = t("design_error", e=md(e))
 
     accepted = True
     if plan is not None and plan.shortfalls:  # the target cannot be met: say so and ask before drawing
@@ -191,11 +192,11 @@ def _design_and_draw() -> None:
     if go:
         try:
             kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
-            result = draw_round(
-                db, **kwargs, reserve=reserve, name=name.strip() or None, created_by=user.name
-            )
+            result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, by_user=user)
         except DrawError as e:
-            st.error(t("design_error", e=e))
+            st.error(t("design_error", e=md(e)))
+        except NotPermitted as e:
+            st.error(t("not_permitted", e=md(e)))
         else:
             st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
             st.session_state["overlap_round"] = result.round_id
@@ -210,7 +211,9 @@ def _design_and_draw() -> None:
             )
 
 
-if frame_total:
+if user.regions is not None:  # a round spans every region's strata: drawn by staff of all regions only
+    st.info(t("draw_all_regions_only"))
+elif frame_total:
     _design_and_draw()
 else:  # a new installation: nothing to sample yet
     st.info(t("rounds_no_frame"))
@@ -266,18 +269,13 @@ else:
 st.subheader(t("invitations"))
 round_id = st.selectbox(t("pick_round"), [r["id"] for r in rounds], key="inv_round", format_func=_round_label)
 base_url = st.text_input(t("base_url"), value="http://localhost:8501/", key="inv_base_url")
-rows = invitation_rows(db, round_id, base_url)
-
-
-def _audit_export() -> None:
-    audit(db, user.name, "export_invitations", f"round={round_id} rows={len(rows)}")
-
-
-st.download_button(
-    t("download_invitations"),
-    invitations_csv(rows).encode("utf-8"),
-    file_name=f"invitations-round-{round_id}.csv",
-    mime="text/csv",
-    on_click=_audit_export,
-    key="inv_download",
-)
+st.caption(t("prepare_help"))
+if user.regions is not None:
+    st.caption(t("scope_rows_note", regions=md(user.region)))
+if st.button(t("inv_prepare"), key="inv_prepare"):  # built (and audited) only now, for this user's scope
+    built = contact_file(
+        db, round_id, by=user.name, full=full_contact(user.role), region=user.region, base_url=base_url
+    )
+    downloads.keep("rounds_invitations", data=built.data, file_name=built.file_name, mime=built.mime,
+                   label=t("inv_ready", n=built.rows))  # fmt: skip
+downloads.offer("rounds_invitations", key="inv_download")

@@ -244,15 +244,24 @@ def call_history(db: sqlite_utils.Database, assignment_id: int) -> list[dict]:
     ]
 
 
-def open_contact(db: sqlite_utils.Database, assignment_id: int, *, by: str | None) -> dict:
-    """Full name and phone of one unit for the interviewer, audited as a read of personal data."""
+def open_contact(
+    db: sqlite_utils.Database, assignment_id: int, *, by: str | None, region: str | None = None
+) -> dict:
+    """Full name and phone of one unit for the interviewer, audited as a read of personal data.
+
+    ``region`` is the interviewer's scope (None = all regions): a unit of another region is not found.
+    """
+    scope_sql, scope_params = region_filter("a.region", region)
     row = db.execute(
-        "SELECT a.id, a.round_id, a.customer_id, c.name, c.phone, a.region, a.district, a.customer_type,"
-        " a.stratum, a.status FROM assignments a JOIN customers c ON c.id = a.customer_id WHERE a.id = ?",
-        [assignment_id],
+        "SELECT a.id, a.round_id, a.customer_id, c.name, c.phone, a.region, a.district, a.customer_type,"  # noqa: S608
+        " a.stratum, a.status FROM assignments a JOIN customers c ON c.id = a.customer_id WHERE a.id = ?"
+        + scope_sql,
+        [assignment_id, *scope_params],
     ).fetchone()
     if row is None:
-        raise LookupError(f"assignment {assignment_id!r} does not exist")
+        raise LookupError(
+            f"assignment {assignment_id!r} does not exist" + (f" in {region}" if region else "")
+        )
     cols = ("assignment_id", "round_id", "customer_id", "name", "phone", "region", "district",
             "customer_type", "stratum", "status")  # fmt: skip
     with transaction(db):

@@ -99,6 +99,18 @@ def scope_for(db, region: str | None, as_user: str | None) -> str | None:
     return region
 
 
+def acting_user(db, as_user: str | None):
+    """The account named by ``--as-user`` (its role and region scope apply), or None: the operator."""
+    from survey.users import current_user
+
+    if as_user is None:
+        return None
+    user = current_user(db, as_user)
+    if user is None:
+        raise click.ClickException(f"user {as_user!r} does not exist or is disabled")
+    return user
+
+
 @click.group()
 @click.version_option("0.1.0", prog_name="survey")
 def cli() -> None:
@@ -189,8 +201,14 @@ def up(db_path, port, customers):
 @click.option("--add-regions", is_flag=True, help="Add the unknown regions to the list as new regions.")
 @click.option("--add-types", is_flag=True, help="Add the unknown customer types to the list as new types.")
 @click.option("--dry-run", is_flag=True, help="Validate and print the impact; write nothing.")
+@click.option(
+    "--as-user",
+    "as_user",
+    default=None,
+    help="Import as this account: a region-scoped one imports only its regions' rows and deactivates only there.",
+)
 @library_errors
-def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_types, dry_run):
+def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_types, dry_run, as_user):
     """Validate and import a customer frame (CSV or XLSX) onto the region list; all or nothing.
 
     Regions and customer types are mapped onto the list (usual aliases such as 泉州市供电公司 → 泉州 are
@@ -201,12 +219,14 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
     from survey.frame_import import adding_unknown, import_frame, import_impact, load_place_map, read_import
 
     db = _open(db_path, create=True)
+    user = acting_user(db, as_user)
+    scope = user.region if user else None
     choices = load_place_map(region_map) if region_map else PlaceChoices()
-    result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet)
+    result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
     kinds = [k for k, wanted in (("region", add_regions), ("customer_type", add_types)) if wanted]
     if not result.ok and kinds and any(u.column in kinds for u in result.unknown):
         choices = choices.merged(adding_unknown(result, kinds))
-        result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet)
+        result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
     if not result.ok:
         places = {"unknown_region", "unknown_customer_type"} if result.unknown else set()
         for u in result.unknown:
@@ -229,7 +249,7 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
                 " or add them with --add-regions / --add-types (see `python -m survey regions list`)"
             )
         raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported{hint}")
-    impact = import_impact(db, result.frame)
+    impact = import_impact(db, result.frame, scope=scope)
     for kind, name in choices.new:
         click.echo(f"new {kind.replace('_', ' ')}: {name}", err=True)
     if dry_run:
@@ -239,8 +259,9 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
         )
         return
     summary = import_frame(
-        db, result.frame, choices=choices, allow_deactivation=True, by="cli", source=Path(file).name
-    )
+        db, result.frame, choices=choices, allow_deactivation=True, by=user.name if user else "cli",
+        source=Path(file).name, by_user=user,
+    )  # fmt: skip
     click.echo(
         f"added {summary.added}, updated {summary.updated}, deactivated {summary.deactivated}"
         f" (moved to another region {summary.moved})"
@@ -274,9 +295,13 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
 @click.option("--exclude-days", default=None, type=int, help="Skip customers sampled in the last K days.")
 @click.option("--survey", default="default", show_default=True, help="Survey whose rounds are coordinated.")
 @click.option("--name", default=None)
+@click.option(
+    "--as-user", "as_user", default=None,
+    help="Draw as this account (staff or admin of all regions only; audited under its name).",
+)  # fmt: skip
 @library_errors
 def draw(db_path, size, margin, per_region, confidence, response_rate, strata, allocation, power, minimum,
-         costs, reserve, exclude_days, survey, name):  # fmt: skip
+         costs, reserve, exclude_days, survey, name, as_user):  # fmt: skip
     """Draw a stratified PRN sample; prints the planned margin and the new round's id on the last line."""
     from survey.design import design_sd
     from survey.rounds import draw_round
@@ -288,6 +313,12 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
             f"--cost is used only by --allocation optimal, but got --allocation {allocation}"
         )
     db = _open(db_path)
+    user = acting_user(db, as_user)
+    if user is not None:  # refused before any planning output
+        from survey.access import STAFF_ROLES, require_all_regions, require_role
+
+        require_role(user, STAFF_ROLES, "drawing a round")
+        require_all_regions(user, "drawing a round")
     sd = None
     if allocation in ("neyman", "optimal"):
         found = design_sd(db, cols, survey=survey)
@@ -305,7 +336,8 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
     result = draw_round(
         db, size=size, margin=margin, per_region=per_region, confidence=confidence,
         response_rate=response_rate, strata=cols, allocation=allocation, power=power, minimum=minimum, sd=sd,
-        cost=cost, reserve=reserve, exclude_days=exclude_days, survey=survey, name=name, created_by="cli",
+        cost=cost, reserve=reserve, exclude_days=exclude_days, survey=survey, name=name,
+        created_by=user.name if user else "cli", by_user=user,
     )  # fmt: skip
     click.echo(
         f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata"
@@ -380,26 +412,38 @@ def _parse_costs(costs: tuple[str, ...]) -> dict[str, float]:
     help="CSV or .xlsx file (default stdout).",
 )
 @click.option("--with-expiry", is_flag=True, help="Add the stratum and expires_at columns.")
+@click.option("--region", default=None, help="Only these regions (comma-separated).")
+@click.option("--masked", is_flag=True, help="Mask names and phone numbers.")
+@as_user_option
 @library_errors
-def invitations(db_path, round_id, base_url, output, with_expiry):
-    """Write the invitation CSV (customer_id,name,phone,link) of a round."""
+def invitations(db_path, round_id, base_url, output, with_expiry, region, masked, as_user):
+    """Write the invitation CSV (customer_id,name,phone,link) of a round (audited, stdout too).
+
+    With --as-user the account's region scope and masking rule apply (full names and phones for staff only)
+    and the export is audited under its name.
+    """
     from survey.fieldwork import (
         INVITATION_COLUMNS,
         SMS_COLUMNS,
-        invitation_rows,
-        invitations_csv,
+        contact_file,
+        full_contact,
         write_invitations,
     )
 
     db = _open(db_path)
+    user = acting_user(db, as_user)
+    scope = scope_for(db, region, as_user)
+    full = not masked and (user is None or full_contact(user.role))
+    by = user.name if user else "cli"
     columns = INVITATION_COLUMNS if with_expiry else SMS_COLUMNS
     if output:
-        n = write_invitations(db, round_id, output, base_url=base_url, by="cli", columns=columns)
+        n = write_invitations(
+            db, round_id, output, base_url=base_url, by=by, full=full, region=scope, columns=columns
+        )
         click.echo(f"wrote {n} invitations to {output}", err=True)
     else:
-        click.echo(
-            invitations_csv(invitation_rows(db, round_id, base_url), columns).lstrip("\ufeff"), nl=False
-        )
+        built = contact_file(db, round_id, by=by, full=full, region=scope, base_url=base_url, columns=columns)
+        click.echo(built.data.decode("utf-8").lstrip("\ufeff"), nl=False)
 
 
 @cli.command()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from survey.cli import _open, cli, db_option, library_errors
-from survey.store import default_db_path
+from survey.store import audit, default_db_path, transaction
 
 
 @cli.command("users")
@@ -86,6 +86,9 @@ def backup_cmd(db_path, dest):
         out = backup(db_path or default_db_path(), dest)
     except BackupError as e:
         raise click.ClickException(str(e)) from e
+    db = _open(db_path)  # a copy of every customer's personal data: audited (issue 11, item 7)
+    with transaction(db):
+        audit(db, "cli", "backup", f"dest={Path(out).resolve()} bytes={Path(out).stat().st_size}")
     click.echo(f"backup written to {out} ({Path(out).stat().st_size:,} bytes)")
 
 

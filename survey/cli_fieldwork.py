@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from survey.cli import _open, cli, db_option, library_errors
+from survey.cli import _open, acting_user, as_user_option, cli, db_option, library_errors, scope_for
 
 
 def _fieldwork_errors():
@@ -24,16 +24,25 @@ def _fieldwork_errors():
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="CSV or .xlsx file (by suffix)."
 )
+@click.option("--region", default=None, help="Only these regions (comma-separated).")
+@as_user_option
 @library_errors
-def reminders(db_path, round_id, days, base_url, masked, output):
-    """Write the reminder list: units that have not answered DAYS days after their invitation."""
-    from survey.fieldwork import export_rows, reminder_rows
+def reminders(db_path, round_id, days, base_url, masked, output, region, as_user):
+    """Write the reminder list: units that have not answered DAYS days after their invitation.
+
+    With --as-user the account's region scope and masking rule apply and the export is audited under its name.
+    """
+    from survey.fieldwork import export_rows, full_contact, reminder_rows
 
     db = _open(db_path)
-    rows = reminder_rows(db, round_id, days, base_url, full=not masked)
+    user = acting_user(db, as_user)
+    scope = scope_for(db, region, as_user)
+    full = not masked and (user is None or full_contact(user.role))
+    rows = reminder_rows(db, round_id, days, base_url, full=full, region=scope)
     n = export_rows(
-        db, rows, output, by="cli", action="export_reminders", detail=f"round={round_id} days={days}"
-    )
+        db, rows, output, by=user.name if user else "cli", action="export_reminders",
+        detail=f"round={round_id} days={days} full={int(full)} scope={scope or '*'}",
+    )  # fmt: skip
     click.echo(f"wrote {n} reminders to {output}", err=True)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from survey.cli import _open, as_user_option, cli, db_option, library_errors, scope_for
+from survey.cli import _open, acting_user, as_user_option, cli, db_option, library_errors, scope_for
 
 
 @cli.command("export-report")
@@ -23,6 +23,10 @@ def report_cmd(db_path, round_id, item, region, as_user, user, out):
     from survey.results import dashboard_statistics, export_tables, likert_items, responses_frame, scope_mask
 
     db = _open(db_path)
+    acting = acting_user(db, as_user)
+    if acting is not None and user is not None and user != acting.name:
+        raise click.ClickException(f"--by {user!r} and --as-user {as_user!r} name different accounts")
+    user = acting.name if acting is not None else (user or "cli")  # audited under the acting user
     region = scope_for(db, region, as_user)
     frame = responses_frame(db, round_id)
     mask = scope_mask(frame, region)  # the scope is a domain of the round's design
@@ -52,8 +56,8 @@ def follow_ups_cmd(db_path, round_id, region, as_user, status):
     db = _open(db_path)
     region = scope_for(db, region, as_user)
     try:
-        if round_id is not None:
-            click.echo(f"created {sync_follow_ups(db, round_id)} follow-up item(s)")
+        if round_id is not None:  # backfilled within the caller's scope only
+            click.echo(f"created {sync_follow_ups(db, round_id, region=region)} follow-up item(s)")
         for row in list_follow_ups(db, region=region, status=status).itertuples():
             flag = "OVERDUE" if row.overdue else ""
             click.echo(

@@ -216,18 +216,69 @@ def write_invitations(
     base_url: str,
     by: str | None = None,
     full: bool = True,
+    region: str | None = None,
     columns: tuple[str, ...] = INVITATION_COLUMNS,
 ) -> int:
-    """Export a round's invitation list to CSV or .xlsx (by suffix); audited. Returns the row count."""
-    rows = invitation_rows(db, round_id, base_url, full=full)
+    """Export a round's invitation list (within the ``region`` scope) to CSV or .xlsx (by suffix); audited.
+    Returns the row count."""
+    rows = invitation_rows(db, round_id, base_url, full=full, region=region)
     return export_rows(
         db,
         rows,
         path,
         by=by,
         action="export_invitations",
-        detail=f"round={round_id} full={int(full)}",
+        detail=f"round={round_id} full={int(full)}" + (f" scope={region}" if region else ""),
         columns=columns,
+    )
+
+
+@dataclass(frozen=True)
+class ContactFile:
+    """A built invitation or reminder list: the file's bytes, its name and type, and its row count."""
+
+    data: bytes
+    file_name: str
+    mime: str
+    rows: int
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def contact_file(
+    db: sqlite_utils.Database,
+    round_id: int,
+    *,
+    by: str | None,
+    full: bool,
+    region: str | None,
+    base_url: str = "http://localhost:8501/",
+    days: int | None = None,
+    fmt: str = "csv",
+    columns: tuple[str, ...] = INVITATION_COLUMNS,
+) -> ContactFile:
+    """Build a round's invitation list (``days`` None) or reminder list (``days`` after the invitation) as a
+    CSV or Excel file, and audit the export now, at build time, under ``by``.
+
+    The rows are those of ``region`` (the caller's scope; None = all regions); ``full=False`` masks names
+    and phones (use :func:`full_contact` of the caller's role). Pages build a file only when the user asks
+    for it, so no personal data is served that the audit log does not show.
+    """
+    if fmt not in ("csv", "xlsx"):
+        raise ValueError(f"fmt must be 'csv' or 'xlsx', but got {fmt!r}")
+    if days is None:
+        rows = invitation_rows(db, round_id, base_url, full=full, region=region)
+        action, kind = "export_invitations", "invitations"
+    else:
+        rows = reminder_rows(db, round_id, days, base_url, full=full, region=region)
+        action, kind = "export_reminders", f"reminders-{days}d"
+    data = invitations_csv(rows, columns).encode("utf-8") if fmt == "csv" else invitations_xlsx(rows, columns)
+    detail = f"round={round_id} rows={len(rows)} full={int(full)} scope={region or '*'} format={fmt}"
+    with transaction(db):
+        audit(db, by, action, detail + (f" days={days}" if days is not None else ""))
+    return ContactFile(
+        data, f"{kind}-round-{round_id}.{fmt}", "text/csv" if fmt == "csv" else XLSX_MIME, len(rows)
     )
 
 

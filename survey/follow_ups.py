@@ -15,9 +15,10 @@ import pandas as pd
 import sqlite_utils
 
 from analysis.suggestions import complaint_topics, load_topics
+from survey.access import require_admin
 from survey.privacy import mask_name, mask_phone
 from survey.store import audit, get_setting, now, set_setting, transaction
-from survey.users import parse_regions
+from survey.users import parse_regions, region_filter
 
 STATUSES = ("open", "contacted", "resolved")
 SLA_SETTING = "follow_up_sla_days"
@@ -51,8 +52,15 @@ def get_sla_days(db: sqlite_utils.Database) -> int:
     return int(value) if value is not None else DEFAULT_SLA_DAYS
 
 
-def set_sla_days(db: sqlite_utils.Database, days: int, *, user: str | None) -> None:
-    """Change the SLA for items opened from now on (audited); ``days`` must be in [1, 90]."""
+def set_sla_days(
+    db: sqlite_utils.Database, days: int, *, user: str | None, role: str | None, region: str | None = None
+) -> None:
+    """Change the SLA for items opened from now on (audited); ``days`` must be in [1, 90].
+
+    The SLA is company-wide: only an admin of all regions (``role`` and ``region``, the acting account's)
+    may change it (:class:`survey.access.NotPermitted` otherwise, and nothing is written).
+    """
+    require_admin(role, "changing the follow-up SLA", region)
     if isinstance(days, bool) or not isinstance(days, int):
         raise TypeError(f"days must be an integer, but got {type(days).__name__}")
     if not 1 <= days <= 90:
@@ -147,14 +155,21 @@ def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None
     return db.execute("SELECT id FROM follow_ups WHERE response_id = ?", [response_id]).fetchone()[0]
 
 
-def sync_follow_ups(db: sqlite_utils.Database, round_id: int) -> int:
-    """Backfill: open the items every response of the round calls for; return how many were new."""
+def sync_follow_ups(db: sqlite_utils.Database, round_id: int, *, region: str | None = None) -> int:
+    """Backfill: open the items every response of the round calls for; return how many were new.
+
+    ``region`` is the caller's scope (None = all regions; the region the customer had at the draw):
+    a scoped manager backfills only their regions' items.
+    """
+    scope_sql, scope_params = region_filter("a.region", region)
     ids = [
         r[0]
         for r in db.execute(
-            "SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"
-            " LEFT JOIN follow_ups f ON f.response_id = r.id WHERE a.round_id = ? AND f.id IS NULL ORDER BY r.id",
-            [round_id],
+            "SELECT r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"  # noqa: S608 (fixed text)
+            " LEFT JOIN follow_ups f ON f.response_id = r.id WHERE a.round_id = ? AND f.id IS NULL"
+            + scope_sql
+            + " ORDER BY r.id",
+            [round_id, *scope_params],
         ).fetchall()
     ]
     created = 0

@@ -16,17 +16,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import pandas as pd
 import sqlite_utils
 
-from sampling.frame import FrameResult, UnknownValue, read_frame
+from sampling.frame import FrameResult, Problem, UnknownValue, read_frame
 from sampling.places import PlaceChoices
+from survey.access import STAFF_ROLES, NotPermitted, outside_scope, require_role
 from survey.frames import ImportSummary, store_frame
 from survey.region_list import apply_choices, place_list
 from survey.store import transaction
+from survey.users import User, parse_regions
+
+#: Customer ids named in an out-of-scope problem.
+SHOWN_IDS = 5
 
 
 class UnknownPlaces(ValueError):
@@ -54,6 +59,10 @@ class ImportImpact:
     moves: tuple[tuple[str, str, int], ...] = ()
 
 
+class OutOfScope(NotPermitted):
+    "The frame holds rows that the importing user's region scope does not cover."
+
+
 def read_import(
     db: sqlite_utils.Database,
     source: str | os.PathLike[str] | bytes | BinaryIO,
@@ -63,12 +72,73 @@ def read_import(
     sheet: str | int | None = None,
     mapping: dict[str, str | None] | None = None,
     filename: str | None = None,
+    scope: str | None = None,
 ) -> FrameResult:
-    """:func:`sampling.frame.read_frame` with the stored region list and ``choices`` applied."""
+    """:func:`sampling.frame.read_frame` with the stored region list and ``choices`` applied.
+
+    ``scope`` is the importing user's region scope (None = all regions): a valid frame with rows of other
+    regions — or with customers who are now another region's — comes back not valid, with one problem per
+    such region naming it, its row count and the first customer ids (:func:`scope_problems`).
+    """
     places = place_list(db).with_choices(choices or PlaceChoices())
-    return read_frame(
+    result = read_frame(
         source, encoding=encoding, sheet=sheet, mapping=mapping, filename=filename, places=places
     )
+    if result.frame is None or parse_regions(scope) is None:
+        return result
+    problems = scope_problems(db, result.frame, scope) + _new_entry_problems(choices, scope)
+    if not problems:
+        return result
+    return replace(result, frame=None, problems=tuple(problems), problem_count=len(problems))
+
+
+def _ids(ids: pd.Series) -> str:
+    shown = ", ".join(ids.astype(str).head(SHOWN_IDS))
+    return shown + (", …" if len(ids) > SHOWN_IDS else "")
+
+
+def scope_problems(db: sqlite_utils.Database, frame: pd.DataFrame, scope: str | None) -> list[Problem]:
+    """Why a user of ``scope`` may not import ``frame``: one problem per region outside the scope (rows of
+    that region in the file, or customers stored under it that the file would take over). Empty when the
+    frame is all theirs."""
+    problems = []
+    regions = frame["region"].astype(str)
+    for region in outside_scope(scope, regions):
+        ids = frame.loc[regions == region, "id"]
+        problems.append(Problem(
+            None, "region", region, "region_out_of_scope",
+            f"{len(ids):,} 行属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据（客户编号 {_ids(ids)}）",
+            f"{len(ids):,} rows are of {region}, outside your regions ({scope}); nothing was imported"
+            f" (customers {_ids(ids)})",
+        ))  # fmt: skip
+    stored = pd.DataFrame(
+        db.execute("SELECT id, region FROM customers").fetchall(), columns=["id", "region"]
+    ).set_index("id")["region"]
+    ours = ~regions.isin(outside_scope(scope, regions)).to_numpy()  # rows of the scope's regions
+    before = stored.reindex(frame.loc[ours, "id"].astype(str)).dropna().astype(str)
+    for region in outside_scope(scope, before):
+        taken = pd.Series(before.index[before == region])
+        problems.append(Problem(
+            None, "id", region, "customer_out_of_scope",
+            f"{len(taken):,} 位客户目前属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据"
+            f"（客户编号 {_ids(taken)}）",
+            f"{len(taken):,} customers are now {region}'s, outside your regions ({scope}); nothing was imported"
+            f" (customers {_ids(taken)})",
+        ))  # fmt: skip
+    return problems
+
+
+def _new_entry_problems(choices: PlaceChoices | None, scope: str | None) -> list[Problem]:
+    """A scoped user may map values onto the list but not add entries to it (the list is company-wide)."""
+    if choices is None or not choices.new or parse_regions(scope) is None:
+        return []
+    names = "、".join(name for _, name in choices.new)
+    return [Problem(
+        None, None, names, "new_entry_out_of_scope",
+        f"地区范围受限的账号不能向地区与用户类别清单添加新条目（{names}）：请映射到已有条目，或请全地区的调查员导入",
+        f"an account limited to some regions cannot add entries to the region list ({names}): map them onto"
+        " existing entries, or ask staff of all regions to import",
+    )]  # fmt: skip
 
 
 def load_place_map(path: str | os.PathLike[str]) -> PlaceChoices:
@@ -139,8 +209,11 @@ def adding_unknown(result: FrameResult, kinds: Iterable[str]) -> PlaceChoices:
     return PlaceChoices({}, tuple((u.column, u.value) for u in result.unknown if u.column in kinds))
 
 
-def import_impact(db: sqlite_utils.Database, frame: pd.DataFrame) -> ImportImpact:
-    """Added / updated / moved between regions / deactivated counts of importing the valid ``frame``."""
+def import_impact(
+    db: sqlite_utils.Database, frame: pd.DataFrame, *, scope: str | None = None
+) -> ImportImpact:
+    """Added / updated / moved between regions / deactivated counts of importing the valid ``frame``
+    (by a user of ``scope``: only customers of those regions are deactivated)."""
     rows = db.execute("SELECT id, region, active FROM customers").fetchall()
     old = pd.DataFrame(rows, columns=["id", "region", "active"]).set_index("id")
     ids = frame["id"].astype(str)
@@ -154,6 +227,9 @@ def import_impact(db: sqlite_utils.Database, frame: pd.DataFrame) -> ImportImpac
         else pd.Series(dtype=int)
     )
     still = old.index.isin(ids)
+    allowed = parse_regions(scope)
+    if allowed is not None:
+        still |= ~old["region"].isin(allowed).to_numpy()  # other regions' customers are left as they are
     return ImportImpact(
         added=int((~present).sum()),
         updated=int(present.sum()),
@@ -172,15 +248,30 @@ def import_frame(
     by: str | None = None,
     source: str = "",
     progress: Callable[[float], None] | None = None,
+    by_user: User | None = None,
 ) -> ImportSummary:
     """Store ``choices`` and the frame (read by :func:`read_import` with the same choices) in ONE transaction.
 
     Raises :class:`UnknownPlaces` when a region or customer type of the frame is not in the list (after the
     choices), and :class:`survey.frames.DeactivationNotConfirmed` when the import would mark customers inactive
     and ``allow_deactivation`` is False; either way nothing is changed.
+
+    ``by_user`` is the importing account (None = the operator; staff or admin only). A region-scoped account
+    imports only rows of its regions and deactivates only within them; rows or customers of other regions,
+    or new list entries, raise :class:`OutOfScope` and nothing is changed.
     """
     choices = choices or PlaceChoices()
+    require_role(by_user, STAFF_ROLES, "importing a customer frame")
+    scope = by_user.region if by_user is not None else None
+    by = by or (by_user.name if by_user is not None else None)
     with transaction(db):
+        problems = (
+            scope_problems(db, frame, scope) + _new_entry_problems(choices, scope)
+            if parse_regions(scope) is not None
+            else []
+        )
+        if problems:
+            raise OutOfScope("; ".join(p.message_en for p in problems))
         apply_choices(db, choices, by=by)
         places = place_list(db)
         unknown = [
@@ -192,5 +283,6 @@ def import_frame(
         if unknown:
             raise UnknownPlaces(unknown, "read the file with survey.frame_import.read_import")
         return store_frame(
-            db, frame, by=by, source=source, progress=progress, allow_deactivation=allow_deactivation
-        )
+            db, frame, by=by, source=source, progress=progress, allow_deactivation=allow_deactivation,
+            scope=scope,
+        )  # fmt: skip

@@ -37,6 +37,7 @@ import sqlite_utils
 
 from sampling.frame_cells import strictly_increasing
 from sampling.prn import prn_chunks
+from survey.access import NotPermitted, outside_scope
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
     create_indexes,
@@ -186,21 +187,31 @@ def _cell_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[tuple]] | None:
     return key, list(zip(*values, strict=True))
 
 
-def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame) -> None:
-    """``frame_cells`` from the imported frame (= the active customers after an import); same values as
-    :func:`survey.migrations.m0002_eligible_prn_indexes.rebuild_cells` (missing text counts as '')."""
+def _clear_cells(db: sqlite_utils.Database, scope: str | None) -> None:
+    """Forget the eligible counts an import replaces: every cell, or only the cells of a scoped import's
+    regions (the other regions' customers are untouched)."""
+    scope_sql, scope_params = region_filter("region", scope)
+    db.execute("DELETE FROM frame_cells WHERE 1 = 1" + scope_sql, scope_params)  # noqa: S608 (fixed text)
+
+
+def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame, scope: str | None = None) -> None:
+    """``frame_cells`` from the imported frame (= the active customers after an import, within ``scope``);
+    same values as :func:`survey.migrations.m0002_eligible_prn_indexes.rebuild_cells` (missing text counts as
+    '')."""
     mask = ~data["opted_out"].to_numpy(dtype=bool) & data["has_valid_phone"].to_numpy(dtype=bool)
     cells = data.loc[mask, list(CELL)]
     cells = cells.assign(**{c: cells[c].fillna("").astype(str) for c in CELL if cells[c].hasnans})
     counts = cells.groupby(list(CELL), sort=False).size()
-    db.execute("DELETE FROM frame_cells")
+    _clear_cells(db, scope)
     db.conn.executemany(
         f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
         [(*key, int(count)) for key, count in counts.items()],
     )
 
 
-def _write_cells_from_codes(db: sqlite_utils.Database, code: np.ndarray, table: list[tuple]) -> None:
+def _write_cells_from_codes(
+    db: sqlite_utils.Database, code: np.ndarray, table: list[tuple], scope: str | None = None
+) -> None:
     """``frame_cells`` as :func:`_write_cells` computes it, by counting the rows of each cell code (no
     group-by over a million text values): a code fixes the cell and the eligibility flags."""
     counts = np.bincount(code, minlength=len(table))
@@ -210,7 +221,7 @@ def _write_cells_from_codes(db: sqlite_utils.Database, code: np.ndarray, table: 
         if count and not values[at["opted_out"]] and values[at["has_valid_phone"]]:
             key = tuple(values[at[c]] for c in CELL)
             eligible[key] = eligible.get(key, 0) + count
-    db.execute("DELETE FROM frame_cells")
+    _clear_cells(db, scope)
     db.conn.executemany(
         f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
         [(*key, count) for key, count in eligible.items()],
@@ -225,6 +236,7 @@ def store_frame(
     source: str = "",
     progress: Callable[[float], None] | None = None,
     allow_deactivation: bool = True,
+    scope: str | None = None,
 ) -> ImportSummary:
     """Write a validated frame in ONE transaction (all or nothing).
 
@@ -236,10 +248,17 @@ def store_frame(
     are updated in place and keep theirs (permanent, Ohlsson 1995); customers missing from
     the new frame are marked inactive, never deleted (their past answers stay linked).
     ``progress`` is called with the fraction done (0–1) while rows are written.
+
+    ``scope`` (a region scope, None = all regions) is the importing user's: only customers of those regions
+    who are missing from the frame are deactivated, the others' regions are left as they are. The frame's
+    rows must all be of those regions (:func:`survey.frame_import.import_frame` checks it).
     """
     missing = [c for c in FRAME_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"frame lacks columns {missing!r}")
+    foreign = outside_scope(scope, pd.unique(frame["region"].dropna()))
+    if foreign:
+        raise NotPermitted(f"the frame holds rows of regions outside the scope {scope}: {', '.join(foreign)}")
     report = progress or (lambda fraction: None)
     clock = _Clock()
     data = frame.loc[:, list(FRAME_COLUMNS)]
@@ -260,7 +279,7 @@ def store_frame(
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
-        summary = _store(db, data, stamp, by, source, report, clock, allow_deactivation)
+        summary = _store(db, data, stamp, by, source, report, clock, allow_deactivation, scope)
     finally:
         db.execute(f"PRAGMA cache_size = {int(cache)}")
     report(1.0)
@@ -268,7 +287,15 @@ def store_frame(
 
 
 def _store(
-    db, data, stamp: str, by, source: str, report, clock: _Clock, allow_deactivation: bool = True
+    db,
+    data,
+    stamp: str,
+    by,
+    source: str,
+    report,
+    clock: _Clock,
+    allow_deactivation: bool = True,
+    scope: str | None = None,
 ) -> ImportSummary:
     n = len(data)
     with transaction(db), ExitStack() as cleanup:
@@ -360,10 +387,12 @@ def _store(
                 "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0)"
                 " FROM temp.incoming i JOIN customers c ON c.id = i.id"
             ).fetchone()
+            # a scoped import deactivates only customers of its regions
+            in_scope, scope_params = region_filter("customers.region", scope)
             deactivated = db.execute(
-                "UPDATE customers SET active = 0, updated_at = ? WHERE active = 1"
-                " AND NOT EXISTS (SELECT 1 FROM temp.incoming i WHERE i.id = customers.id)",
-                [stamp],
+                "UPDATE customers SET active = 0, updated_at = ? WHERE active = 1"  # noqa: S608 (fixed text)
+                " AND NOT EXISTS (SELECT 1 FROM temp.incoming i WHERE i.id = customers.id)" + in_scope,
+                [stamp, *scope_params],
             ).rowcount
             if deactivated and not allow_deactivation:
                 raise DeactivationNotConfirmed(
@@ -379,9 +408,9 @@ def _store(
             db.execute("DROP TABLE temp.incoming")
             clock.lap("merge")
         if cells is None:
-            _write_cells(db, data)
+            _write_cells(db, data, scope)
         else:
-            _write_cells_from_codes(db, *cells)
+            _write_cells_from_codes(db, *cells, scope)
         create_triggers(db)
         clock.lap("cells")
         report(0.95)
@@ -391,7 +420,7 @@ def _store(
             by,
             "import_frame",
             f"{source} added={summary.added} updated={summary.updated} moved={summary.moved}"
-            f" deactivated={summary.deactivated}",
+            f" deactivated={summary.deactivated}" + (f" scope={scope}" if scope else ""),
         )
     clock.lap("commit")
     return ImportSummary(

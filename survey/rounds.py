@@ -21,6 +21,7 @@ from sampling.allocation import MIN_PER_STRATUM
 from sampling.coordination import survey_start
 from sampling.design import DesignPlan, plan_sizes
 from sampling.select import stratum_key
+from survey.access import STAFF_ROLES, require_all_regions, require_role
 from survey.design import (
     ALLOCATIONS,
     ELIGIBLE,
@@ -42,6 +43,7 @@ from survey.design import (
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.store import audit, get_setting, now, set_setting, transaction
 from survey.tokens import make_token, secret_key, token_hash
+from survey.users import User
 
 __all__ = [
     "ALLOCATIONS", "ELIGIBLE", "STRATUM_COLUMNS", "DrawError", "DrawResult", "Overlap", "StratumDraw",
@@ -152,6 +154,7 @@ def draw_round(
     exclude_days: int | None = None,
     expires_days: int = 30,
     created_by: str | None = None,
+    by_user: User | None = None,
 ) -> DrawResult:
     """Design and draw a stratified sequential-SRS round, all in one transaction.
 
@@ -167,7 +170,13 @@ def draw_round(
     ``reserve`` units per stratum follow in PRN order. Base weight ``N_h / n_h`` (Lohr 2019, eq. 3.2).
     Customers surveyed within ``exclude_days`` days are not eligible. Everything needed to redraw the round
     identically (sizes, starts, cutoff, salt id, design options) is stored in ``rounds.design``.
+
+    ``by_user`` is the acting account (None = the operator): a round spans every region's strata, so only
+    staff or admins of all regions may draw (:class:`survey.access.NotPermitted` otherwise).
     """
+    require_role(by_user, STAFF_ROLES, "drawing a round")
+    require_all_regions(by_user, "drawing a round")
+    created_by = created_by or (by_user.name if by_user else None)
     strata = tuple(strata)
     check_strata(strata)
     if sum(x is not None for x in (size, sizes, margin)) != 1:
@@ -274,8 +283,12 @@ def draw_round(
             "margin_met": plan.meets_target if plan.margin_checks else None,
             "thin_strata": list(plan.thin_strata),
             # eligible customers per region × type at the draw: the round's post-stratification totals
-            "cell_totals": {"region|customer_type": {stratum_key(k): v for k, v in
-                            eligible_counts(db, ("region", "customer_type"), cutoff=cutoff).items()}},  # fmt: skip
+            "cell_totals": {
+                "region|customer_type": {
+                    stratum_key(k): v
+                    for k, v in eligible_counts(db, ("region", "customer_type"), cutoff=cutoff).items()
+                }
+            },  # fmt: skip
             "eligibility": "active AND NOT opted_out AND has_valid_phone"
             + (" AND NOT sampled in a round created since exclusion_cutoff" if cutoff else ""),
         }

@@ -85,6 +85,9 @@ def sign_in(u: User) -> None:
 
 def sign_out() -> None:
     st.session_state["user"] = None
+    from ui.downloads import forget_all  # files with personal data do not outlive the session
+
+    forget_all()
 
 
 def refresh_user() -> User | None:

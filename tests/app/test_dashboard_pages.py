@@ -138,7 +138,7 @@ def test_follow_ups_page_region_scope(app, demo_path):
 
 
 def test_follow_ups_sla_setting(app, demo_path):
-    at = _page(app, "follow_ups")
+    at = _page(app, "follow_ups", user=User("admin", "admin"))  # company-wide: admins only (issue 11, item 11)
     at.number_input(key="fu_sla").set_value(7).run()
     assert not at.exception
     db = open_db(demo_path)

@@ -80,6 +80,8 @@ def test_staff_draws_a_round_and_gets_invitations(app, demo_path):
         == 1
     )
     assert at.selectbox(key="inv_round").value == rid  # newest round first
+    assert not at.get("download_button")  # built only on request (issue 11, item 7)
+    at.button(key="inv_prepare").click().run()
     assert at.get("download_button")  # the invitation CSV is offered
 
 

@@ -122,7 +122,7 @@ def test_preview_warns_about_strata_without_sample(app):
     table = _table(at, "基础权数")
     empty = table[table["样本量 n_h"] == 0]
     assert len(empty) >= 1  # a tiny stratum rounds to no sample under proportional allocation
-    warning = next(w.value for w in at.warning if "分不到样本" in w.value)
+    warning = next(w.value for w in at.warning if "分不到样本" in w.value).replace("\\|", "|")  # md-escaped
     assert f"有 {len(empty)} 个层" in warning and empty["层"].iloc[0] in warning and "至少 2" in warning
     assert "总体预计误差 无法计算" in _texts(at) and "nan" not in _texts(at)
     assert set(empty["基础权数"]) == {"—"} and "—" in set(table["预计误差 ±"])
@@ -350,7 +350,7 @@ def test_preview_lists_strata_with_one_customer(app):
     table = _table(at, "基础权数")
     ones = table[(table["样本量 n_h"] == 1) & (table["层内客户数 N_h"] > 1)]
     assert len(ones) >= 1
-    warning = next(w.value for w in at.warning if "只抽到 1 户" in w.value)
+    warning = next(w.value for w in at.warning if "只抽到 1 户" in w.value).replace("\\|", "|")  # md-escaped
     assert f"有 {len(ones)} 个层" in warning and ones["层"].iloc[0] in warning
 
 

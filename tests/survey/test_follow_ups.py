@@ -59,7 +59,7 @@ def _response(db, scores: dict, suggestion: str = "") -> int:
 
 
 def test_open_is_idempotent_and_uses_the_sla(demo_db):
-    set_sla_days(demo_db, 5, user="admin")
+    set_sla_days(demo_db, 5, user="admin", role="admin")
     assert get_sla_days(demo_db) == 5
     rid = _response(demo_db, {"overall": "1", "attitude": "4"})
     first = open_for_response(demo_db, rid)
@@ -92,7 +92,7 @@ def test_open_inside_an_open_transaction_joins_it(demo_db):
 @pytest.mark.parametrize("days", [0, 91])
 def test_sla_is_validated(demo_db, days):
     with pytest.raises(ValueError, match="days"):
-        set_sla_days(demo_db, days, user="admin")
+        set_sla_days(demo_db, days, user="admin", role="admin")
 
 
 def test_sync_is_idempotent_and_matches_the_rule(demo_db):
