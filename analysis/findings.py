@@ -74,13 +74,15 @@ def design_findings(
 
 
 def overall_sentence(pairs: pd.DataFrame, item_label: str, lang: str = "zh", *, family: int | None = None,
-                     method: str | None = "Holm", group_word: str | None = None) -> str:  # fmt: skip
+                     method: str | None = "Holm", group_word: str | None = None,
+                     where: str | None = None) -> str:  # fmt: skip
     """One sentence on the pairs of one item: how many pairs differ significantly, and by which method.
 
     ``group_word`` names the groups in the sentence's language (``"地区"`` / ``"regions"``, ``"区县"`` /
     ``"districts"``; default ``"组"`` / ``"groups"``). ``method`` names the multiplicity adjustment; ``None``
     says "adjusted for multiple comparisons" in plain words (the manager's view names the method in its
-    methods section).
+    methods section). ``where`` says where the family of tests is (default ``"本页"`` / ``"on this page"``;
+    a report passes ``"本报告"`` / ``"in this report"``).
 
     >>> pairs = pd.DataFrame({"tested": [True, True, False], "significant": [True, False, False]})
     >>> overall_sentence(pairs, "service", "en", family=30)
@@ -113,7 +115,8 @@ def overall_sentence(pairs: pd.DataFrame, item_label: str, lang: str = "zh", *, 
         verdict = f"{significant} differ{'s' if significant == 1 else ''} significantly"
     else:
         verdict = "none differs significantly"
-    how = (f"{method}-adjusted over {family} tests on this page" if method
-           else f"adjusted for the {family} comparisons on this page")  # fmt: skip
+    place = where or "on this page"
+    how = (f"{method}-adjusted over {family} tests {place}" if method
+           else f"adjusted for the {family} comparisons {place}")  # fmt: skip
     return (f"Of {tested} pairs of {groups} compared{skipped}, {verdict} in the mean {item_label} score "
             f"(design-based, {how}).")  # fmt: skip

@@ -9,17 +9,13 @@ from analysis.findings import design_findings, overall_sentence
 from analysis.suggestions import classify_frame, summarise_topics
 from survey.follow_ups import follow_up_counts
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
+from survey.report import FORMATS, ReportView, export_report, view_frame
 from survey.results import (
     OVERALL,
     dashboard_statistics,
     data_version,
-    export_tables,
-    frame_totals,
     likert_items,
-    poststratified,
-    responses_frame,
     round_values,
-    scope_mask,
 )
 from survey.rounds import list_rounds
 from survey.users import parse_regions
@@ -38,13 +34,10 @@ def _stats(_db, path: str, round_id: int, version: tuple, scope: str | None, reg
 
     The filters (scope, region, customer type) are a domain of the whole round's design, never a subset.
     """
-    frame = responses_frame(_db, round_id)
-    if post and not frame.empty:
-        frame = poststratified(frame, frame_totals(_db, round_id=round_id))
-    mask = scope_mask(frame, scope, region=region, customer_type=ctype)
-    group = "district" if (scope or region) else "region"
+    view = ReportView(round_id, item, scope=scope, region=region, customer_type=ctype, poststratify=post)
+    frame, mask = view_frame(_db, view)
     items = list(likert_items(_db, round_id))
-    stats = dashboard_statistics(frame, items, item, group=group, domain=mask)
+    stats = dashboard_statistics(frame, items, item, group=view.group, domain=mask)
     return frame[mask].reset_index(drop=True), stats
 
 
@@ -292,16 +285,20 @@ st.write(t("fu_counts", **counts))
 st.page_link("app_pages/suggestions.py", label=t("suggestions"))
 st.page_link("app_pages/follow_ups.py", label=t("follow_ups"))
 
-if st.button(t("export_prepare"), key="dash_export"):
-    tables = {"indicators": ind, "regions": region_table, "pairs": pairs_table, "drill_down": drill_table,
-              "topics": topics.drop(columns=["examples"], errors="ignore"),
-              "weights": pd.DataFrame([vars(stats.weights)])}  # fmt: skip
-    detail = f"round={round_id} scope={scope or region or 'all'} type={ctype or 'all'} item={item}"
-    st.session_state["dash_export_bytes"] = export_tables(
-        db, tables, user=user.name if user else None, detail=detail
-    )
-    st.success(t("export_done"))
+# the report of this very view: the manager's workbook in the page's language, and the same tables for analysts
+view = ReportView(
+    round_id, item, scope=scope, region=region or None, customer_type=ctype or None, poststratify=post
+)
+exporter = user.name if user else None
+e1, e2 = st.columns(2)
+for column, fmt, key in ((e1, "xlsx", "dash_export"), (e2, "csv", "dash_export_data")):
+    if column.button(t("export_prepare" if fmt == "xlsx" else "export_prepare_data"), key=key):
+        st.session_state[f"{key}_bytes"] = export_report(db, view, fmt=fmt, lang=lang(), user=exporter, frame=frame,
+                                                         stats=stats, topics=topics)  # fmt: skip
+        column.success(t("export_done"))
 if st.session_state.get("dash_export_bytes"):
-    st.download_button(t("export_download"), st.session_state["dash_export_bytes"], key="dash_download",
-                       file_name=f"dashboard_round{round_id}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    e1.download_button(t("export_download"), st.session_state["dash_export_bytes"], key="dash_download",
+                       file_name=f"satisfaction_report_round{round_id}.xlsx", mime=FORMATS["xlsx"])  # fmt: skip
+if st.session_state.get("dash_export_data_bytes"):
+    e2.download_button(t("export_download_data"), st.session_state["dash_export_data_bytes"], key="dash_download_data",
+                       file_name=f"satisfaction_data_round{round_id}.zip", mime=FORMATS["csv"])  # fmt: skip

@@ -14,32 +14,44 @@ from survey.cli import _open, acting_user, as_user_option, cli, db_option, libra
 @click.option("--round", "round_id", required=True, type=int, help="Round id.")
 @click.option("--item", default="overall", show_default=True, help="Likert item compared between groups.")
 @click.option("--region", default=None, help="Limit to one region (comparison then by district).")
+@click.option("--type", "customer_type", default=None, help="Limit to one customer type (e.g. 居民).")
+@click.option(
+    "--poststratify", is_flag=True, help="Post-stratify to the customers per region × type at the draw."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv", "json"]),
+    default="xlsx",
+    show_default=True,
+    help="xlsx: the manager's report; csv (a zip of one file per table) or json: the same tables for analysts.",
+)
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of the report."
+)
 @as_user_option
 @click.option("--by", "user", default=None, help="Who exports (written to the audit log).")
 @click.argument("out", type=click.Path(dir_okay=False))
 @library_errors
-def report_cmd(db_path, round_id, item, region, as_user, user, out):
-    """Write the dashboard tables of a round to an Excel workbook (one sheet per table; audited)."""
-    from survey.results import dashboard_statistics, export_tables, likert_items, responses_frame, scope_mask
+def report_cmd(db_path, round_id, item, region, customer_type, poststratify, fmt, lang, as_user, user, out):
+    """Write a round's dashboard report: a manager-ready Excel workbook (cover with the findings and methods,
+    one sheet per table, in --lang), or the analysts' tables as CSV or JSON (audited)."""
+    from survey.report import ReportView, export_report
 
     db = _open(db_path)
     acting = acting_user(db, as_user)
     if acting is not None and user is not None and user != acting.name:
         raise click.ClickException(f"--by {user!r} and --as-user {as_user!r} name different accounts")
     user = acting.name if acting is not None else (user or "cli")  # audited under the acting user
-    region = scope_for(db, region, as_user)
-    frame = responses_frame(db, round_id)
-    mask = scope_mask(frame, region)  # the scope is a domain of the round's design
-    if not mask.any():
-        raise click.ClickException(f"round {round_id} has no responses{' in ' + region if region else ''}")
-    stats = dashboard_statistics(frame, list(likert_items(db, round_id)), item, domain=mask,
-                                 group="district" if region else "region")  # fmt: skip
-    tables = {"indicators": stats.indicators, "pairs": stats.all_pairs, "drill_down": stats.drill}
-    data = export_tables(
-        db, tables, user=user, detail=f"round={round_id} scope={region or 'all'} item={item} cli"
-    )
+    scope = (
+        scope_for(db, None, as_user) if as_user else None
+    )  # the account's scope; --region is a filter in it
+    chosen = scope_for(db, region, as_user) if region is not None else None
+    view = ReportView(round_id, item, scope=scope, region=chosen, customer_type=customer_type,
+                      poststratify=poststratify)  # fmt: skip
+    data = export_report(db, view, fmt=fmt, lang=lang, user=user, channel="cli")
     Path(out).write_bytes(data)
-    click.echo(f"{out}: {len(tables)} sheets, {stats.n} responses")
+    click.echo(f"{out}: {fmt} report of round {round_id} ({view.group} comparison)")
 
 
 @cli.command("follow-ups")

@@ -19,7 +19,7 @@ from survey.users import parse_regions
 __all__ = [
     "OVERALL", "DashboardStats", "dashboard_statistics", "data_version", "export_tables", "frame_totals",
     "likert_items", "poststratified", "region_estimates", "responses_frame", "scope_mask", "scoped",
-    "round_values", "stratum_populations", "trend_table", "workbook_bytes",
+    "round_values", "spreadsheet_safe", "stratum_populations", "trend_table", "workbook_bytes",
 ]  # fmt: skip
 
 DESIGN_COLUMNS = (
@@ -234,19 +234,27 @@ def poststratified(
     return out
 
 
-def _safe(value: object) -> object:
-    """Neutralise text that a spreadsheet would run as a formula (OWASP CSV injection)."""
+def spreadsheet_safe(value: object) -> object:
+    """Neutralise text that a spreadsheet would run as a formula (OWASP CSV injection): a text starting
+    with ``= + - @``, a tab or a carriage return gets a leading apostrophe; lists become text."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     if isinstance(value, list | tuple | dict):
-        return _safe(" | ".join(map(str, value)) if not isinstance(value, dict) else str(value))
+        return spreadsheet_safe(" | ".join(map(str, value)) if not isinstance(value, dict) else str(value))
     return value
+
+
+_safe = spreadsheet_safe
 
 
 def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
     """One .xlsx workbook, one sheet per table (names cut to Excel's 31 characters), text cells
-    stored as text and neutralised against formulas."""
+    stored as text and neutralised against formulas, the header row frozen, columns sized to their text.
+
+    A plain dump of tables (fieldwork lists, analysts); the manager's report is
+    :func:`survey.report_workbook.report_workbook`."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     book.remove(book.active)
@@ -259,10 +267,15 @@ def workbook_bytes(tables: dict[str, pd.DataFrame]) -> bytes:
                 v = _safe(v.item() if isinstance(v, np.generic) else v)
                 values.append(None if isinstance(v, float) and np.isnan(v) else v)
             sheet.append(values)
+        widths: dict[int, int] = {}
         for row in sheet.iter_rows(min_row=1):
             for cell in row:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"
+                widths[cell.column] = max(widths.get(cell.column, 0), len(str(cell.value or "")))
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = min(max(width + 2, 8), 50)
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

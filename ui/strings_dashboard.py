@@ -1,18 +1,10 @@
 """UI strings of the manager pages: dashboard, suggestions, follow-ups, trends (zh, en)."""
 
+from survey.report_text import ITEM_NAMES
+
 STRINGS: dict[str, tuple[str, str]] = {
-    # short item names for sentences and charts (fallback: the question's label)
-    "item_overall": ("总体满意度", "overall satisfaction"),
-    "item_attitude": ("服务态度", "service attitude"),
-    "item_skill": ("业务技能", "staff skill"),
-    "item_reliability": ("供电可靠性", "supply reliability"),
-    "item_voltage": ("电压质量", "voltage quality"),
-    "item_outage_notice": ("停电通知", "outage notice"),
-    "item_repair": ("故障抢修", "fault repair"),
-    "item_hotline": ("95598 热线", "95598 hotline"),
-    "item_online": ("线上渠道", "online channels"),
-    "item_billing": ("电费电价", "billing"),
-    "item_complaint_handling": ("投诉处理", "complaint handling"),
+    # short item names for sentences and charts (fallback: the question's label); shared with the report
+    **{f"item_{key}": names for key, names in ITEM_NAMES.items()},
     # filters
     "dash_all": ("全部", "All"),
     "dash_filter_region": ("地区", "Region"),
@@ -142,8 +134,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "跟进事项：待处理 {open}，已联系 {contacted}，已解决 {resolved}，其中逾期 {overdue}。",
         "Follow-ups: {open} open, {contacted} contacted, {resolved} resolved; {overdue} overdue.",
     ),
-    "export_prepare": ("生成 Excel 报表", "Prepare Excel export"),
-    "export_download": ("下载 Excel（所有表格）", "Download Excel (all tables)"),
+    "export_prepare": ("生成 Excel 报表", "Prepare the Excel report"),
+    "export_download": ("下载 Excel 报表", "Download the Excel report"),
+    "export_prepare_data": ("生成分析用数据（CSV）", "Prepare analyst data (CSV)"),
+    "export_download_data": ("下载分析用数据（CSV 压缩包）", "Download analyst data (CSV, zip)"),
     "export_done": ("报表已生成（已记录审计日志）。", "Export ready (recorded in the audit log)."),
     # suggestions page
     "sugg_filter_topic": ("主题", "Topic"),

@@ -34,7 +34,9 @@ def _page(app, page, user=MANAGER, lang="zh"):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_dashboard_kpis_chart_letters_and_methods(app, lang, monkeypatch):
-    monkeypatch.setenv("SURVEY_MIN_BASE", "6")  # the 3,000-customer demo's round 1 has 3–16 answers per region
+    monkeypatch.setenv(
+        "SURVEY_MIN_BASE", "6"
+    )  # the 3,000-customer demo's round 1 has 3–16 answers per region
     at = _page(app, "dashboard", lang=lang)
     assert len(at.metric) == 4
     table = at.dataframe[0].value
@@ -68,17 +70,39 @@ def test_dashboard_region_scoped_manager_sees_only_districts(app, demo_path):
     assert at.selectbox(key="dash_region").options == ["全部"]  # no other regions offered
 
 
-def test_dashboard_export_is_audited(app, demo_path):
-    at = _page(app, "dashboard")
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_dashboard_export_is_audited(app, demo_path, lang):
+    import zipfile
+
+    at = _page(app, "dashboard", lang=lang)
     at.selectbox(key="dash_item").set_value("attitude").run()
+    at.selectbox(key="dash_type").set_value("居民").run()
     at.button(key="dash_export").click().run()
     assert not at.exception
     db = open_db(demo_path)
     row = db.execute("SELECT user, detail FROM audit_log WHERE action = 'dashboard_export'").fetchone()
-    assert row[0] == "manager" and "item=attitude" in row[1]
-    data = at.session_state["dash_export_bytes"]
-    assert {"indicators", "regions", "pairs", "drill_down", "topics", "weights"} <= set(
-        load_workbook(io.BytesIO(data)).sheetnames
+    assert (
+        row[0] == "manager"
+        and "item=attitude" in row[1]
+        and "type=居民" in row[1]
+        and "format=xlsx" in row[1]
+    )
+    book = load_workbook(io.BytesIO(at.session_state["dash_export_bytes"]))
+    assert book.sheetnames[:2] == (["封面", "各地区"] if lang == "zh" else ["Cover", "Regions"])
+    cover = {r[0]: r[1] for r in book.worksheets[0].iter_rows(values_only=True) if r and r[0]}
+    assert cover["筛选条件" if lang == "zh" else "Filters"] == (
+        "客户类型：居民" if lang == "zh" else "Customer type: Residential"
+    )
+    assert at.download_button(key="dash_download")
+    at.button(key="dash_export_data").click().run()  # the analysts' tables of the same view
+    assert not at.exception
+    archive = zipfile.ZipFile(io.BytesIO(at.session_state["dash_export_data_bytes"]))
+    assert {"meta.csv", "indicators.csv", "pairs.csv"} <= set(archive.namelist())
+    assert (
+        db.execute(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'dashboard_export' AND detail LIKE '%format=csv%'"
+        ).fetchone()[0]
+        == 1
     )
 
 
