@@ -3,17 +3,19 @@
 Customers never sign in: a link ``/?t=<token>`` opens only the questionnaire page.
 """
 
+import functools
 from pathlib import Path
 
 import streamlit as st
 
-from ui import session
+from ui import login, session
 from ui.chrome import localise_framework
 from ui.i18n import language_switch, t
 
 # Customers answer on a phone (narrow, centered); staff and managers work with wide tables.
-st.set_page_config(page_title="供电服务满意度调查", page_icon="⚡",
-                   layout="centered" if "t" in st.query_params else "wide")
+st.set_page_config(
+    page_title="供电服务满意度调查", page_icon="⚡", layout="centered" if "t" in st.query_params else "wide"
+)
 session.init()
 
 ROOT = Path(__file__).resolve().parent
@@ -37,8 +39,19 @@ PAGES = {
 ROLE_PAGES = {
     "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires"],
     "manager": ["dashboard", "suggestions", "follow_ups", "trends", "monitor"],
-    "admin": ["dashboard", "rounds", "frame", "fieldwork", "monitor", "questionnaires", "suggestions", "follow_ups",
-              "trends", "users", "audit"],
+    "admin": [
+        "dashboard",
+        "rounds",
+        "frame",
+        "fieldwork",
+        "monitor",
+        "questionnaires",
+        "suggestions",
+        "follow_ups",
+        "trends",
+        "users",
+        "audit",
+    ],
 }
 
 
@@ -56,7 +69,10 @@ if "t" in st.query_params:
     navigation = st.navigation([page("respond", default=True)], position="hidden")
 elif user is None:
     language_switch()
-    navigation = st.navigation([page("login", default=True)], position="hidden")
+    # every page address shows the sign-in form (no "page not found"), and signing in lands on that page
+    others = [st.Page(functools.partial(login.render, f"/{k}"), title=t("login"), url_path=k)
+              for k in PAGES if k not in ("respond", "login")]  # fmt: skip
+    navigation = st.navigation([page("login", default=True), *others], position="hidden")
 else:
     language_switch()
     keys = available(ROLE_PAGES[user.role])

@@ -2,7 +2,7 @@
 the customer form — against the time the sign-in page itself takes to be ready, measured in the same run.
 
 Usage: ``python benchmarks/bench_pages.py [--customers 50000] [--repeat 3]``. Builds a demo database in a temp
-directory (or reuses ``--db``), starts ``streamlit run survey_app.py`` on a free port and drives Debian's
+directory (or reuses ``--db``), starts ``streamlit run survey_server.py`` on a free port and drives Debian's
 chromium with playwright. "Ready" means the page's script run has finished (Streamlit's running indicator gone)
 and the element a user waits for is visible. Targets (warm, 50k-customer demo): filter change ≤ 1 s, monitor
 ≤ 1 s, sign-in to dashboard ≤ 3 s, customer form ready ≤ 2 s.
@@ -75,7 +75,7 @@ def main() -> None:
     port = _free_port()
     env = dict(os.environ, SURVEY_DB=str(db_path))
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "survey_app.py", "--server.headless", "true", "--server.address",
+        [sys.executable, "-m", "streamlit", "run", "survey_server.py", "--server.headless", "true", "--server.address",
          "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -9,12 +9,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import click
 
+from survey.busy import BUSY_MESSAGE, DatabaseBusy, is_locked
 from survey.store import StoreError, default_db_path, open_db
 
 db_option = click.option(
@@ -27,7 +29,11 @@ db_option = click.option(
 
 
 def library_errors(fn):
-    """Turn expected library exceptions into ``click.ClickException`` (one line, exit 1)."""
+    """Turn expected library exceptions into ``click.ClickException`` (one line, exit 1).
+
+    A locked database (another process holds the write lock past the busy timeout) is the one line
+    ``database is busy (locked by another process); try again``; any other SQLite error is one line too.
+    """
     from questionnaires import AnswerError, QuestionnaireError
     from survey.fieldwork import TokenError
     from survey.rounds import DrawError
@@ -37,8 +43,11 @@ def library_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
+        except (DatabaseBusy, sqlite3.Error) as e:
+            raise click.ClickException(_database_error(e)) from e
+        except StoreError as e:  # open_db's "not a usable SQLite database" may only mean "locked"
+            raise click.ClickException(_database_error(e) if _locked(e) else str(e)) from e
         except (
-            StoreError,
             DrawError,
             UserError,
             TokenError,
@@ -51,6 +60,38 @@ def library_errors(fn):
             raise click.ClickException(str(e)) from e
 
     return wrapper
+
+
+def _locked(error: BaseException | None) -> bool:
+    """True when ``error`` or what caused it is a locked database."""
+    while error is not None:
+        if isinstance(error, DatabaseBusy) or is_locked(error):
+            return True
+        error = error.__cause__
+    return False
+
+
+def _database_error(error: BaseException) -> str:
+    """One line for a database failure: busy (locked) or SQLite's own first line."""
+    if _locked(error):
+        return BUSY_MESSAGE
+    first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"database error: {first}"
+
+
+class _OneLineErrors(click.Group):
+    """The command group: a database failure in a command without :func:`library_errors` (backup,
+    restore, …) is one line as well, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (DatabaseBusy, sqlite3.Error) as e:
+            raise click.ClickException(_database_error(e)) from e
+        except click.ClickException as e:  # e.g. BackupError / StoreError text that only means "locked"
+            if _locked(e.__cause__):
+                raise click.ClickException(BUSY_MESSAGE) from e
+            raise
 
 
 def _open(db_path: str | None, *, create: bool = False):
@@ -111,7 +152,7 @@ def acting_user(db, as_user: str | None):
     return user
 
 
-@click.group()
+@click.group(cls=_OneLineErrors)
 @click.version_option("0.1.0", prog_name="survey")
 def cli() -> None:
     """Power-supply customer-satisfaction survey system (供电服务满意度抽样调查系统)."""
@@ -165,12 +206,13 @@ def demo(db_path, customers, seed, force):
 @click.option("--port", default=8501, show_default=True, type=int)
 @click.option("--customers", default=50_000, show_default=True, type=int, help="Demo size on first run.")
 def up(db_path, port, customers):
-    """Seed the demo database on first run, then open the app (streamlit run survey_app.py)."""
+    """Seed the demo database on first run, then open the app (streamlit run survey_server.py: the app plus the
+    routes of the session cookie, so a reload keeps staff signed in)."""
     path = Path(db_path or default_db_path())
     if not path.exists():
         _seed_demo(path, customers, 7, False)
     env = dict(os.environ, SURVEY_DB=str(path.resolve()))
-    app = Path(__file__).resolve().parent.parent / "survey_app.py"
+    app = Path(__file__).resolve().parent.parent / "survey_server.py"
     cmd = [
         sys.executable,
         "-m",

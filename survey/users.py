@@ -141,12 +141,22 @@ def _existing(db: sqlite_utils.Database, name: str) -> None:
         raise UserError(f"user {name!r} does not exist")
 
 
+def _end_sessions(db: sqlite_utils.Database, name: str, why: str) -> None:
+    """End the account's browser sessions (survey.web_sessions), in the caller's transaction."""
+    if "web_sessions" in db.table_names():
+        from survey.web_sessions import revoke_user
+
+        revoke_user(db, name, why=why)
+
+
 def set_disabled(db: sqlite_utils.Database, name: str, disabled: bool, *, by: str | None = None) -> None:
     """Disable (no sign-in) or re-enable an account."""
     with transaction(db):
         _existing(db, name)
         db.execute("UPDATE users SET disabled = ? WHERE name = ?", [int(bool(disabled)), name])
         audit(db, by, "disable_user" if disabled else "enable_user", name)
+        if disabled:
+            _end_sessions(db, name, "account disabled")
 
 
 def reset_password(db: sqlite_utils.Database, name: str, password: str, *, by: str | None = None) -> None:
@@ -159,6 +169,7 @@ def reset_password(db: sqlite_utils.Database, name: str, password: str, *, by: s
             [_hasher.hash(password), name],
         )
         audit(db, by, "reset_password", name)
+        _end_sessions(db, name, "password reset")
 
 
 def set_scope(
@@ -179,6 +190,7 @@ def set_scope(
             "UPDATE users SET region = ?, role = COALESCE(?, role) WHERE name = ?", [scope, role, name]
         )
         audit(db, by, "change_scope", f"{name} region={scope or '*'}" + (f" role={role}" if role else ""))
+        _end_sessions(db, name, "role or scope changed")
 
 
 #: In-process sign-in limits: failed attempts per account name and per client within :data:`WINDOW_SECONDS`.

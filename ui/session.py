@@ -21,6 +21,7 @@ KEYS = {
     "timed_out": False,
     "bad_tokens": 0,
     "client_id": None,
+    "sid": None,
 }
 #: Minutes of inactivity after which a signed-in session ends ($SURVEY_SESSION_MINUTES, default 30).
 SESSION_MINUTES = float(os.environ.get("SURVEY_SESSION_MINUTES", "30"))
@@ -83,7 +84,24 @@ def sign_in(u: User) -> None:
     st.session_state["timed_out"] = False
 
 
+def _cookie_sid() -> str | None:
+    """The session cookie's id, when the app runs under the launcher (survey_server.py)."""
+    if os.environ.get("SURVEY_WEB_SESSIONS") != "1":
+        return None
+    from survey.web_sessions import COOKIE
+
+    try:
+        return st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no browser request (AppTest)
+        return None
+
+
 def sign_out() -> None:
+    sid = st.session_state.pop("sid", None)
+    if sid:
+        from survey.web_sessions import revoke
+
+        revoke(db(), sid)
     st.session_state["user"] = None
     from ui.downloads import forget_all  # files with personal data do not outlive the session
 
@@ -94,6 +112,20 @@ def refresh_user() -> User | None:
     """Re-read the signed-in account on every run (disable / scope changes apply at once) and
     end the session after :data:`SESSION_MINUTES` idle minutes."""
     u = user()
+    sid = _cookie_sid()
+    if sid and (u is None or st.session_state.get("sid") == sid):
+        from survey.web_sessions import resume
+
+        resumed = resume(db(), sid)  # revoked elsewhere (sign-out in another tab, account changed) ends it here
+        if resumed is None:
+            if u is not None:
+                st.session_state["sid"] = None
+                sign_out()
+            return None
+        if u is None:
+            sign_in(resumed)
+        st.session_state["sid"] = sid
+        u = resumed
     if u is None:
         return None
     last = float(st.session_state.get("last_active") or 0) or time.time()

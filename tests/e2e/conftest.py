@@ -47,7 +47,8 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_server(demo_template, tmp_path_factory):
-    """A `streamlit run survey_app.py` server on a free port over a private demo database copy."""
+    """A `streamlit run survey_server.py` server (the app plus its session-cookie routes) on a free port over a
+    private demo database copy."""
     work = tmp_path_factory.mktemp("e2e")
     db_path = copy_demo(demo_template, work)
     port = _free_port()
@@ -59,7 +60,7 @@ def app_server(demo_template, tmp_path_factory):
             "-m",
             "streamlit",
             "run",
-            "survey_app.py",
+            "survey_server.py",
             "--server.headless",
             "true",
             "--server.address",
