@@ -30,7 +30,7 @@ def _assignments(db, round_id):
 def _fresh_copy(demo_path, tmp_path):
     """The demo frame with no rounds drawn, so the first draw starts at the survey's own start points."""
     db = open_db(demo_path)
-    for table in ("answers", "follow_ups", "responses", "assignments", "round_strata", "rounds"):
+    for table in ("answers", "follow_ups", "calls", "responses", "assignments", "round_strata", "rounds"):
         db.execute(f"DELETE FROM {table}")
     db.execute("UPDATE customers SET last_surveyed_at = NULL")
     return db
@@ -124,8 +124,9 @@ def test_excluded_customers_are_never_drawn(demo_db):
 
 
 def test_recently_surveyed_customers_can_be_excluded(demo_db):
+    # exclude_days covers both demo rounds (drawn 8 weeks and 10 days ago)
     recent = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE is_reserve = 0")}
-    result = draw_round(demo_db, size=100, exclude_days=30, survey="other")
+    result = draw_round(demo_db, size=100, exclude_days=90, survey="other")
     ids = {
         r[0]
         for r in demo_db.execute("SELECT customer_id FROM assignments WHERE round_id = ?", [result.round_id])
@@ -241,12 +242,12 @@ def test_overlap_is_zero_while_rotating_and_counts_common_customers(demo_path, t
 def test_exclude_days_is_recorded_and_honoured(demo_db):
     sampled = {r[0] for r in demo_db.execute("SELECT customer_id FROM assignments WHERE is_reserve = 0")}
     before = sum(eligible_counts(demo_db, ()).values())
-    after = sum(eligible_counts(demo_db, (), exclude_days=30).values())
+    after = sum(eligible_counts(demo_db, (), exclude_days=90).values())  # both demo rounds
     assert before - after == len(sampled & {r[0] for r in demo_db.execute(
         "SELECT id FROM customers WHERE active = 1 AND opted_out = 0 AND has_valid_phone = 1")})  # fmt: skip
-    result = draw_round(demo_db, size=100, exclude_days=30, survey="other")
+    result = draw_round(demo_db, size=100, exclude_days=90, survey="other")
     design = get_round(demo_db, result.round_id)["design"]
-    assert design["exclude_days"] == 30 and design["exclusion_cutoff"]
+    assert design["exclude_days"] == 90 and design["exclusion_cutoff"]
 
 
 def test_cli_draw_twice_on_a_copy_gives_the_same_ids(demo_path, tmp_path):
