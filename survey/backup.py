@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
+from survey.busy import BUSY_MESSAGE, DatabaseBusy
 from survey.store import StoreError, open_db, open_private
+
+#: How long a backup or restore waits for a lock held by another process (open_db's busy timeout).
+BUSY_SECONDS = 30.0
 
 
 class BackupError(Exception):
     "The backup or restore could not be done."
+
+
+def _give_up_when_busy(seconds: float):
+    """A ``Connection.backup`` progress callback that raises :class:`DatabaseBusy` after ``seconds`` of
+    SQLITE_BUSY / SQLITE_LOCKED steps (Python's backup loop would otherwise retry forever)."""
+    since: list[float] = []
+
+    def progress(status: int, remaining: int, total: int) -> None:
+        if status not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            since.clear()
+            return
+        since.append(since[0] if since else time.monotonic())
+        if time.monotonic() - since[0] > seconds:
+            raise DatabaseBusy(BUSY_MESSAGE)
+
+    return progress
 
 
 def _check(conn: sqlite3.Connection, what: str) -> None:
@@ -33,10 +54,10 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, pages: int = 
         open_private(dest, "wb", exclusive=True).close()  # 0600 before a byte of data is in it
     except FileExistsError:
         raise BackupError(f"{dest} already exists; choose a new file name") from None
-    src = sqlite3.connect(str(src_path), timeout=30)
+    src = sqlite3.connect(str(src_path), timeout=BUSY_SECONDS)
     out = sqlite3.connect(str(dest))
     try:
-        src.backup(out, pages=pages)
+        src.backup(out, pages=pages, progress=_give_up_when_busy(BUSY_SECONDS))
         out.execute("PRAGMA journal_mode=DELETE")
         _check(out, f"backup {dest}")
     except BaseException:
@@ -71,9 +92,9 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike) -> None:
         raise BackupError(f"{backup_path} is not a survey database backup")
     if not db_path.exists():
         open_private(db_path, "wb", exclusive=True).close()  # a new target is private like open_db's
-    target = sqlite3.connect(str(db_path), timeout=30)
+    target = sqlite3.connect(str(db_path), timeout=BUSY_SECONDS)
     try:
-        src.backup(target)
+        src.backup(target, progress=_give_up_when_busy(BUSY_SECONDS))
     finally:
         src.close()
         target.close()
