@@ -94,7 +94,7 @@ def trend_chart(
     # round names are wrapped onto several lines, never cut off or slanted (issue 12, item 10)
     table = table.assign(round_label=[wrap_label(r) for r in table["round"]])
     order = table["round_label"].tolist()
-    x_axis = alt.Axis(labelAngle=0, labelLimit=0, labelExpr=f"split(datum.label, '{LINE_BREAK}')")
+    x_axis = alt.Axis(labelAngle=0, labelLimit=0, labelExpr="split(datum.label, '\\n')")
     base = alt.Chart(table).encode(x=alt.X("round_label:N", sort=order, title=None, axis=x_axis))
     axis = alt.Axis(format=value_format) if value_format else alt.Axis()
     line = base.mark_line().encode(

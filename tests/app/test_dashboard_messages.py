@@ -207,6 +207,7 @@ def test_trend_axis_labels_are_wrapped_not_cut():
     spec = trend_chart(table).to_dict()
     x = spec["layer"][0]["encoding"]["x"]
     assert x["axis"]["labelAngle"] == 0 and x["axis"]["labelLimit"] == 0 and "split" in x["axis"]["labelExpr"]
+    assert "\n" not in x["axis"]["labelExpr"]  # a raw line break inside the expression breaks the whole chart
     labels = spec["datasets"][next(iter(spec["datasets"]))]
     wrapped = [row["round_label"] for row in labels]
     assert wrapped[1].replace("\n", "") == name and "\n" in wrapped[1]
