@@ -3,6 +3,17 @@
 No validation here: :mod:`sampling.frame_validate` checks the cells. The upload page's preview
 (:func:`sampling.frame_upload.peek`) uses the same :func:`read_table` and :func:`find_header_row` as
 :func:`sampling.frame.read_frame`, so what the user sees is what is imported.
+
+Hostile files are refused before they are parsed (issue 11, item 8), each with a problem naming the limit
+and what was found: more than ``MAX_FRAME_BYTES`` bytes (``file_too_large``); a CSV whose first lines (the
+ones the header is searched in) are longer than ``MAX_LINE_BYTES`` (``line_too_long``) or have more than
+``MAX_COLUMNS`` fields (``too_many_columns``, counted on the bytes: the separators are ASCII in every
+supported encoding), or whose lines × columns exceed ``MAX_CELLS`` (``too_many_cells``); an XLSX that
+unzips to more than ``MAX_XLSX_UNZIPPED`` bytes, or whose sheet dimension (read in openpyxl's read-only
+mode before any cell) exceeds the columns or cells. An XLSX sheet whose dimension tag is missing or wrong
+is read at most ``MAX_COLUMNS + 1`` columns wide (``iter_rows(max_col=…)``; a value in column
+``MAX_COLUMNS + 1`` refuses it, values further right are not read), so one cell in column XFD per row no
+longer makes 16,384-wide rows (108 s and 1.2 GB for a 2.5 KB file before).
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ import functools
 import io
 import os
 import re
+import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,8 +32,16 @@ import pandas as pd
 from sampling.frame_schema import COLUMN_ALIASES, REQUIRED_COLUMNS, Problem, header_key, make_problem, shorten
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_EOL = re.compile(rb"\r\n|\r|\n")
 _USE_PYARROW = True  # tests switch this off to exercise pandas' C parser
 HEADER_SEARCH_ROWS = 20
+#: Limits checked before a file is parsed (see the module docstring).
+MAX_FRAME_BYTES = 512 * 2**20  # the page's upload limit is 200 MB (.streamlit/config.toml); the CLI's this
+MAX_COLUMNS = 200
+MAX_CELLS = 50_000_000  # e.g. 5M customers × 10 columns; the all-text table costs ~60 bytes a cell
+MAX_LINE_BYTES = 256 * 2**10  # a line among the first ``HEAD_LINES`` (where the header is searched)
+MAX_XLSX_UNZIPPED = 2 * 2**30
+HEAD_LINES = 100
 
 
 def read_source(
@@ -55,12 +75,75 @@ def read_table(
     """
     if not data:
         return None, make_problem("empty_file")
+    if len(data) > MAX_FRAME_BYTES:
+        return None, make_problem("file_too_large", found=_size(len(data)), limit=_size(MAX_FRAME_BYTES))
     suffix = Path(filename).suffix.lower()
     if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
         return _read_xlsx(data, sheet)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         return None, make_problem("unsupported_format")
-    return _read_csv(data, encoding)
+    problem = _check_csv_shape(data)
+    if problem is not None:
+        return None, problem
+    table, problem = _read_csv(data, encoding)
+    if table is not None and table.shape[1] > MAX_COLUMNS:  # a quoted line break hid a wider line
+        return None, _too_many_columns(f"{table.shape[1]:,}")
+    return table, problem
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 2**20 else f"{n / 2**10:,.0f} KB"
+
+
+def _too_many_columns(found: str, sheet: str | None = None) -> Problem:
+    where = ("文件", "the file") if sheet is None else (f"工作表“{sheet}”", f"sheet {sheet!r}")
+    return make_problem("too_many_columns", where=where[0], where_en=where[1], found=found, limit=MAX_COLUMNS)
+
+
+def _too_many_cells(rows: int, columns: int, sheet: str | None = None) -> Problem:
+    where = ("文件", "the file") if sheet is None else (f"工作表“{sheet}”", f"sheet {sheet!r}")
+    return make_problem(
+        "too_many_cells", where=where[0], where_en=where[1], rows=f"{rows:,}", columns=f"{columns:,}",
+        found=f"{rows * columns:,}", limit=f"{MAX_CELLS:,}",
+    )  # fmt: skip
+
+
+def _check_csv_shape(data: bytes) -> Problem | None:
+    """The CSV's size limits, from its bytes alone (before decoding or parsing).
+
+    The first ``HEAD_LINES`` lines (the header is searched among them) must each be at most
+    ``MAX_LINE_BYTES`` long and have at most ``MAX_COLUMNS`` fields (separators counted, quotes ignored, so
+    a count may be high, never low); lines × the widest of them must stay within ``MAX_CELLS``. A wider
+    line further down makes the parser fail on its field count (a ``parse_error``), and the parsed width is
+    checked again after parsing.
+    """
+    for bom in (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if data.startswith(bom):
+            data = data[len(bom) :]
+            break
+    position, widest, line_no = 0, 1, 0  # UTF-16 too: its ASCII separators and line breaks are bytes here
+    for _ in range(HEAD_LINES):
+        if position >= len(data):
+            break
+        eol = _EOL.search(data, position, position + MAX_LINE_BYTES + 2)
+        if eol is None and len(data) - position > MAX_LINE_BYTES + 1:
+            window = data[position : position + MAX_LINE_BYTES]
+            fields = 1 + max(window.count(sep) for sep in (b",", b"\t", b";"))
+            if fields > MAX_COLUMNS:  # 1,000,000 columns on one line: say so, not only "too long"
+                return _too_many_columns(f"> {fields:,}" + ("" if line_no == 0 else f" (line {line_no + 1})"))
+            return make_problem("line_too_long", row=line_no + 1, limit=_size(MAX_LINE_BYTES))
+        end = len(data) if eol is None else eol.start()
+        line = data[position:end]
+        line_no += 1
+        fields = 1 + max(line.count(sep) for sep in (b",", b"\t", b";"))
+        if fields > MAX_COLUMNS:
+            return _too_many_columns(f"{fields:,}" + ("" if line_no == 1 else f" (line {line_no})"))
+        widest = max(widest, fields)
+        position = len(data) if eol is None else eol.end()
+    lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + (not data.endswith((b"\n", b"\r")))
+    if lines * widest > MAX_CELLS:
+        return _too_many_cells(lines, widest)
+    return None
 
 
 def find_header_row(table: pd.DataFrame, mapping: dict[str, str | None] | None = None) -> int | None:
@@ -288,6 +371,12 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
     import openpyxl
 
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unzipped = sum(member.file_size for member in archive.infolist())
+        if unzipped > MAX_XLSX_UNZIPPED:
+            return None, make_problem(
+                "file_too_large", found=f"{_size(unzipped)} unzipped", limit=_size(MAX_XLSX_UNZIPPED)
+            )
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as exc:  # corrupt zip, not a workbook, …
         return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
@@ -300,8 +389,24 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
         ):
             return None, make_problem("sheet_not_found", value=sheet, sheets="、".join(names))
         ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
+        title = ws.title
+        tagged_rows, tagged_columns = ws.max_row, ws.max_column  # the dimension tag, before any cell is read
+        if tagged_columns and tagged_columns > MAX_COLUMNS:
+            return None, _too_many_columns(f"{tagged_columns:,}", title)
+        if tagged_rows and tagged_columns and tagged_rows * tagged_columns > MAX_CELLS:
+            return None, _too_many_cells(tagged_rows, tagged_columns, title)
         ws.reset_dimensions()  # some writers store a wrong dimension tag
-        rows = [tuple(_cell_text(v) for v in row) for row in ws.iter_rows(min_row=1, values_only=True)]
+        rows, width = [], 0
+        for row in ws.iter_rows(min_row=1, max_col=MAX_COLUMNS + 1, values_only=True):
+            used = len(row)
+            while used and row[used - 1] is None:  # read-only mode pads rows to max_col
+                used -= 1
+            if used > MAX_COLUMNS:
+                return None, _too_many_columns(f"> {MAX_COLUMNS}", title)
+            width = max(width, used)
+            rows.append(tuple(_cell_text(v) for v in row[:used]))
+            if len(rows) * max(width, 1) > MAX_CELLS:
+                return None, _too_many_cells(len(rows), width, title)
     except Exception as exc:
         return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
     finally:

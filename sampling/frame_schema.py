@@ -78,6 +78,16 @@ _MESSAGES = {
                        "file mixes UTF-8 and GBK: line {row} is not in the encoding of the lines before it; "
                        "save the whole file in one encoding"),
     "parse_error": ("CSV 格式错误：{detail}", "malformed CSV: {detail}"),
+    "file_too_large": ("文件过大：{found}，上限 {limit}；请分批导入或只保留需要的列",
+                       "the file is too large: {found}, at most {limit}; import it in parts or keep only the needed columns"),
+    "line_too_long": ("第 {row} 行过长：超过 {limit} 仍未换行，不是正常的客户名单",
+                      "line {row} is longer than {limit} without a line break; this is not a customer list"),
+    "too_many_columns": ("列数过多：{where}有 {found} 列，上限 {limit} 列；请只保留需要的列后重新导出",
+                         "too many columns: {where_en} has {found} columns, at most {limit}; keep only the needed "
+                         "columns and export again"),
+    "too_many_cells": ("表格过大：{where}约 {rows} 行 × {columns} 列 = {found} 个单元格，上限 {limit}；请分批导入或只保留需要的列",
+                       "the table is too large: {where_en} has about {rows} rows × {columns} columns = {found} cells, "
+                       "at most {limit}; import it in parts or keep only the needed columns"),
     "unsupported_format": ("不支持旧版 .xls 文件，请另存为 .xlsx 或 CSV",
                            "old .xls files are not supported; save as .xlsx or CSV"),
     "bad_xlsx": ("无法读取 Excel 文件：{detail}", "cannot read the Excel file: {detail}"),
