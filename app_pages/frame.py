@@ -33,6 +33,17 @@ user = session.user()
 st.title(t("frame"))
 
 NEW = "\u0000new"  # the value-mapping choice "add it as a new entry"
+PARSED = "frame_parsed"  # {step: (inputs, result)}: each step of the latest upload, parsed once
+
+
+def once(step: str, inputs: tuple, compute):
+    """``compute()`` once per upload and inputs (file hash, encoding, sheet, mapping, …), kept in session
+    state: a rerun (any widget on the page) does not parse the file again (a 200 MB CSV peaked at 2 GB on
+    every rerun). One entry per step, so only the latest upload is held."""
+    cache = st.session_state.setdefault(PARSED, {})
+    if step not in cache or cache[step][0] != inputs:
+        cache[step] = (inputs, compute())
+    return cache[step][1]
 
 
 def column_mapping(headers: tuple[str, ...], digest: str) -> dict[str, str | None] | None:
@@ -139,6 +150,7 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
         except NotPermitted as e:  # read_import already refused such a file; the store checks again
             st.error(t("not_permitted", e=md(e)))
             return
+        st.session_state.pop(PARSED, None)  # the stored frame changed: scope checks are read again
         st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
                      deactivated=f"{summary.deactivated:,}"))  # fmt: skip
 
@@ -146,31 +158,38 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
 if user.regions is not None:
     st.info(t("frame_scope_note", regions=md(user.region)))
 upload = st.file_uploader(t("frame_upload"), type=["csv", "txt", "xlsx"], key="frame_file")
-if upload is not None:
+if upload is None:
+    st.session_state.pop(PARSED, None)
+else:
     data = upload.getvalue()
     digest = hashlib.sha256(data).hexdigest()[:16]
     xlsx = is_xlsx(data, upload.name)
     sheet = encoding = None
     if xlsx:
-        names = sheet_names(data)
+        names = once("sheets", (digest,), lambda: sheet_names(data))
         sheet = st.selectbox(t("frame_sheet"), names, key="frame_sheet") if names else None
     else:
         encoding = st.selectbox(
             t("frame_encoding"), list(ENCODINGS), key="frame_encoding",
             format_func=lambda e: t("encoding_auto") if e == "auto" else e.upper(),
         )  # fmt: skip
-    head = peek(data, upload.name, encoding=encoding or "auto", sheet=sheet, rows=PREVIEW_ROWS)
+    head = once("peek", (digest, encoding, sheet), lambda: peek(
+        data, upload.name, encoding=encoding or "auto", sheet=sheet, rows=PREVIEW_ROWS))  # fmt: skip
     mapping = column_mapping(head.headers, digest) if head.problem is None and head.headers else None
     if head.problem is None:
         st.markdown(f"**{t('frame_preview', n=PREVIEW_ROWS)}**")
         st.dataframe(head.rows, hide_index=True, width="stretch", key="frame_preview")
     options = dict(encoding=None if encoding in (None, "auto") else encoding, sheet=sheet, mapping=mapping,
                    filename=upload.name, scope=user.region)  # fmt: skip
-    result, choices = read_import(db, data, **options), PlaceChoices()
+    places = place_list(db)  # a changed list (another tab added a region) reads the file again
+    result = once("read", (digest, options, places), lambda: read_import(db, data, **options))
+    choices = PlaceChoices()
     if result.only_unknown_values:
         picked = value_mapping(result.unknown)
         if picked is not None:
-            result, choices = read_import(db, data, choices=picked, **options), picked
+            result = once("mapped", (digest, options, places, picked),
+                          lambda: read_import(db, data, choices=picked, **options))  # fmt: skip
+            choices = picked
     if result.ok:
         st.success(t("frame_valid", n=f"{len(result.frame):,}"))
         impact_and_import(result, choices, digest, upload.name)
