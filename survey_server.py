@@ -11,7 +11,7 @@ revokes it and clears the cookie. ``streamlit run survey_app.py`` still works, w
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import streamlit as st
 from starlette.concurrency import run_in_threadpool
@@ -38,13 +38,15 @@ def _same_origin(request: Request) -> bool:
 
 def _sign_in(name: str, password: str, client: str) -> tuple[str | None, str]:
     from survey.store import open_db
-    from survey.users import TooManyAttempts, authenticate
+    from survey.users import AccountLocked, TooManyAttempts, authenticate
     from survey.web_sessions import create_session
 
     db = open_db()
     try:
         try:
             user = authenticate(db, name, password, client=(f"ip:{client}",))
+        except AccountLocked as e:
+            return None, f"locked&until={quote(e.until)}"
         except TooManyAttempts as e:
             return None, f"throttled&minutes={max(1, round(e.retry_after / 60))}"
         if user is None:

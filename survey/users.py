@@ -209,6 +209,14 @@ class TooManyAttempts(UserError):
         )
 
 
+class AccountLocked(UserError):
+    "The account is locked after repeated wrong passwords (said the same way for a name that does not exist)."
+
+    def __init__(self, until: str):
+        self.until = until
+        super().__init__(f"the account is locked until {until} after {MAX_FAILURES} wrong passwords")
+
+
 class _FailureLimiter:
     """Failed attempts per key in a sliding window, in this process (thread-safe). Keys are bounded
     strings; the table forgets keys whose failures have aged out, so it cannot grow without bound."""
@@ -244,6 +252,13 @@ class _FailureLimiter:
         with self._lock:
             for key in keys:
                 self._failures.setdefault(key, []).append(now_s)
+
+    def locked_for(self, key: str, count: int) -> float:
+        """Seconds left of the window that began at the ``count``-th most recent failure of ``key`` (0 if fewer)."""
+        now_s = time.monotonic()
+        with self._lock:
+            recent = self._recent(key, now_s)
+            return max(0.0, WINDOW_SECONDS - (now_s - recent[-count])) if len(recent) >= count else 0.0
 
     def clear(self, key: str) -> None:
         with self._lock:
@@ -288,7 +303,9 @@ def authenticate(
     After :data:`MAX_FAILURES` wrong passwords in a row an account is locked for :data:`LOCKOUT_MINUTES`
     minutes (even the right password is refused meanwhile). In this process, a name (known or not) and a
     ``client`` (the app's session and address: one key or several, each limited) get at most :data:`NAME_ATTEMPTS` / :data:`CLIENT_ATTEMPTS`
-    failures per window; beyond that :class:`TooManyAttempts` is raised without any verification. Every
+    failures per window; beyond that :class:`TooManyAttempts` is raised without any verification. A locked
+    account raises :class:`AccountLocked` with the time the lock ends — and so does any other name after
+    :data:`MAX_FAILURES` failures in the window, so the answer does not tell whether a name exists. Every
     attempt that is checked is audited, with the name cut to :data:`MAX_NAME` characters; the answer
     never says whether the name exists.
     """
@@ -351,9 +368,26 @@ def authenticate(
             audit(db, row[0], "sign_in")
     if not ok:
         _limiter.fail(list(limits))
+        until = _locked_until(db, row[0] if row is not None else None, name_key)
+        if until:
+            raise AccountLocked(until)
         return None
     _limiter.clear(name_key)
     return User(row[0], row[1], row[2])
+
+
+def _locked_until(db: sqlite_utils.Database, account: str | None, name_key: str) -> str | None:
+    """When the name's lock ends, or None. A real, enabled account: its stored lock. Any other name: the same
+    rule simulated from this process's failures of that name (:data:`MAX_FAILURES` within the window), so the
+    answer for a name that does not exist looks like the answer for one that does."""
+    if account is not None:
+        row = db.execute("SELECT locked_until, disabled FROM users WHERE name = ?", [account]).fetchone()
+        if row is not None and not row[1]:
+            return row[0] if row[0] and row[0] > now() else None
+    left = _limiter.locked_for(name_key, MAX_FAILURES)
+    if left <= 0:
+        return None
+    return (datetime.now(UTC) + timedelta(seconds=left)).replace(microsecond=0).isoformat()
 
 
 def _db_key(db: sqlite_utils.Database) -> str:

@@ -9,8 +9,17 @@ import os
 
 import streamlit as st
 
-from survey.users import MAX_NAME, MAX_PASSWORD, TooManyAttempts, authenticate, has_users
+from survey.users import (
+    MAX_FAILURES,
+    MAX_NAME,
+    MAX_PASSWORD,
+    AccountLocked,
+    TooManyAttempts,
+    authenticate,
+    has_users,
+)
 from ui import session
+from ui.fmt import local_time
 from ui.i18n import lang, t
 
 
@@ -48,6 +57,8 @@ def _messages() -> None:
     problem = st.query_params.get("auth")
     if problem == "failed":
         st.error(t("login_failed"))
+    elif problem == "locked":
+        st.error(t("login_locked", n=MAX_FAILURES, until=local_time(st.query_params.get("until", ""))))
     elif problem == "throttled":
         minutes = st.query_params.get("minutes", "15")
         st.error(t("login_throttled", minutes=int(minutes) if minutes.isdigit() else 15))
@@ -72,6 +83,8 @@ def render(next_path: str = "/") -> None:
     if submitted:
         try:  # the limits and the name cap are checked in survey.users, whatever the browser sends
             user = authenticate(session.db(), name, password, client=session.client_keys())
+        except AccountLocked as e:
+            st.error(t("login_locked", n=MAX_FAILURES, until=local_time(e.until)))
         except TooManyAttempts as e:
             st.error(t("login_throttled", minutes=max(1, round(e.retry_after / 60))))
         else:

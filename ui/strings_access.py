@@ -22,6 +22,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_since": ("起始日期", "Since"),
     "audit_rows": ("共 {n} 条记录（最多显示 1000 条）", "{n} entries (at most 1,000 shown)"),
     "any": ("全部", "Any"),
+    "login_locked": (
+        "该账户因连续 {n} 次密码错误已被锁定，请于 {until} 之后再试；如需提前解锁，请联系管理员重置密码。",
+        "This account is locked after {n} wrong passwords; try again after {until}, or ask an "
+        "administrator to reset the password.",
+    ),
     "login_throttled": (
         "登录失败次数过多，请 {minutes} 分钟后再试。",
         "Too many failed sign-ins; please try again in {minutes} minute(s).",

@@ -62,7 +62,7 @@ def test_lockout_through_the_login_form(app, demo_credentials):
         at = _sign_in(at, "staff", "wrong-password")
     at = _sign_in(at, "staff", demo_credentials["staff"])
     assert at.session_state["user"] is None
-    assert "用户名或密码错误" in _texts(at)
+    assert "已被锁定" in _texts(at)  # the right password during the lock: told that the account is locked
 
 
 def test_idle_session_times_out(app):

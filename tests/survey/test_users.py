@@ -44,9 +44,13 @@ def test_lockout_after_repeated_failures_then_reset(fresh_db, monkeypatch):
     from survey import users
 
     create_user(fresh_db, "zhao", "staff", "right password")
-    for _ in range(users.MAX_FAILURES):
+    for _ in range(users.MAX_FAILURES - 1):
         assert authenticate(fresh_db, "zhao", "wrong") is None
-    assert authenticate(fresh_db, "zhao", "right password") is None  # locked, even with the right password
+    with pytest.raises(users.AccountLocked):  # the 5th wrong password locks, and says until when
+        authenticate(fresh_db, "zhao", "wrong")
+    with pytest.raises(users.AccountLocked) as locked_answer:  # locked, even with the right password
+        authenticate(fresh_db, "zhao", "right password")
+    assert locked_answer.value.until > "2000"
     locked = fresh_db.execute("SELECT locked_until FROM users WHERE name = 'zhao'").fetchone()[0]
     assert locked is not None
     assert (
@@ -54,7 +58,7 @@ def test_lockout_after_repeated_failures_then_reset(fresh_db, monkeypatch):
     )
     users.reset_password(fresh_db, "zhao", "a new password", by="admin")
     assert authenticate(fresh_db, "zhao", "a new password").name == "zhao"
-    assert authenticate(fresh_db, "zhao", "right password") is None
+    assert authenticate(fresh_db, "zhao", "right password") is None  # the old password, once: not locked
 
 
 def test_lock_expires(fresh_db):
