@@ -28,7 +28,7 @@ _ALIAS_LISTS = {
     "name": "户名 客户名称 用户名称 客户名 用户名 姓名 name customer_name",
     "phone": "联系电话 手机 手机号 手机号码 电话 电话号码 phone mobile telephone tel",
     "region": "供电单位 地市 供电公司 地市公司 所属地市 市 城市 region city",
-    "district": "区县 县区 区县公司 区 县 district county",
+    "district": "区县 县区 所属区县 所属县区 区县公司 区 县 district county",
     "customer_type": "用户类别 客户类型 用电类别 客户类别 用户类型 customer_type type",
     "urban_rural": "城乡类别 城乡 城乡属性 urban_rural",
     "complaints_12m": "近12个月投诉次数 投诉次数 complaints_12m complaints",
