@@ -5,6 +5,7 @@ import time
 import streamlit as st
 
 from questionnaires import AnswerError
+from survey.busy import DatabaseBusy
 from survey.fieldwork import TokenError, resolve_token, save_draft, submit_response
 from survey.tokens import bad_token_delay
 from ui import session
@@ -39,6 +40,8 @@ if answers and answers != info.draft:
         save_draft(db, token, answers)
     except TokenError:
         pass
+    except DatabaseBusy:  # another process holds the write lock: the answers stay in the widgets
+        st.caption(t("busy_draft"))
 
 if st.button(t("submit"), type="primary", width="stretch", key="submit"):
     try:
@@ -47,6 +50,8 @@ if st.button(t("submit"), type="primary", width="stretch", key="submit"):
         show_problems(e.problems, info.questionnaire)
     except TokenError:
         st.info(t("link_invalid"))
+    except DatabaseBusy:  # nothing was stored; the answers stay on the page for another try
+        st.warning(t("busy_retry"))
     else:
         st.session_state["submitted"] = token
         st.rerun()

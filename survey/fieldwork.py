@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from questionnaires import Questionnaire, encode_value
+from survey.busy import busy_is_retry
 from survey.follow_ups import open_for_response, warm_follow_up_rules
 from survey.forms import get_questionnaire
 from survey.privacy import mask_name, mask_phone
@@ -315,8 +316,12 @@ def resolve_token(db: sqlite_utils.Database, token: str) -> TokenInfo:
 
 
 def save_draft(db: sqlite_utils.Database, token: str, answers: dict) -> None:
-    """Keep a partly filled form so the same link can resume it."""
-    with transaction(db):
+    """Keep a partly filled form so the same link can resume it.
+
+    Raises :class:`survey.busy.DatabaseBusy` when another process holds the write lock past the busy
+    timeout (nothing is written; the page keeps the answers and says "try again").
+    """
+    with busy_is_retry(), transaction(db):
         row = _lookup(db, token)
         _check(row)
         db.execute(
@@ -338,7 +343,8 @@ def submit_response(
 
     Raises :class:`TokenError` if the link is no longer open (including when another tab or
     process submitted first) and ``questionnaires.AnswerError`` if answers are invalid —
-    in both cases nothing is written.
+    in both cases nothing is written — and :class:`survey.busy.DatabaseBusy` when another process holds
+    the write lock past the busy timeout (nothing is written either: the customer tries again).
     """
     # Validate before taking the write lock (a questionnaire version never changes), so
     # concurrent submitters hold the lock only for the re-check and the inserts.
@@ -347,7 +353,7 @@ def submit_response(
     questionnaire = get_questionnaire(db, row[9])
     clean = questionnaire.validate(answers)
     warm_follow_up_rules()  # load the topic dictionary (once per process) before taking the lock
-    with transaction(db):
+    with busy_is_retry(), transaction(db):
         row = _lookup(db, token)
         _check(row)  # still open: another tab or process may have submitted meanwhile
         return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
@@ -370,7 +376,7 @@ def submit_by_assignment(
     if not isinstance(interviewer, str) or not interviewer.strip():
         raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
     warm_follow_up_rules()
-    with transaction(db):
+    with busy_is_retry(), transaction(db):
         row = db.execute(
             "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"
             " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
