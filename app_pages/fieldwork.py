@@ -13,10 +13,12 @@ from survey.calls import (
     NoReserve,
     call_history,
     call_list,
+    call_queue,
     complete_by_phone,
     open_contact,
     record_call,
     release_reserve,
+    stratum_completion,
 )
 from survey.fieldwork import INELIGIBLE_STATUSES, TokenError
 from survey.forms import round_questionnaire
@@ -55,7 +57,9 @@ status = c2.selectbox(
     key="fw_status",
     format_func=lambda s: t(f"outcome_{s}") if s else t("fw_all"),
 )
-rows = call_list(db, round_id, stratum=stratum, status=status, region=user.region)
+now_local = datetime.now(local_zone()).replace(tzinfo=None).isoformat(timespec="seconds")
+rows = call_queue(call_list(db, round_id, stratum=stratum, status=status, region=user.region), now_local=now_local,
+                  completion=stratum_completion(db, round_id))  # the order to call in  # fmt: skip
 listing = (round_id, stratum, status)
 if (
     rows and st.session_state.get("fw_list_audited") != listing
@@ -97,12 +101,14 @@ st.dataframe(
 )
 
 by_id = {r["assignment_id"]: r for r in rows}
+# the queue's head is preselected: after each save the page moves on to the next customer to call
 assignment_id = st.selectbox(
     t("fw_customer"),
     list(by_id),
     key="fw_assignment",
     format_func=lambda a: f"{by_id[a]['name']} · {by_id[a]['phone']} · {t('outcome_' + by_id[a]['status'])}",
 )
+st.caption(t("fw_queue_note"))
 if st.session_state.get("fw_opened", {}).get("assignment_id") != assignment_id:  # audit each opening once
     st.session_state["fw_opened"] = open_contact(db, assignment_id, by=user.name, region=user.region)
 contact = st.session_state["fw_opened"]
@@ -141,20 +147,34 @@ for kind, message in st.session_state.pop("fw_flash", []):
 
 if by_id[assignment_id]["status"] == "complete":
     st.stop()
+# every widget below is keyed by the unit it records: nothing typed for one customer is saved onto the next
+k = assignment_id
 outcome = st.radio(
     t("fw_outcome"),
     list(OUTCOMES),
-    key="fw_outcome",
+    index=None,  # chosen explicitly, after the call
+    key=f"fw_outcome_{k}",
     horizontal=True,
     format_func=lambda o: t(f"outcome_{o}"),
 )
+if outcome is None:
+    st.caption(t("fw_choose_outcome"))
+    st.stop()
+
+
+def _next_customer(flash: list) -> None:
+    """After a save: the list is read again and the queue's head (the next customer to call) is selected."""
+    st.session_state["fw_flash"] = flash
+    st.session_state.pop("fw_assignment", None)
+    st.rerun()
+
 
 if outcome == "complete":
     st.subheader(t("fw_interview"))
     questionnaire = round_questionnaire(db, round_id)
     answers = render_questionnaire(questionnaire, prefix=f"ph{assignment_id}")
-    note = st.text_input(t("fw_note"), key="fw_note_complete")
-    if st.button(t("fw_submit"), type="primary", key="fw_submit"):
+    note = st.text_input(t("fw_note"), key=f"fw_note_complete_{k}")
+    if st.button(t("fw_submit"), type="primary", key=f"fw_submit_{k}"):
         try:
             complete_by_phone(db, assignment_id, answers, interviewer=user.name, note=note)
         except AnswerError as e:
@@ -162,19 +182,18 @@ if outcome == "complete":
         except (TokenError, CallError) as e:
             st.error(t("fw_not_open", reason=str(e)))
         else:
-            st.session_state["fw_flash"] = [("success", t("fw_submitted", name=user.name))]
-            st.rerun()
+            _next_customer([("success", t("fw_submitted", name=user.name))])
     st.stop()
 
 callback_at = None
 if outcome == "callback":
     d1, d2 = st.columns(2)
     tomorrow = (datetime.now(local_zone()) + timedelta(days=1)).date()  # stored naive: local time
-    day = d1.date_input(t("fw_callback_date"), value=tomorrow, key="fw_cb_date")
-    at = d2.time_input(t("fw_callback_time"), value=time(10, 0), key="fw_cb_time")
+    day = d1.date_input(t("fw_callback_date"), value=tomorrow, key=f"fw_cb_date_{k}")
+    at = d2.time_input(t("fw_callback_time"), value=time(10, 0), key=f"fw_cb_time_{k}")
     callback_at = datetime.combine(day, at).isoformat()
-note = st.text_input(t("fw_note"), key="fw_note")
-if st.button(t("fw_record"), type="primary", key="fw_record"):
+note = st.text_input(t("fw_note"), key=f"fw_note_{k}")
+if st.button(t("fw_record"), type="primary", key=f"fw_record_{k}"):
     try:
         record_call(db, assignment_id, outcome, interviewer=user.name, callback_at=callback_at, note=note)
     except (CallError, ValueError) as e:
@@ -190,5 +209,4 @@ if st.button(t("fw_record"), type="primary", key="fw_record"):
                 flash.append(
                     ("success", t("fw_released", customer=released.customer_id, stratum=released.stratum))
                 )
-        st.session_state["fw_flash"] = flash
-        st.rerun()
+        _next_customer(flash)

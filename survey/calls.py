@@ -232,6 +232,48 @@ def call_list(
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql, params)]
 
 
+#: Statuses after which a unit is not called again in this round.
+DONE_STATUSES = ("complete", "refusal", *INELIGIBLE_STATUSES)
+
+
+def stratum_completion(db: sqlite_utils.Database, round_id: int) -> dict[str, float]:
+    """Per stratum, completed interviews ÷ sampled units (sample and released reserve): how far each is."""
+    rows = db.execute(
+        "SELECT stratum, SUM(status = 'complete'), COUNT(*) FROM assignments WHERE round_id = ?"
+        " AND (is_reserve = 0 OR released_at IS NOT NULL) GROUP BY stratum",
+        [round_id],
+    ).fetchall()
+    return {stratum: done / n for stratum, done, n in rows if n}
+
+
+def call_queue(rows: list[dict], *, now_local: str, completion: dict[str, float] | None = None) -> list[dict]:
+    """The call list in the order to work it: call-backs that are due (earliest first), then units never
+    called, then the others (longest since the last call first), then call-backs not yet due, then units that
+    are done (complete, refused, not eligible). Call-backs go by their appointment; within the other groups
+    the strata furthest behind (lowest share completed) come first, then the draw's PRN order. ``now_local`` is the local time as ISO text (call-backs
+    are typed in local time).
+    """
+    completion = completion or {}
+
+    def key(item: tuple[int, dict]) -> tuple:
+        position, row = item
+        callback = row.get("callback_at")
+        if row["status"] in DONE_STATUSES:
+            group, when = 4, ""
+        elif callback and callback <= now_local:
+            group, when = 0, callback
+        elif not row.get("attempts"):
+            group, when = 1, ""
+        elif callback:
+            group, when = 3, callback
+        else:
+            group, when = 2, row.get("last_call_at") or ""
+        behind = completion.get(row["stratum"], 0.0)
+        return (group, when, behind, position) if group in (0, 3) else (group, behind, when, position)
+
+    return [row for _, row in sorted(enumerate(rows), key=key)]
+
+
 def call_history(db: sqlite_utils.Database, assignment_id: int) -> list[dict]:
     """Every call attempt of one assignment, oldest first."""
     cols = ("at", "interviewer", "outcome", "callback_at", "note")

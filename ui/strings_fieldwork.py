@@ -134,4 +134,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "预览中的回答不会保存。题目随回答显示或隐藏，与客户看到的一致。",
         "Answers in the preview are not stored. Questions appear and hide with the answers, as customers see them.",
     ),
+    "fw_queue_note": (
+        "按拨打顺序排列：到期的预约回拨在前，其次是从未拨打的客户（完成比例最低的层优先），再次是其他待联系客户；保存后自动转到下一位。",
+        "In calling order: call-backs that are due first, then customers never called (strata furthest behind "
+        "first), then the others; after each save the next customer is selected.",
+    ),
+    "fw_choose_outcome": ("请在通话后选择本次通话结果。", "Choose the outcome once the call is over."),
 }

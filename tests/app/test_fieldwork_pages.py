@@ -138,9 +138,9 @@ def test_call_list_shows_full_contact_and_records_a_refusal(app, demo_path):
     name, phone = query(demo_path, "SELECT c.name, c.phone FROM assignments a JOIN customers c"
                          " ON c.id = a.customer_id WHERE a.id = ?", [aid])[0]  # fmt: skip
     assert f"{name}  ☎ {phone}" in _texts(at)  # staff see full name and phone here
-    at.radio(key="fw_outcome").set_value("refusal").run()
-    at.text_input(key="fw_note").input("客户说太忙").run()
-    at.button(key="fw_record").click().run()
+    at.radio(key=f"fw_outcome_{aid}").set_value("refusal").run()
+    at.text_input(key=f"fw_note_{aid}").input("客户说太忙").run()
+    at.button(key=f"fw_record_{aid}").click().run()
     assert not at.exception
     assert query(demo_path, "SELECT status, mode FROM assignments WHERE id = ?", [aid])[0] == (
         "refusal",
@@ -160,10 +160,10 @@ def test_callback_stores_the_appointment(app, demo_path):
     at = _open_fieldwork(app)
     at.selectbox(key="fw_status").set_value("issued").run()
     aid = at.selectbox(key="fw_assignment").value
-    at.radio(key="fw_outcome").set_value("callback").run()
+    at.radio(key=f"fw_outcome_{aid}").set_value("callback").run()
     day = (datetime.now(UTC) + timedelta(days=2)).date()
-    at.date_input(key="fw_cb_date").set_value(day).run()
-    at.button(key="fw_record").click().run()
+    at.date_input(key=f"fw_cb_date_{aid}").set_value(day).run()
+    at.button(key=f"fw_record_{aid}").click().run()
     assert query(demo_path, "SELECT outcome, callback_at FROM calls WHERE assignment_id = ?", [aid]) == [
         ("callback", f"{day.isoformat()}T10:00:00")
     ]
@@ -181,8 +181,8 @@ def test_wrong_number_releases_the_next_reserve_of_the_stratum(app, demo_path):
         " AND r.is_reserve = 1 AND r.released_at IS NULL) ORDER BY a.stratum, a.prn LIMIT 1",
     )[0]
     at.selectbox(key="fw_assignment").set_value(aid).run()
-    at.radio(key="fw_outcome").set_value("wrong_number").run()
-    at.button(key="fw_record").click().run()
+    at.radio(key=f"fw_outcome_{aid}").set_value("wrong_number").run()
+    at.button(key=f"fw_record_{aid}").click().run()
     assert not at.exception
     released = query(
         demo_path, "SELECT stratum, status, replaces_id FROM assignments WHERE replaces_id = ?", [aid]
@@ -195,14 +195,14 @@ def test_phone_interview_uses_the_same_form_and_stores_mode_phone(app, demo_path
     at = _open_fieldwork(app)
     at.selectbox(key="fw_status").set_value("issued").run()
     aid = at.selectbox(key="fw_assignment").value
-    at.radio(key="fw_outcome").set_value("complete").run()
+    at.radio(key=f"fw_outcome_{aid}").set_value("complete").run()
     prefix = f"ph{aid}_"
     assert f"{prefix}overall" in _radio_keys(at, prefix)  # the shared renderer, another key prefix
-    at.button(key="fw_submit").click().run()
+    at.button(key=f"fw_submit_{aid}").click().run()
     assert "请检查以下问题" in _texts(at)  # required answers enforced for interviewers too
     for qid, value in GOOD.items():
         at.radio(key=prefix + qid).set_value(value).run()
-    at.button(key="fw_submit").click().run()
+    at.button(key=f"fw_submit_{aid}").click().run()
     assert not at.exception
     assert query(demo_path, "SELECT mode, interviewer FROM responses WHERE assignment_id = ?", [aid]) == [
         ("phone", "staff")
@@ -309,3 +309,48 @@ def test_invalid_upload_names_the_question_and_stores_nothing(app, demo_path):
     text = _texts(at)
     assert "问卷有错误" in text and "question 'b'" in text and "nope" in text
     assert query(demo_path, "SELECT COUNT(*) FROM questionnaires")[0][0] == 1
+
+
+def test_the_call_page_is_a_queue_and_nothing_carries_over_to_the_next_customer(app, demo_path):
+    """Issue 12, item 2: a note typed for customer A is never saved for customer B, the outcome is chosen
+    explicitly, and after each save the list is read again and the next customer in the queue is selected."""
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    first = at.selectbox(key="fw_assignment").value
+    assert at.radio(key=f"fw_outcome_{first}").value is None  # no outcome preselected
+    assert not [b for b in at.button if b.key and b.key.startswith("fw_record")]  # nothing to save yet
+    at.radio(key=f"fw_outcome_{first}").set_value("refusal").run()
+    at.text_input(key=f"fw_note_{first}").input("客户表示很忙").run()
+    at.button(key=f"fw_record_{first}").click().run()
+    assert not at.exception
+    second = at.selectbox(key="fw_assignment").value
+    assert second != first  # moved on to the next customer
+    assert first not in at.selectbox(key="fw_assignment").options  # refreshed: A is no longer 待联系
+    at.radio(key=f"fw_outcome_{second}").set_value("wrong_number").run()
+    assert at.text_input(key=f"fw_note_{second}").value == ""  # B's note is empty
+    at.button(key=f"fw_record_{second}").click().run()
+    notes = dict(query(demo_path, "SELECT assignment_id, note FROM calls WHERE assignment_id IN (?, ?)"
+                       " AND interviewer = 'staff' ORDER BY id DESC", [first, second]))  # fmt: skip
+    assert notes[first] == "客户表示很忙" and not notes[second]
+
+
+def test_the_queue_puts_due_call_backs_first_then_never_called_by_stratum_need():
+    from survey.calls import call_queue
+
+    rows = [
+        {"assignment_id": 1, "stratum": "A", "status": "non_contact", "attempts": 2, "last_call_at": "2026-12-01",
+         "callback_at": None},
+        {"assignment_id": 2, "stratum": "A", "status": "issued", "attempts": 0, "last_call_at": None,
+         "callback_at": None},
+        {"assignment_id": 3, "stratum": "B", "status": "issued", "attempts": 0, "last_call_at": None,
+         "callback_at": None},
+        {"assignment_id": 4, "stratum": "B", "status": "callback", "attempts": 1, "last_call_at": "2026-12-02",
+         "callback_at": "2026-12-03T10:00:00"},
+        {"assignment_id": 5, "stratum": "A", "status": "callback", "attempts": 1, "last_call_at": "2026-12-02",
+         "callback_at": "2026-12-09T10:00:00"},
+        {"assignment_id": 6, "stratum": "A", "status": "complete", "attempts": 1, "last_call_at": "2026-12-02",
+         "callback_at": None},
+    ]  # fmt: skip
+    order = call_queue(rows, now_local="2026-12-04T09:00:00", completion={"A": 0.5, "B": 0.1})
+    # due call-back · never called (B is further behind than A) · called before · call-back not due · done
+    assert [r["assignment_id"] for r in order] == [4, 3, 2, 1, 5, 6]
