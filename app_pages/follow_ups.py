@@ -71,17 +71,21 @@ status = c1.selectbox(
 admin = user is not None and user.role == "admin" and user.regions is None  # company-wide: admins only
 sla = c2.number_input(t("fu_sla"), min_value=1, max_value=90, value=get_sla_days(db), step=1, key="fu_sla",
                       disabled=not admin, help=None if admin else t("fu_sla_admin_only"))  # fmt: skip
-if int(sla) != get_sla_days(db):
+# a company-wide setting: saved only by its own button, never by typing a number
+if admin and c2.button(t("fu_sla_save"), key="fu_sla_save", disabled=int(sla) == get_sla_days(db)):
     try:
         set_sla_days(db, int(sla), user=name, role=user.role if user else None, region=scope)
     except NotPermitted:
         st.warning(t("fu_sla_admin_only"))
     else:
-        st.toast(t("fu_sla_saved"))
+        st.session_state["fu_flash"] = t("fu_sla_saved")
+        st.rerun()
 if c3.button(t("fu_sync"), key="fu_sync"):  # backfilled within the user's regions only
     created = sum(sync_follow_ups(db, r["id"], region=scope) for r in list_rounds(db) if r["completed"])
     st.success(t("fu_synced", n=created))
 
+if st.session_state.get("fu_flash"):
+    st.success(st.session_state.pop("fu_flash"))
 queue = list_follow_ups(db, region=scope, status=status or None)
 if queue.empty:
     st.info(t("fu_empty"))
@@ -131,7 +135,8 @@ with st.form(f"fu_form_{item_id}"):
         try:
             update_follow_up(db, int(item_id), user=name, region=scope, status=new_status,
                              owner=name if take else owner, note=note)  # fmt: skip
-            st.success(t("fu_saved"))
+            st.session_state["fu_flash"] = t("fu_saved")
+            st.rerun()  # the table and the status line above show what was saved
         except FollowUpError:  # the queue lists only items in the user's scope: a backward status step
             st.error(t("fu_save_refused"))
         except ValueError as error:

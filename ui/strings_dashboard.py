@@ -190,6 +190,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "fu_due": ("到期", "Due"),
     "fu_sla": ("回访时限（天）", "Call-back SLA (days)"),
+    "fu_sla_save": ("保存时限", "Save the SLA"),
     "fu_sla_saved": ("时限已更新，之后新建的事项生效。", "SLA updated; applies to items opened from now on."),
     "fu_empty": ("没有跟进事项。", "No follow-up items."),
     "fu_rules": (

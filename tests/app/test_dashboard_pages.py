@@ -147,6 +147,13 @@ def test_follow_ups_page_sync_update_and_phone(app, demo_path, lang):
     assert not at.exception
     row = db.execute("SELECT status, owner, note FROM follow_ups WHERE id = ?", [first]).fetchone()
     assert row == ("contacted", "manager", "已电话联系")
+    # redrawn at once: the status line and the table show the saved values, not the old ones (issue 12, item 7)
+    contacted = "已联系" if lang == "zh" else "Contacted"
+    assert int(at.selectbox(key="fu_pick").value) == first
+    assert any(contacted in str(e.value) and "manager" in str(e.value) for e in at.text)
+    table = at.dataframe[0].value
+    assert table.loc[table.iloc[:, 0] == first].iloc[0, 4] == contacted
+    assert any(("已保存" if lang == "zh" else "Saved") in str(e.value) for e in at.success)
     at.button(key="fu_show_phone").click().run()
     assert (
         db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'follow_up_phone_read'").fetchone()[0] == 1
@@ -163,10 +170,15 @@ def test_follow_ups_page_region_scope(app, demo_path):
 
 def test_follow_ups_sla_setting(app, demo_path):
     at = _page(app, "follow_ups", user=User("admin", "admin"))  # company-wide: admins only (issue 11, item 11)
+    db = open_db(demo_path)
+    before = db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone()
     at.number_input(key="fu_sla").set_value(7).run()
     assert not at.exception
-    db = open_db(demo_path)
+    # typing a number saves nothing (issue 12, item 7): the setting needs its own button
+    assert db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone() == before
+    at.button(key="fu_sla_save").click().run()
     assert db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone()[0] == "7"
+    assert at.button(key="fu_sla_save").disabled  # nothing left to save
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
