@@ -27,7 +27,6 @@ from sampling.places import PlaceChoices
 from survey.access import STAFF_ROLES, NotPermitted, outside_scope, require_role
 from survey.frames import ImportSummary, store_frame
 from survey.region_list import apply_choices, place_list
-from survey.store import transaction
 from survey.users import User, parse_regions
 
 #: Customer ids named in an out-of-scope problem.
@@ -250,7 +249,8 @@ def import_frame(
     progress: Callable[[float], None] | None = None,
     by_user: User | None = None,
 ) -> ImportSummary:
-    """Store ``choices`` and the frame (read by :func:`read_import` with the same choices) in ONE transaction.
+    """Store ``choices`` and the frame (read by :func:`read_import` with the same choices) in ONE transaction
+    (the rows are staged before it without the write lock: :func:`survey.frames.store_frame`).
 
     Raises :class:`UnknownPlaces` when a region or customer type of the frame is not in the list (after the
     choices), and :class:`survey.frames.DeactivationNotConfirmed` when the import would mark customers inactive
@@ -264,7 +264,8 @@ def import_frame(
     require_role(by_user, STAFF_ROLES, "importing a customer frame")
     scope = by_user.region if by_user is not None else None
     by = by or (by_user.name if by_user is not None else None)
-    with transaction(db):
+
+    def in_scope() -> None:
         problems = (
             scope_problems(db, frame, scope) + _new_entry_problems(choices, scope)
             if parse_regions(scope) is not None
@@ -272,6 +273,9 @@ def import_frame(
         )
         if problems:
             raise OutOfScope("; ".join(p.message_en for p in problems))
+
+    def checks() -> None:  # inside store_frame's one write transaction, after the staging (issue 11.9)
+        in_scope()  # again: the stored customers may have changed while the rows were staged
         apply_choices(db, choices, by=by)
         places = place_list(db)
         unknown = [
@@ -282,7 +286,9 @@ def import_frame(
         ]
         if unknown:
             raise UnknownPlaces(unknown, "read the file with survey.frame_import.read_import")
-        return store_frame(
-            db, frame, by=by, source=source, progress=progress, allow_deactivation=allow_deactivation,
-            scope=scope,
-        )  # fmt: skip
+
+    in_scope()  # fails fast, before the rows are staged
+    return store_frame(
+        db, frame, by=by, source=source, progress=progress, allow_deactivation=allow_deactivation,
+        scope=scope, checks=checks,
+    )  # fmt: skip

@@ -1,0 +1,125 @@
+"""A long import leaves customers' submissions writable (issue 11, item 9).
+
+Before: the whole import — PRN hashing, conversion, inserts — ran inside one BEGIN IMMEDIATE; a 2.93M-row
+import held the write lock 85 s and customers' saves and submits failed after the 30 s busy timeout. Now a
+re-import is staged (temp table, no write lock) and merged in one short transaction. The tests hold the
+import in its long phase with a pause and write as a customer meanwhile, with a 0.5 s busy timeout.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from survey import frames
+from survey.demo import EXAMPLE_ANSWERS, make_frame
+from survey.fieldwork import save_draft, submit_response
+from survey.frame_import import import_frame
+from survey.frames import DeactivationNotConfirmed, store_frame
+from survey.store import open_db
+from survey.tokens import make_token, secret_key
+
+
+def _open_token(db) -> tuple[int, str]:
+    aid = db.execute(
+        "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
+        " AND a.status = 'issued' AND a.is_reserve = 0 ORDER BY a.id LIMIT 1"
+    ).fetchone()[0]
+    return aid, make_token(secret_key(db), aid)
+
+
+def _new_frame():
+    frame = make_frame(2000, seed=99)  # other ids: adds 2,000 customers, deactivates the demo's 3,000
+    frame["id"] = "X" + frame["id"]
+    return frame
+
+
+@pytest.fixture
+def paused_import(monkeypatch):
+    """Runs an import in a thread and holds it at its first row insert until released."""
+    reached, release = threading.Event(), threading.Event()
+    real = frames._insert_rows
+
+    def held(*args, **kwargs):
+        if not reached.is_set():
+            reached.set()
+            assert release.wait(60), "the test did not release the import"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(frames, "_insert_rows", held)
+    outcome: dict = {}
+
+    def start(run):
+        def target():
+            try:
+                outcome["summary"] = run()
+            except BaseException as e:  # reported by the test
+                outcome["error"] = e
+
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        assert reached.wait(60), f"the import did not reach its inserts: {outcome}"
+        return thread
+
+    def finish(thread):
+        release.set()
+        thread.join(120)
+        assert not thread.is_alive()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["summary"]
+
+    yield start, finish
+    release.set()
+
+
+@pytest.mark.parametrize("entry", ["store_frame", "import_frame"])
+def test_customers_submit_while_an_import_loads_its_rows(demo_path, paused_import, entry):
+    start, finish = paused_import
+    importer = open_db(demo_path)
+    frame = _new_frame()
+    if entry == "store_frame":
+        thread = start(lambda: store_frame(importer, frame, by="staff"))
+    else:
+        thread = start(lambda: import_frame(importer, frame, allow_deactivation=True, by="staff"))
+    customer = open_db(demo_path)
+    customer.execute("PRAGMA busy_timeout = 500")  # 0.5 s: a held write lock fails this at once
+    aid, token = _open_token(customer)
+    save_draft(customer, token, {"overall": 4})  # the draft is saved …
+    response_id = submit_response(customer, token, dict(EXAMPLE_ANSWERS))  # … and the answers are stored
+    assert customer.execute("SELECT COUNT(*) FROM customers WHERE id LIKE 'X%'").fetchone()[0] == 0
+    summary = finish(thread)
+    assert (summary.added, summary.deactivated) == (2000, 3000)
+    check = open_db(demo_path)
+    assert (
+        check.execute("SELECT assignment_id FROM responses WHERE id = ?", [response_id]).fetchone()[0] == aid
+    )
+    assert check.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0] == 2000
+    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    importer.conn.close()
+
+
+def test_the_staged_rows_are_not_kept_after_the_import(demo_path):
+    db = open_db(demo_path)
+    store_frame(db, _new_frame(), by="staff")
+    assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
+
+
+def test_a_refusal_after_staging_changes_nothing(demo_path):
+    db = open_db(demo_path)
+    state = "SELECT (SELECT COUNT(*) FROM customers), (SELECT SUM(active) FROM customers), (SELECT COUNT(*) FROM audit_log)"
+    before = db.execute(state).fetchone()
+    with pytest.raises(DeactivationNotConfirmed):
+        store_frame(db, _new_frame(), by="staff", allow_deactivation=False)
+    assert db.execute(state).fetchone() == before
+    assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
+
+
+def test_inside_a_callers_transaction_the_import_stays_in_it(demo_db):
+    from survey.store import transaction
+
+    with pytest.raises(RuntimeError), transaction(demo_db):
+        store_frame(demo_db, _new_frame(), by="staff")
+        raise RuntimeError("the caller fails after the import")
+    assert demo_db.execute("SELECT COUNT(*) FROM customers WHERE id LIKE 'X%'").fetchone()[0] == 0
