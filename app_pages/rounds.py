@@ -150,6 +150,9 @@ def _design_and_draw() -> None:
         )
         st.warning(t("margin_shortfall", e=f"±{pct(plan.target_margin)}", where=where))
         accepted = st.checkbox(t("accept_shortfall"), key="draw_accept_shortfall")
+    still_open = [r for r in list_rounds(db) if r["status"] == "open"]
+    if still_open:  # another round in the field: customers may get two invitations in a short time
+        st.warning(t("draw_rounds_open", n=len(still_open), names=md("、".join(r["name"] for r in still_open[:3]))))
     go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None or not accepted)
     st.markdown(f"**{t('preview')}**")
     if problem is not None:
@@ -171,7 +174,7 @@ def _design_and_draw() -> None:
         table = plan.strata_table()
         table["stratum"] = table["stratum"].map(_whole)
         table["domain"] = table["domain"].map(_whole)
-        table["expected_completes"] = table["expected_completes"].map(lambda m: num(m, 1))
+        table["expected_completes"] = table["expected_completes"].map(lambda m: num(m, 0))  # whole answers
         table["weight"] = table["weight"].map(lambda w: num(w, 1))
         table["expected_margin"] = table["expected_margin"].map(_margin)
         table.columns = [t(k) for k in ("col_stratum", "col_domain", "col_N_h", "col_n_h", "col_completes",
@@ -179,7 +182,7 @@ def _design_and_draw() -> None:
         st.dataframe(table, hide_index=True, width="stretch", key="draw_preview")
         regions = plan.domain_table()
         regions["domain"] = regions["domain"].map(_whole)
-        regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 1))
+        regions["expected_completes"] = regions["expected_completes"].map(lambda m: num(m, 0))
         regions["expected_margin"] = regions["expected_margin"].map(_margin)
         columns = ["col_domain", "col_N", "col_n_h", "col_completes", "col_margin"]
         if plan.target_margin is not None and design["per_region"]:

@@ -36,15 +36,15 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Your session ended after a period of inactivity; please sign in again.",
     ),
     "no_users_yet": (
-        "还没有任何账户。请由管理员在服务器上运行：python -m survey create-user 用户名 --role admin",
+        "还没有任何账户。请由系统管理员在服务器上运行：python -m survey create-user 用户名 --role admin",
         "There are no accounts yet. An administrator creates the first one on the server: "
         "python -m survey create-user NAME --role admin",
     ),
     "logout": ("退出登录", "Sign out"),
     "signed_in_as": ("当前用户：{name}（{role}）", "Signed in as {name} ({role})"),
     "role_staff": ("调查员", "survey staff"),
-    "role_manager": ("管理者", "manager"),
-    "role_admin": ("管理员", "administrator"),
+    "role_manager": ("业务管理人员", "manager"),
+    "role_admin": ("系统管理员", "administrator"),
     # respond
     "respond": ("问卷", "Survey"),
     "respond_intro": (

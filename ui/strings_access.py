@@ -23,7 +23,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "audit_rows": ("共 {n} 条记录（最多显示 1000 条）", "{n} entries (at most 1,000 shown)"),
     "any": ("全部", "Any"),
     "login_locked": (
-        "该账户因连续 {n} 次密码错误已被锁定，请于 {until} 之后再试；如需提前解锁，请联系管理员重置密码。",
+        "该账户因连续 {n} 次密码错误已被锁定，请于 {until} 之后再试；如需提前解锁，请联系系统管理员重置密码。",
         "This account is locked after {n} wrong passwords; try again after {until}, or ask an "
         "administrator to reset the password.",
     ),
@@ -33,7 +33,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "link_key_invalid": (
         "系统暂停服务：客户链接密钥（secret.key 或 SURVEY_SECRET）缺失或少于 32 字节，用它签发的链接可被伪造。"
-        "请管理员设置新的随机密钥后重新启动。",
+        "请系统管理员设置新的随机密钥后重新启动。",
         "The system is stopped: the customers' link key (secret.key or SURVEY_SECRET) is missing or shorter than "
         "32 bytes, so links signed with it could be forged. An administrator must set a new random key and restart.",
     ),

@@ -62,6 +62,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "to be estimated. Raise “Minimum per stratum” to at least 2.",
     ),
     "preview": ("设计预览", "Design preview"),
+    "draw_rounds_open": (
+        "还有 {n} 个轮次仍在进行中（{names}）：新轮次会与它们同时调查，客户可能在短期内收到多份邀请；可先在“进度监控”结束旧轮次。",
+        "{n} round(s) still open ({names}): a new round would run at the same time and customers may get several "
+        "invitations within days; close older rounds on the monitor page first.",
+    ),
     "preview_total": (
         "计划样本 {n} 户，预计完成 {m:.0f} 份，总体预计误差 {e}。",
         "Planned sample {n}, expected completes {m:.0f}, overall expected margin {e}.",

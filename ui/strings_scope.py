@@ -21,7 +21,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     # draws and imports by region-scoped staff
     "draw_all_regions_only": (
-        "一轮样本覆盖所有地区的分层，只有不限地区的调查员或管理员可以抽样。您可以下载本地区的邀请名单、进行电话回访。",
+        "一轮样本覆盖所有地区的分层，只有不限地区的调查员或系统管理员可以抽样。您可以下载本地区的邀请名单、进行电话回访。",
         "A round spans every region's strata, so only staff or admins of all regions may draw one. You can download "
         "your regions' invitations and work the call list.",
     ),
@@ -33,7 +33,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "not_permitted": ("无权执行：{e}", "Not permitted: {e}"),
     # settings are admin-only
     "fu_sla_admin_only": (
-        "回访时限为全公司设置，只有管理员可以修改。",
+        "回访时限为全公司设置，只有系统管理员可以修改。",
         "The call-back SLA is company-wide; only admins may change it.",
     ),
 }

@@ -110,7 +110,7 @@ def test_preview_defaults_to_two_per_stratum_and_shows_a_margin(app):
     _no_missing_markers(table)
     assert (table["样本量 n_h"] >= table["层内客户数 N_h"].clip(upper=2)).all()
     assert all(len(w.split(".")[1]) == 1 for w in table["基础权数"])  # one decimal
-    assert all(len(m.split(".")[1]) == 1 for m in table["预计完成数"])
+    assert all(m.replace(",", "").isdigit() for m in table["预计完成数"])  # whole answers, not 82.5
     assert "总体预计误差 ±" in _texts(at) and "分不到样本" not in _texts(at)
     _no_missing_markers(_table(at, "客户数"))
 
@@ -225,7 +225,7 @@ def test_questionnaire_versions_are_translated_with_local_time(app, demo_path, l
     "lang, headers, words",
     [
         ("zh", ["用户名", "角色", "地区范围", "状态", "最近登录", "创建时间"],
-         {"manager": "管理者", "all": "全部地区", "active": "正常", "locked": "锁定至", "disabled": "已停用"}),
+         {"manager": "业务管理人员", "all": "全部地区", "active": "正常", "locked": "锁定至", "disabled": "已停用"}),
         ("en", ["User name", "Role", "Regions", "Status", "Last sign-in", "Created"],
          {"manager": "manager", "all": "All regions", "active": "Active", "locked": "Locked until",
           "disabled": "Disabled"}),
@@ -373,3 +373,17 @@ def test_cost_optimal_without_a_closed_round_uses_p_half(app, demo_path):
     at = _run(app, STAFF, "zh", draw_allocation="optimal")
     assert not at.exception and "S_h = 0.5" in _texts(at)
     assert _table(at, "基础权数")["样本量 n_h"].sum() == 1000
+
+
+def test_drawing_while_rounds_are_open_warns_and_expected_completes_are_whole(app):
+    """Issue 12, item 10: a draw while the demo's round 2 is still open says so; no "82.5 completes"."""
+    from survey.users import User
+
+    at = app(User("staff", "staff"))
+    at.switch_page("app_pages/rounds.py").run()
+    assert not at.exception
+    assert any("仍在进行中" in str(w.value) for w in at.warning)
+    for frame in at.dataframe:
+        table = frame.value
+        if "预计完成数" in table.columns:
+            assert table["预计完成数"].astype(str).str.fullmatch(r"[\d,]+|—").all()

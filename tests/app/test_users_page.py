@@ -41,7 +41,7 @@ def test_the_page_shows_what_will_change_and_elevation_needs_confirmation(app, d
     at.selectbox(key="edit_user").set_value("qz_manager").run()
     at.selectbox(key="edit_role_qz_manager").set_value("admin").run()
     info = "\n".join(str(e.value) for e in at.info)
-    assert "管理者 → 管理员" in info or "manager" in info.lower()
+    assert "业务管理人员 → 系统管理员" in info or "manager" in info.lower()
     assert at.button(
         key="edit_save_qz_manager"
     ).disabled  # an elevation is not saved without the confirmation

@@ -46,16 +46,16 @@ def test_users_page_edits_one_account_at_a_time(page: Page, app_server, demo_cre
     expect(_combobox(page, "edit_user")).to_be_visible()
     expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0)  # the page has finished running
     _choose(page, "edit_user", "xm_stf")
-    _choose(page, "edit_role_xm_stf", "管理员")
-    expect(page.get_by_text("角色：调查员 → 管理员")).to_be_visible()
+    _choose(page, "edit_role_xm_stf", "系统管理员")
+    expect(page.get_by_text("角色：调查员 → 系统管理员")).to_be_visible()
     # another account: its own values, nothing carried over, nothing to save
     _choose(page, "edit_user", "qz_mgr")
-    expect(_combobox(page, "edit_role_qz_mgr")).to_have_value("管理者")
+    expect(_combobox(page, "edit_role_qz_mgr")).to_have_value("业务管理人员")
     expect(page.locator(".st-key-edit_region_qz_mgr")).to_contain_text("泉州")
     expect(page.locator(".st-key-edit_save_qz_mgr button")).to_be_disabled()
     # an elevation: the change is shown and the save waits for the confirmation
-    _choose(page, "edit_role_qz_mgr", "管理员")
-    expect(page.get_by_text("角色：管理者 → 管理员")).to_be_visible()
+    _choose(page, "edit_role_qz_mgr", "系统管理员")
+    expect(page.get_by_text("角色：业务管理人员 → 系统管理员")).to_be_visible()
     expect(page.locator(".st-key-edit_save_qz_mgr button")).to_be_disabled()
     page.locator(".st-key-edit_confirm_qz_mgr label").click()
     expect(page.locator(".st-key-edit_save_qz_mgr button")).to_be_enabled()
