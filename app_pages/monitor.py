@@ -70,12 +70,17 @@ else:
     when = alt.Tooltip("date:T", title=t("mon_date"), format="%Y-%m-%d")
     whole = alt.Axis(format="d", tickMinStep=1)  # counts: no 0.5 ticks
 
-    def day(**where) -> alt.X:  # one band per calendar day; the running total at the middle of its day
-        return alt.X("yearmonthdate(date):T", title=None, axis=alt.Axis(format="%m-%d"), **where)
+    # one band per calendar day, as categories: a time axis made one day a page-wide bar labelled
+    # "12-02, 12-02, 12-03" (hours); the running total sits on the same bands
+    daily["day"] = daily["date"].dt.strftime("%m-%d")
+    days = sorted(daily["day"].unique(), key=lambda d: daily.loc[daily["day"] == d, "date"].min())
+
+    def day(**where) -> alt.X:
+        return alt.X("day:O", title=None, sort=days, axis=alt.Axis(labelAngle=0, labelOverlap=True), **where)
 
     bars = (
         alt.Chart(daily)
-        .mark_bar(width=alt.RelativeBandSize(0.8))
+        .mark_bar()
         .encode(
             x=day(),
             y=alt.Y("completes:Q", title=t("mon_daily"), axis=whole),
@@ -84,10 +89,10 @@ else:
         )
     )  # fmt: skip
     line = (
-        alt.Chart(daily.drop_duplicates("date")[["date", "cumulative"]])  # one running total per day
+        alt.Chart(daily.drop_duplicates("date")[["date", "day", "cumulative"]])  # one running total per day
         .mark_line(color="#444", point=alt.OverlayMarkDef(color="#444"))
         .encode(
-            x=day(bandPosition=0.5),
+            x=day(),
             y=alt.Y("cumulative:Q", title=t("mon_cumulative"), axis=whole),
             tooltip=[when, alt.Tooltip("cumulative:Q", title=t("mon_cumulative"))],
         )

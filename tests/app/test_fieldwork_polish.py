@@ -185,3 +185,20 @@ def test_closed_round_shows_when_it_closed_in_local_time(staff_app, demo_path):
     assert not at.exception
     text = " ".join(i.value for i in at.info)
     assert f"本轮已结束（{_beijing(closed_at)}）" in text and closed_at not in text
+
+
+def test_daily_chart_has_one_band_per_day_even_for_a_single_day(staff_app, demo_path):
+    """Issue 12, item 10: with answers on one day the chart was one page-wide bar with axis labels
+    "12-02, 12-02, 12-03" (hours of a time axis); days are now categories, one label each."""
+    db = open_db(demo_path)
+    db.execute("UPDATE responses SET submitted_at = '2026-12-02T03:00:00+00:00' WHERE assignment_id IN"
+               " (SELECT id FROM assignments WHERE round_id = 2)")  # fmt: skip
+    db.conn.close()
+    at = _open_monitor(staff_app, "zh")
+    (chart,) = at.get("vega_lite_chart")
+    spec = json.loads(chart.proto.spec)
+    bars, line = spec["layer"]
+    assert bars["encoding"]["x"]["type"] == line["encoding"]["x"]["type"] == "ordinal"
+    frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+    days = {d for f in frames if "day" in f for d in f["day"]}
+    assert days == {"12-02"}
