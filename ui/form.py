@@ -107,29 +107,69 @@ def _render_question(q: Question, key: str, initial: object) -> object:
 
 
 def render_questionnaire(
-    questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q"
+    questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q",
+    problems: dict[str, str] | None = None,
 ) -> dict:
     """Render the relevant questions, in order, and return the raw answers so far.
 
     A question is drawn only while its ``relevant`` condition holds for the answers above it,
-    so questions appear and disappear as the respondent answers (XLSForm semantics).
+    so questions appear and disappear as the respondent answers (XLSForm semantics). ``problems``
+    (question id → message, :func:`problem_messages`) are shown right under their question.
     """
     draft = draft or {}
+    problems = problems or {}
     answers: dict = {}
     for q in questionnaire.questions:
         if q not in questionnaire.relevant_questions(answers):
             continue
         value = _render_question(q, widget_key(q.id, prefix), draft.get(q.id))
+        if q.id in problems:
+            st.error(md(problems[q.id]), icon="⚠️")
         if value is not None and value != [] and value != "":
             answers[q.id] = value
     return answers
 
 
-def show_problems(problems, questionnaire: Questionnaire) -> None:
-    """List what must be fixed, naming each question in the respondent's language."""
-    lines = []
+def problem_messages(problems, questionnaire: Questionnaire) -> dict[str, str]:
+    """``{question id: message}`` in the respondent's language (problems without a question under "")."""
+    lang_code = st.session_state.get("lang", "zh")
+    out: dict[str, str] = {}
     for p in problems:
-        q = questionnaire.question(p.question_id) if p.question_id else None
-        name = label(q.label) if q is not None else ""
-        lines.append(f"- **{name}**: {p.message(st.session_state.get('lang', 'zh'))}")
+        key = p.question_id or ""
+        out[key] = "；".join(filter(None, [out.get(key), p.message(lang_code)])) if lang_code == "zh" else \
+            "; ".join(filter(None, [out.get(key), p.message(lang_code)]))  # fmt: skip
+    return out
+
+
+def problems_now(questionnaire: Questionnaire, answers: dict) -> dict[str, str]:
+    """The problems the answers have now (re-checked on every run, so a fixed answer loses its message)."""
+    from questionnaires import AnswerError
+
+    try:
+        questionnaire.validate(answers)
+    except AnswerError as e:
+        return problem_messages(e.problems, questionnaire)
+    return {}
+
+
+def show_problems(problems, questionnaire: Questionnaire) -> None:
+    """One summary of what must be fixed, each question named in the respondent's language as it is written
+    (「…」：message in Chinese; "…": message in English), escaped: questionnaire texts are file-supplied."""
+    zh = st.session_state.get("lang", "zh") == "zh"
+    lines = []
+    for qid, message in problem_messages(problems, questionnaire).items():
+        q = questionnaire.question(qid) if qid else None
+        name = md(label(q.label).rstrip("？?：:。. ")) if q is not None else ""
+        lines.append(f"- 「{name}」：{md(message)}" if zh else f"- “{name}”: {md(message)}")
     st.error(t("fix_answers") + "\n" + "\n".join(lines))
+
+
+def scroll_to_first_problem() -> None:
+    """Bring the first message under a question into view (the summary sits at the top of the form)."""
+    import streamlit.components.v1 as components
+
+    components.html(
+        "<script>const e = window.parent.document.querySelector(\"[data-testid='stAlertContentError']\");"
+        " if (e) e.scrollIntoView({block: 'center'});</script>",
+        height=0,
+    )

@@ -62,6 +62,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "This link is not valid or has already been used (or the survey has closed); there is nothing "
         "more to fill in. Questions? Call the 95598 service hotline.",
     ),
+    "fix_answers_inline": (
+        "还有 {n} 处需要填写或修改，已在对应题目下方用红色标出。",
+        "{n} answer(s) still need attention: see the red messages under the questions.",
+    ),
     "fix_answers": ("请检查以下问题后再提交：", "Please check these questions before submitting:"),
     "required_mark": ("（必答）", " (required)"),
     "choose": ("请选择", "Choose"),

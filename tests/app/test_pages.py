@@ -136,11 +136,17 @@ def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path
     assert not [r for r in at.radio if r.key == "q_outage_notice"]
     at.radio(key="q_planned_outage").set_value("yes").run()
     assert at.radio(key="q_outage_notice")  # skip logic shows the follow-up question
-    at.button[0].click().run()
+    at.button(key="submit").click().run()
     text = _texts(at)
-    assert "请检查以下问题" in text and "总体" in text
+    assert "处需要填写或修改" in text  # a summary on top …
     db = open_db(demo_path)
     assert db.execute("SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid]).fetchone()[0] == 0
+    # … and each message right under its question (issue 12, item 10), in order of the questions
+    errors = [e for e in at.error if e.icon == "⚠️"]
+    assert len(errors) >= 2 and all("：" not in str(e.value)[:1] for e in errors)
+    before = len(errors)
+    at.radio(key="q_overall").set_value(4).run()  # fixing one answer removes its message at once
+    assert len([e for e in at.error if e.icon == "⚠️"]) == before - 1
 
 
 def test_customer_submits_then_link_is_used(app, demo_path):
