@@ -78,6 +78,14 @@ _UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded
     has_valid_phone = excluded.has_valid_phone, active = 1, updated_at = excluded.updated_at"""
 
 
+#: A stored customer the upsert rewrites: inactive, or any frame column differs (unchanged rows are not
+#: rewritten, so a re-import of the same customers writes little under the lock; their updated_at stays).
+_CHANGED = "customers.active = 0 OR ({}) IS NOT ({})".format(
+    ", ".join(f"customers.{c}" for c in FRAME_COLUMNS[1:]),
+    ", ".join(f"excluded.{c}" for c in FRAME_COLUMNS[1:]),
+)
+
+
 class DeactivationNotConfirmed(ValueError):
     "The import would mark customers inactive and that was not confirmed."
 
@@ -468,7 +476,7 @@ def _merge(
         db.execute(
             f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
             f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming WHERE true"
-            f" ON CONFLICT(id) DO UPDATE SET {_UPSERT_SET}",
+            f" ON CONFLICT(id) DO UPDATE SET {_UPSERT_SET} WHERE {_CHANGED}",
             [stamp],
         )
         db.execute("DROP TABLE temp.incoming")
