@@ -35,7 +35,7 @@ STRINGS: dict[str, tuple[str, str]] = {
         "本轮共有 {total} 份答卷，但您的账号范围（{region}）内还没有答卷。",
         "This round has {total} responses, but none yet within your account's scope ({region}).",
     ),
-    "dash_filter_pair": ("{name}：{value}", "{name}: {value}"),
+    "dash_filter_pair": ("{name}为{value}", "{name}: {value}"),
     "dash_groups_district": ("区县", "districts"),
     "dash_groups_region": ("地区", "regions"),
     "dash_groups_customer_type": ("客户类型", "customer types"),

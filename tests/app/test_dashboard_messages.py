@@ -60,7 +60,7 @@ def test_a_filter_is_not_called_the_account_scope(app):
     at = _page(app, "dashboard", dash_region="泉州")
     info = "\n".join(e.value for e in at.info)
     assert "您的账号限定为" not in info
-    assert "当前筛选：地区：泉州" in info and "按区县进行" in info
+    assert "当前筛选：地区为泉州" in info and "按区县进行" in info
 
 
 def test_the_account_scope_is_said_as_such(app, demo_path):
@@ -70,7 +70,7 @@ def test_the_account_scope_is_said_as_such(app, demo_path):
     assert "您的账号限定为 泉州" in info and "当前筛选" not in info
     at.selectbox(key="dash_type").set_value("居民").run()
     info = "\n".join(e.value for e in at.info)
-    assert "您的账号限定为 泉州" in info and "当前筛选：客户类型：居民" in info
+    assert "您的账号限定为 泉州" in info and "当前筛选：客户类型为居民" in info
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -88,7 +88,7 @@ def test_an_empty_filter_combination_says_so_not_that_the_round_has_no_answers(a
     warning = "\n".join(e.value for e in at.warning)
     assert "还没有答卷" not in warning and "no responses yet" not in warning
     if lang == "zh":
-        assert f"本轮共有 {total} 份答卷" in warning and "地区：莆田，客户类型：大工业" in warning
+        assert f"本轮共有 {total} 份答卷" in warning and "地区为莆田，客户类型为大工业" in warning
     else:
         assert (
             f"This round has {total} responses" in warning

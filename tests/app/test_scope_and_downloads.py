@@ -238,5 +238,6 @@ def test_admin_changes_the_sla(app, demo_path):
     at = _open(app, User("admin", "admin"), "app_pages/follow_ups.py")
     assert not at.number_input(key="fu_sla").disabled
     at.number_input(key="fu_sla").set_value(5).run()
+    at.button(key="fu_sla_save").click().run()  # a company-wide setting is saved by its own button
     assert not at.exception
     assert get_sla_days(open_db(demo_path)) == 5

@@ -273,6 +273,7 @@ def _calls(db, blank):
         ),
         "survey.frames.store_frame": lambda: _fn("survey.frames.store_frame")(db, new_frame(), scope=blank),
         "survey.calls.call_list": lambda: calls.call_list(db, 2, region=blank),
+        "survey.report.regions_text": lambda: _fn("survey.report.regions_text")(blank, "zh"),
         "survey.dashboard.trend_table": lambda: dashboard.trend_table(db, items, region=blank),
         "survey.design.round_overlap": lambda: design.round_overlap(db, 2, region=blank),
         "survey.fieldwork.invitation_rows": lambda: fieldwork.invitation_rows(
