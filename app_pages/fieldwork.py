@@ -176,7 +176,7 @@ if outcome == "complete":
     note = st.text_input(t("fw_note"), key=f"fw_note_complete_{k}")
     if st.button(t("fw_submit"), type="primary", key=f"fw_submit_{k}"):
         try:
-            complete_by_phone(db, assignment_id, answers, interviewer=user.name, note=note)
+            complete_by_phone(db, assignment_id, answers, interviewer=user.name, note=note, region=user.region)
         except AnswerError as e:
             show_problems(e.problems, questionnaire)
         except (TokenError, CallError) as e:
@@ -195,14 +195,15 @@ if outcome == "callback":
 note = st.text_input(t("fw_note"), key=f"fw_note_{k}")
 if st.button(t("fw_record"), type="primary", key=f"fw_record_{k}"):
     try:
-        record_call(db, assignment_id, outcome, interviewer=user.name, callback_at=callback_at, note=note)
+        record_call(db, assignment_id, outcome, interviewer=user.name, region=user.region, callback_at=callback_at,
+                    note=note)
     except (CallError, ValueError) as e:
         st.error(t("fw_not_open", reason=str(e)))
     else:
         flash = [("success", t("fw_recorded", outcome=t(f"outcome_{outcome}")))]
         if outcome in INELIGIBLE_STATUSES:  # replace the unit by the next reserve of its stratum (PRN order)
             try:
-                released = release_reserve(db, assignment_id, user.name)
+                released = release_reserve(db, assignment_id, user.name, region=user.region)
             except NoReserve:
                 flash.append(("warning", t("fw_no_reserve")))
             else:

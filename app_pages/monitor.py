@@ -118,6 +118,7 @@ for col, key in zip(d, ("inv_csv", "inv_xlsx", "rem_csv", "rem_xlsx"), strict=Tr
         built = contact_file(
             db, round_id, by=user.name, full=full, region=user.region, base_url=base_url,
             days=int(days) if key.startswith("rem") else None, fmt=key.rsplit("_", 1)[1],
+            lang=lang(), tz=local_zone().key,
         )  # fmt: skip
         downloads.keep("monitor", data=built.data, file_name=built.file_name, mime=built.mime,
                        label=t("mon_ready", file=built.file_name, n=built.rows))  # fmt: skip
@@ -131,6 +132,6 @@ if info["status"] == "closed":
     st.stop()
 confirmed = st.checkbox(t("mon_close_confirm"), key="mon_close_confirm")
 if st.button(t("mon_close"), type="primary", disabled=not confirmed, key="mon_close"):
-    close_round(db, round_id, by=user.name)
+    close_round(db, round_id, by=user.name, by_user=user)  # checked in survey/ too: all regions only
     st.session_state.pop("mon_close_confirm", None)
     st.rerun()

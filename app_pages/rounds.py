@@ -20,7 +20,7 @@ from survey.rounds import (
     round_overlap,
 )
 from ui import downloads, session
-from ui.fmt import MISSING, local_times, md, num, pct, place_label
+from ui.fmt import MISSING, local_times, local_zone, md, num, pct, place_label
 from ui.i18n import lang, t
 
 SHOWN_UNSAMPLED = 5  # strata named in the "no sample" warning
@@ -277,7 +277,8 @@ if user.regions is not None:
     st.caption(t("scope_rows_note", regions=md(user.region)))
 if st.button(t("inv_prepare"), key="inv_prepare"):  # built (and audited) only now, for this user's scope
     built = contact_file(
-        db, round_id, by=user.name, full=full_contact(user.role), region=user.region, base_url=base_url
+        db, round_id, by=user.name, full=full_contact(user.role), region=user.region, base_url=base_url,
+        lang=lang(), tz=local_zone().key,  # headers in the UI language, expiry in local time
     )
     downloads.keep("rounds_invitations", data=built.data, file_name=built.file_name, mime=built.mime,
                    label=t("inv_ready", n=built.rows))  # fmt: skip

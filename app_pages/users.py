@@ -8,6 +8,7 @@ from survey.region_list import PlaceListError, add_alias, add_region, list_alias
 from survey.store import now
 from survey.users import (
     ROLES,
+    PasswordPolicy,
     UserError,
     create_user,
     known_regions,
@@ -60,6 +61,8 @@ regions = known_regions(db)
 def _act(fn, *args, **kwargs) -> None:
     try:
         fn(*args, **kwargs, by=me.name)
+    except PasswordPolicy as e:  # said in the UI language, not the library's English
+        st.error(t("usr_password_policy", minimum=e.minimum, maximum=e.maximum))
     except UserError as e:
         st.error(md(e))
     else:

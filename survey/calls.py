@@ -82,6 +82,7 @@ def record_call(
     outcome: str,
     *,
     interviewer: str,
+    region: str | None = None,
     callback_at: str | datetime | None = None,
     note: str | None = None,
 ) -> int:
@@ -107,6 +108,7 @@ def record_call(
     if outcome == "callback" and when is None:
         raise ValueError("callback_at is required for outcome 'callback'")
     with transaction(db):
+        _in_scope(db, assignment_id, region)
         _open_assignment(db, assignment_id)
         call_id = _insert_call(db, assignment_id, outcome, interviewer, when, note)
         db.execute(
@@ -115,6 +117,16 @@ def record_call(
         )
         audit(db, interviewer, "record_call", f"assignment={assignment_id} outcome={outcome}")
     return call_id
+
+
+def _in_scope(db: sqlite_utils.Database, assignment_id: int, region: str | None) -> None:
+    """Refuse a unit outside the caller's region scope (None = all regions): a scoped interviewer records
+    calls, interviews and reserve releases of their regions only, on the page and the CLI alike."""
+    from survey.access import NotPermitted, outside_scope
+
+    row = db.execute("SELECT region FROM assignments WHERE id = ?", [assignment_id]).fetchone()
+    if row is not None and outside_scope(region, [row[0]]):
+        raise NotPermitted(f"assignment {assignment_id} is in {row[0]}, outside the regions {region}")
 
 
 def _insert_call(db, assignment_id: int, outcome: str, interviewer: str, callback_at, note) -> int:
@@ -131,6 +143,7 @@ def complete_by_phone(
     *,
     interviewer: str,
     note: str | None = None,
+    region: str | None = None,
 ) -> int:
     """Store a phone interview's answers (mode ``phone``) and its ``complete`` call, in one transaction.
 
@@ -138,12 +151,15 @@ def complete_by_phone(
     :func:`survey.fieldwork.submit_by_assignment`; then nothing is written.
     """
     with transaction(db):
+        _in_scope(db, assignment_id, region)
         response_id = submit_by_assignment(db, assignment_id, answers, interviewer=interviewer, mode="phone")
         _insert_call(db, assignment_id, "complete", interviewer, None, note)
     return response_id
 
 
-def release_reserve(db: sqlite_utils.Database, assignment_id: int, by: str | None) -> ReleasedReserve:
+def release_reserve(
+    db: sqlite_utils.Database, assignment_id: int, by: str | None, *, region: str | None = None
+) -> ReleasedReserve:
     """Release the next reserve unit of the stratum of an ineligible unit, in PRN rotation order.
 
     The reserve of stratum h holds the units that follow the sample in the order ``(prn − a_h) mod 1``
@@ -165,6 +181,7 @@ def release_reserve(db: sqlite_utils.Database, assignment_id: int, by: str | Non
         ).fetchone()
         if row is None:
             raise LookupError(f"assignment {assignment_id!r} does not exist")
+        _in_scope(db, assignment_id, region)
         round_id, stratum, status, round_status = row
         if round_status != "open":
             raise CallError(f"round {round_id} is closed: no reserve can be released")

@@ -150,25 +150,52 @@ def reminder_rows(
     )
 
 
-def invitations_csv(rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS) -> str:
-    """CSV text (UTF-8 with BOM for Excel) of invitation rows; cells that look like formulas are neutralised."""
+#: Column headers of the files staff open in Excel, per language (the CLI keeps the machine names).
+HEADERS = {
+    "zh": {"customer_id": "户号", "name": "户名", "phone": "联系电话", "stratum": "分层", "link": "问卷链接",
+           "expires_at": "链接有效期至"},
+    "en": {"customer_id": "Customer no.", "name": "Name", "phone": "Phone", "stratum": "Stratum",
+           "link": "Survey link", "expires_at": "Link valid until"},
+}  # fmt: skip
+
+
+def _local(value: str, tz: str) -> str:
+    """A stored UTC time as ``YYYY-MM-DD HH:MM`` in the time zone ``tz`` (invitation files read by people)."""
+    from zoneinfo import ZoneInfo
+
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def invitations_csv(
+    rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS, headers: dict[str, str] | None = None
+) -> str:
+    """CSV text (UTF-8 with BOM for Excel) of invitation rows; cells that look like formulas are neutralised.
+    ``headers`` renames the columns (:data:`HEADERS`)."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
+    if headers:
+        writer.writerow({k: headers.get(k, k) for k in columns})
+    else:
+        writer.writeheader()
     for row in rows:
         writer.writerow({k: safe_cell(row.get(k, "")) for k in columns})
     return out.getvalue()
 
 
-def invitations_xlsx(rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS) -> bytes:
+def invitations_xlsx(
+    rows: list[dict], columns: tuple[str, ...] = INVITATION_COLUMNS, headers: dict[str, str] | None = None
+) -> bytes:
     """An Excel workbook (.xlsx) of invitation rows, every cell stored as text and neutralised."""
     import openpyxl
 
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.title = "invitations"
-    sheet.append(list(columns))
+    sheet.title = "邀请名单" if headers is HEADERS["zh"] else "invitations"
+    sheet.append([(headers or {}).get(k, k) for k in columns])
+    sheet.freeze_panes = "A2"
     for row in rows:
         sheet.append([str(safe_cell(row.get(k, ""))) for k in columns])
     for cells in sheet.iter_rows(min_row=2):
@@ -258,10 +285,14 @@ def contact_file(
     days: int | None = None,
     fmt: str = "csv",
     columns: tuple[str, ...] = INVITATION_COLUMNS,
+    lang: str | None = None,
+    tz: str = "Asia/Shanghai",
 ) -> ContactFile:
     """Build a round's invitation list (``days`` None) or reminder list (``days`` after the invitation) as a
     CSV or Excel file, and audit the export now, at build time, under ``by``.
 
+    With ``lang`` ("zh"/"en") the headers are in that language and the expiry in ``tz`` local time (the
+    pages' files); without it the machine columns and UTC, as the CLI writes them.
     The rows are those of ``region`` (the caller's scope; None = all regions); ``full=False`` masks names
     and phones (use :func:`full_contact` of the caller's role). Pages build a file only when the user asks
     for it, so no personal data is served that the audit log does not show.
@@ -274,7 +305,14 @@ def contact_file(
     else:
         rows = reminder_rows(db, round_id, days, base_url, full=full, region=region)
         action, kind = "export_reminders", f"reminders-{days}d"
-    data = invitations_csv(rows, columns).encode("utf-8") if fmt == "csv" else invitations_xlsx(rows, columns)
+    headers = None
+    if lang is not None:  # a file people open: headers in their language, times in the local zone
+        if lang not in HEADERS:
+            raise ValueError(f"lang must be one of {sorted(HEADERS)}, but got {lang!r}")
+        headers = HEADERS[lang]
+        rows = [{**row, "expires_at": _local(row.get("expires_at") or "", tz)} for row in rows]
+    data = (invitations_csv(rows, columns, headers).encode("utf-8") if fmt == "csv"
+            else invitations_xlsx(rows, columns, headers))  # fmt: skip
     detail = f"round={round_id} rows={len(rows)} full={int(full)} scope={region or '*'} format={fmt}"
     with transaction(db):
         audit(db, by, action, detail + (f" days={days}" if days is not None else ""))

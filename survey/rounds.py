@@ -353,8 +353,17 @@ def list_rounds(db: sqlite_utils.Database) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in db.execute(sql)]
 
 
-def close_round(db: sqlite_utils.Database, round_id: int, *, by: str | None = None) -> None:
-    """Close a round: from now on its links accept no answers."""
+def close_round(
+    db: sqlite_utils.Database, round_id: int, *, by: str | None = None, by_user: User | None = None
+) -> None:
+    """Close a round: from now on its links accept no answers.
+
+    A round spans every region's strata, so, like the draw, only staff or admins of all regions close it
+    (``by_user``; None is the operator on the command line)."""
+    from survey.access import STAFF_ROLES, require_all_regions, require_role
+
+    require_role(by_user, STAFF_ROLES, "closing a round")
+    require_all_regions(by_user, "closing a round")
     with transaction(db):
         get_round(db, round_id)
         db.execute("UPDATE rounds SET status = 'closed', closed_at = ? WHERE id = ?", [now(), round_id])

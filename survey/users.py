@@ -97,11 +97,21 @@ def _scope(region: str | list | tuple | None) -> str | None:
     return ",".join(parse_regions(region))
 
 
+class PasswordPolicy(UserError):
+    "The password is shorter or longer than the policy allows (``minimum``/``maximum`` say which bound)."
+
+    def __init__(self, message: str, *, minimum: int, maximum: int):
+        self.minimum, self.maximum = minimum, maximum
+        super().__init__(message)
+
+
 def _check_password(password: str | None) -> None:
     if len(password or "") < MIN_PASSWORD:
-        raise UserError(f"password must have at least {MIN_PASSWORD} characters")
+        raise PasswordPolicy(f"password must have at least {MIN_PASSWORD} characters", minimum=MIN_PASSWORD,
+                             maximum=MAX_PASSWORD)  # fmt: skip
     if len(password) > MAX_PASSWORD:
-        raise UserError(f"password must have at most {MAX_PASSWORD} characters, but got {len(password)}")
+        raise PasswordPolicy(f"password must have at most {MAX_PASSWORD} characters, but got {len(password)}",
+                             minimum=MIN_PASSWORD, maximum=MAX_PASSWORD)  # fmt: skip
 
 
 def create_user(

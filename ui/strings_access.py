@@ -9,6 +9,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "new_password": ("新密码", "New password"),
     "reset_password": ("重置密码", "Reset password"),
     "save_scope": ("保存角色与地区", "Save role and regions"),
+    "usr_password_policy": (
+        "密码长度须在 {minimum} 到 {maximum} 个字符之间。",
+        "A password must have {minimum} to {maximum} characters.",
+    ),
     "usr_changes": ("将对账户 {user} 做如下修改：", "These changes will be saved for {user}:"),
     "usr_change_role": ("角色：{old} → {new}", "Role: {old} → {new}"),
     "usr_change_scope": ("地区范围：{old} → {new}", "Regions: {old} → {new}"),

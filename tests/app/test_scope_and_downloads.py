@@ -64,7 +64,7 @@ def _audit_rows(path: Path) -> list[tuple]:
         db.conn.close()
 
 
-def _rows(data: bytes) -> list[dict]:
+def _raw_rows(data: bytes) -> list[dict]:
     if data[:2] == b"PK":  # xlsx
         import openpyxl
 
@@ -72,6 +72,14 @@ def _rows(data: bytes) -> list[dict]:
         values = list(sheet.values)
         return [dict(zip(values[0], row, strict=True)) for row in values[1:]]
     return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def _rows(data: bytes) -> list[dict]:
+    """The file's rows by machine column name (the pages' files have headers in the UI language)."""
+    from survey.fieldwork import HEADERS
+
+    back = {v: k for headers in HEADERS.values() for k, v in headers.items()}
+    return [{back.get(k, k): v for k, v in row.items()} for row in _raw_rows(data)]
 
 
 def _regions(path: Path, rows: list[dict], round_id: int = 2) -> set[str]:
@@ -241,3 +249,18 @@ def test_admin_changes_the_sla(app, demo_path):
     at.button(key="fu_sla_save").click().run()  # a company-wide setting is saved by its own button
     assert not at.exception
     assert get_sla_days(open_db(demo_path)) == 5
+
+
+@pytest.mark.parametrize(("page", "prepare", "slot"), PERSONAL_DOWNLOADS)
+def test_page_files_have_chinese_headers_and_local_times(app, demo_path, page, prepare, slot):
+    """Issue 12, item 5: the files staff open in Excel read 户号 / 户名 / 联系电话 / 问卷链接, expiry in local time."""
+    import re
+
+    at = _open(app, User("staff", "staff"), page)
+    if prepare.startswith("mon_prep_rem"):
+        at.number_input(key="mon_days").set_value(0).run()
+    at.button(key=prepare).click().run()
+    rows = _raw_rows(at.session_state["download:" + slot]["data"])
+    assert rows and {"户号", "户名", "联系电话", "问卷链接"} <= set(rows[0])
+    if "链接有效期至" in rows[0]:
+        assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", str(r["链接有效期至"])) for r in rows)

@@ -63,3 +63,12 @@ def test_narrowing_a_scope_needs_no_confirmation(app, demo_path):
     assert not at.button(key="edit_save_manager").disabled
     at.button(key="edit_save_manager").click().run()
     assert _account(db, "manager") == ("manager", "福州")
+
+
+def test_the_password_policy_is_said_in_chinese(app, demo_path):
+    db, at = _users_page(app, demo_path)
+    at.text_input(key="new_user_name").input("new_one")
+    at.text_input(key="new_user_password").input("short")
+    at.button[0].click().run()  # the create form's submit button comes first
+    errors = " ".join(str(e.value) for e in at.error)
+    assert "密码长度须在 8 到" in errors and "password must" not in errors
