@@ -176,7 +176,9 @@ if outcome == "complete":
     note = st.text_input(t("fw_note"), key=f"fw_note_complete_{k}")
     if st.button(t("fw_submit"), type="primary", key=f"fw_submit_{k}"):
         try:
-            complete_by_phone(db, assignment_id, answers, interviewer=user.name, note=note, region=user.region)
+            complete_by_phone(
+                db, assignment_id, answers, interviewer=user.name, note=note, region=user.region
+            )
         except AnswerError as e:
             show_problems(e.problems, questionnaire)
         except (TokenError, CallError) as e:
@@ -195,8 +197,15 @@ if outcome == "callback":
 note = st.text_input(t("fw_note"), key=f"fw_note_{k}")
 if st.button(t("fw_record"), type="primary", key=f"fw_record_{k}"):
     try:
-        record_call(db, assignment_id, outcome, interviewer=user.name, region=user.region, callback_at=callback_at,
-                    note=note)
+        record_call(
+            db,
+            assignment_id,
+            outcome,
+            interviewer=user.name,
+            region=user.region,
+            callback_at=callback_at,
+            note=note,
+        )
     except (CallError, ValueError) as e:
         st.error(t("fw_not_open", reason=str(e)))
     else:

@@ -42,6 +42,8 @@ except TokenError:
 compact_header(label(info.questionnaire.title), label(info.questionnaire.description) or t("respond_intro"))
 if st.session_state.setdefault(f"resumed_{token}", bool(info.draft)):
     st.caption(t("resume_note"))  # the link was reopened with answers saved earlier
+
+
 def _current_answers(info) -> dict:
     """The answers as the widgets hold them before this run draws them (else the saved draft)."""
     out = dict(info.draft or {})

@@ -152,7 +152,9 @@ def _design_and_draw() -> None:
         accepted = st.checkbox(t("accept_shortfall"), key="draw_accept_shortfall")
     still_open = [r for r in list_rounds(db) if r["status"] == "open"]
     if still_open:  # another round in the field: customers may get two invitations in a short time
-        st.warning(t("draw_rounds_open", n=len(still_open), names=md("、".join(r["name"] for r in still_open[:3]))))
+        st.warning(
+            t("draw_rounds_open", n=len(still_open), names=md("、".join(r["name"] for r in still_open[:3])))
+        )
     go = st.button(t("draw"), type="primary", key="draw_go", disabled=plan is None or not accepted)
     st.markdown(f"**{t('preview')}**")
     if problem is not None:
@@ -277,8 +279,14 @@ if user.regions is not None:
     st.caption(t("scope_rows_note", regions=md(user.region)))
 if st.button(t("inv_prepare"), key="inv_prepare"):  # built (and audited) only now, for this user's scope
     built = contact_file(
-        db, round_id, by=user.name, full=full_contact(user.role), region=user.region, base_url=base_url,
-        lang=lang(), tz=local_zone().key,  # headers in the UI language, expiry in local time
+        db,
+        round_id,
+        by=user.name,
+        full=full_contact(user.role),
+        region=user.region,
+        base_url=base_url,
+        lang=lang(),
+        tz=local_zone().key,  # headers in the UI language, expiry in local time
     )
     downloads.keep("rounds_invitations", data=built.data, file_name=built.file_name, mime=built.mime,
                    label=t("inv_ready", n=built.rows))  # fmt: skip

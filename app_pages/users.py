@@ -73,8 +73,9 @@ st.subheader(t("create_user"))
 with st.form("create_user"):
     name = st.text_input(t("username"), key="new_user_name")
     role = st.selectbox(t("role"), list(ROLES), key="new_user_role", format_func=lambda r: t(f"role_{r}"))
-    scope = st.multiselect(t("region_scope"), regions, key="new_user_region", placeholder=t("all_regions"),
-                           select_all=False)
+    scope = st.multiselect(
+        t("region_scope"), regions, key="new_user_region", placeholder=t("all_regions"), select_all=False
+    )
     password = st.text_input(t("password"), type="password", key="new_user_password")
     go = st.form_submit_button(t("create_user"), type="primary")
 if go:

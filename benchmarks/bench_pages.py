@@ -47,6 +47,38 @@ def _timed(fn) -> float:
     return time.perf_counter() - start
 
 
+def _login_page(page, url: str) -> None:
+    page.goto(url)
+    page.get_by_label("用户名").wait_for()
+    _settled(page)
+
+
+def _sign_in(page, password: str) -> None:
+    page.get_by_label("用户名").fill("manager")
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
+    _settled(page)
+
+
+def _filter_change(page, region: str) -> None:
+    page.locator(".st-key-dash_region input[role='combobox']").click()
+    page.get_by_role("option", name=region, exact=True).click()
+    _settled(page)
+
+
+def _monitor(page) -> None:
+    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="进度监控").click()
+    page.get_by_role("heading", name="进度监控").wait_for()
+    _settled(page)
+
+
+def _customer_form(form, link: str) -> None:
+    form.goto(link)
+    form.locator("[data-testid='stRadio']").first.wait_for(timeout=60_000)
+    _settled(form)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=50_000)
@@ -69,7 +101,9 @@ def main() -> None:
 
         credentials = {"manager": "bench-password-123"}
         reset_password(db, "manager", credentials["manager"])
-    aid = db.execute("SELECT id FROM assignments WHERE round_id = 2 AND status = 'issued' LIMIT 1").fetchone()[0]
+    aid = db.execute(
+        "SELECT id FROM assignments WHERE round_id = 2 AND status = 'issued' LIMIT 1"
+    ).fetchone()[0]
     token = make_token(secret_key(db), aid)
     db.conn.close()
     port = _free_port()
@@ -92,34 +126,14 @@ def main() -> None:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for run in range(args.repeat + 1):  # run 0 warms the caches and is not counted
                 page = browser.new_page(viewport={"width": 1300, "height": 900})
-                base = _timed(lambda: (page.goto(url), page.get_by_label("用户名").wait_for(), _settled(page)))
-                page.get_by_label("用户名").fill("manager")
-                page.get_by_label("密码").fill(credentials["manager"])
-
-                def sign_in():
-                    page.get_by_role("button", name="登录").click()
-                    page.locator("[data-testid='stMetric']").first.wait_for(timeout=60_000)
-                    _settled(page)
-
-                signed = _timed(sign_in)
-
-                def filter_change():
-                    page.locator(".st-key-dash_region input[role='combobox']").click()
-                    page.get_by_role("option", name="泉州" if run % 2 == 0 else "厦门", exact=True).click()
-                    _settled(page)
-
+                base = _timed(lambda p=page: _login_page(p, url))
+                signed = _timed(lambda p=page: _sign_in(p, credentials["manager"]))
                 page.wait_for_timeout(500)
-                changed = _timed(filter_change)
-
-                def monitor():
-                    page.locator("[data-testid='stSidebarNav'] a").filter(has_text="进度监控").click()
-                    page.get_by_role("heading", name="进度监控").wait_for()
-                    _settled(page)
-
-                monitored = _timed(monitor)
+                changed = _timed(lambda p=page, r=run: _filter_change(p, "泉州" if r % 2 == 0 else "厦门"))
+                monitored = _timed(lambda p=page: _monitor(p))
                 page.close()
                 form = browser.new_page(viewport={"width": 390, "height": 844})
-                opened = _timed(lambda: (form.goto(f"{url}/?t={token}"), form.locator("[data-testid='stRadio']").first.wait_for(timeout=60_000), _settled(form)))  # fmt: skip
+                opened = _timed(lambda f=form: _customer_form(f, f"{url}/?t={token}"))
                 form.close()
                 if run:
                     for key, value in zip(times, (base, signed, changed, monitored, opened), strict=True):
@@ -134,7 +148,9 @@ def main() -> None:
         median = statistics.median(values)
         target = TARGETS.get(key)
         verdict = "" if target is None else ("PASS" if median <= target else "MISS")
-        print(f"{key:32s} {median:9.2f} {median / baseline:11.2f} {('≤ %.0f s' % target) if target else '':>8s} {verdict}")
+        print(
+            f"{key:32s} {median:9.2f} {median / baseline:11.2f} {f'≤ {target:.0f} s' if target else '':>8s} {verdict}"
+        )
 
 
 if __name__ == "__main__":

@@ -122,7 +122,9 @@ def scope_for(db, region: str | None, as_user: str | None) -> str | None:
         raise click.ClickException(f"user {as_user!r} does not exist or is disabled")
     allowed = user.regions
     if allowed == ():
-        raise click.ClickException(f"user {as_user!r} has a region scope naming no region; fix it with set-scope")
+        raise click.ClickException(
+            f"user {as_user!r} has a region scope naming no region; fix it with set-scope"
+        )
     if asked is None:
         return user.region if allowed is None else ",".join(allowed)
     if allowed is not None and not set(asked) <= set(allowed):

@@ -134,9 +134,9 @@ def region_estimates(
                                 min_n=min_base() if min_n is None else min_n, confidence=confidence,
                                 strata="stratum", weights="weight", fpc="N_h")  # fmt: skip
     means = table[table["indicator"] == "mean"]
-    return pd.concat([means[means["region"] != OVERALL], means[means["region"] == OVERALL]])[columns].reset_index(
-        drop=True
-    )
+    return pd.concat([means[means["region"] != OVERALL], means[means["region"] == OVERALL]])[
+        columns
+    ].reset_index(drop=True)
 
 
 def likert_items(db: sqlite_utils.Database, round_id: int) -> dict[str, dict]:

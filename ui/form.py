@@ -91,7 +91,12 @@ def _render_question(q: Question, key: str, initial: object) -> object:
     if q.type == "multiple":
         labels = {c.value: label(c.label) for c in q.choices}
         return st.multiselect(
-            _title(q), list(labels), key=key, help=help_text, format_func=labels.get, placeholder=t("choose"),
+            _title(q),
+            list(labels),
+            key=key,
+            help=help_text,
+            format_func=labels.get,
+            placeholder=t("choose"),
             select_all=False,  # "Select all" would tick 都没有用过 with every channel
         )
     if q.type == "number":
@@ -107,7 +112,10 @@ def _render_question(q: Question, key: str, initial: object) -> object:
 
 
 def render_questionnaire(
-    questionnaire: Questionnaire, *, draft: dict | None = None, prefix: str = "q",
+    questionnaire: Questionnaire,
+    *,
+    draft: dict | None = None,
+    prefix: str = "q",
     problems: dict[str, str] | None = None,
 ) -> dict:
     """Render the relevant questions, in order, and return the raw answers so far.

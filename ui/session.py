@@ -116,7 +116,9 @@ def refresh_user() -> User | None:
     if sid and (u is None or st.session_state.get("sid") == sid):
         from survey.web_sessions import resume
 
-        resumed = resume(db(), sid)  # revoked elsewhere (sign-out in another tab, account changed) ends it here
+        resumed = resume(
+            db(), sid
+        )  # revoked elsewhere (sign-out in another tab, account changed) ends it here
         if resumed is None:
             if u is not None:
                 st.session_state["sid"] = None

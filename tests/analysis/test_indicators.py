@@ -116,7 +116,9 @@ def test_mean_interval_is_the_logit_interval_of_the_rescaled_mean_as_r():
 
     here = Path(__file__).parent / "r"
     d = pd.read_csv(here / "designs_v2" / "tiny.csv")
-    ref = json.loads((here / "expected_v2_tiny.json").read_text(encoding="utf-8"))["rescaled"]["svyciprop_logit"]
+    ref = json.loads((here / "expected_v2_tiny.json").read_text(encoding="utf-8"))["rescaled"][
+        "svyciprop_logit"
+    ]
     got = headline_indicators(d, ["y1"], by="region", strata="stratum", weights="w", fpc="N_h", min_n=1)
     mean = got[(got.indicator == "mean") & (got.region != "全部")].set_index("region")
     for row in ref["by_region"]["rows"]:

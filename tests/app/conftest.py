@@ -26,5 +26,3 @@ def app(demo_path, monkeypatch):
         return at.run()
 
     return make
-
-

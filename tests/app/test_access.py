@@ -114,7 +114,9 @@ def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
     from survey.monitoring import round_progress
 
     db = open_db(demo_path)
-    with_items = db.execute("SELECT region FROM follow_ups GROUP BY region ORDER BY COUNT(*) DESC LIMIT 2").fetchall()
+    with_items = db.execute(
+        "SELECT region FROM follow_ups GROUP BY region ORDER BY COUNT(*) DESC LIMIT 2"
+    ).fetchall()
     first, second = (r[0] for r in with_items)  # the two regions with the most follow-up items in the demo
     both = list_follow_ups(db, region=f"{first},{second}")
     assert set(both["region"]) == {first, second}

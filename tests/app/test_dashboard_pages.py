@@ -169,7 +169,9 @@ def test_follow_ups_page_region_scope(app, demo_path):
 
 
 def test_follow_ups_sla_setting(app, demo_path):
-    at = _page(app, "follow_ups", user=User("admin", "admin"))  # company-wide: admins only (issue 11, item 11)
+    at = _page(
+        app, "follow_ups", user=User("admin", "admin")
+    )  # company-wide: admins only (issue 11, item 11)
     db = open_db(demo_path)
     before = db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone()
     at.number_input(key="fu_sla").set_value(7).run()

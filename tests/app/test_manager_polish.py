@@ -47,7 +47,9 @@ HEADERS = {
 @pytest.fixture(autouse=True)
 def _beijing(monkeypatch):
     monkeypatch.delenv("SURVEY_TZ", raising=False)
-    monkeypatch.setenv("SURVEY_MIN_BASE", "1")  # number formats of every row (the small demo has 3–16 per region)
+    monkeypatch.setenv(
+        "SURVEY_MIN_BASE", "1"
+    )  # number formats of every row (the small demo has 3–16 per region)
 
 
 def _page(app, page, lang="zh", user=MANAGER):

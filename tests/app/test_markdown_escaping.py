@@ -25,7 +25,17 @@ PAGES = ["dashboard", "suggestions", "follow_ups", "trends", "rounds", "frame", 
 def _rendered(at) -> list[str]:
     """Every string of the page that Streamlit renders as markdown."""
     out: list[str] = []
-    for kind in ("markdown", "caption", "info", "success", "warning", "error", "title", "header", "subheader"):
+    for kind in (
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "warning",
+        "error",
+        "title",
+        "header",
+        "subheader",
+    ):
         out += [str(e.value) for e in getattr(at, kind)]
     for kind in ("radio", "selectbox", "multiselect", "checkbox", "text_input", "text_area", "number_input",
                  "button", "toggle", "date_input"):  # fmt: skip
@@ -56,7 +66,9 @@ def planted(demo_path):
         if q.get("choices"):
             q["choices"][0]["label"]["zh"] += PAYLOAD
             break
-    qid = import_questionnaire(db, yaml.safe_dump(definition, allow_unicode=True).encode(), "payload.yaml").questionnaire_id
+    qid = import_questionnaire(
+        db, yaml.safe_dump(definition, allow_unicode=True).encode(), "payload.yaml"
+    ).questionnaire_id
     db.execute("UPDATE rounds SET questionnaire_id = ? WHERE id = 2", [qid])
     token = make_token(secret_key(db), aid)
     db.conn.close()

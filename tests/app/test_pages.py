@@ -117,8 +117,12 @@ def test_admin_sees_users_page(app):
 
 @pytest.mark.parametrize(
     "role, allowed, refused",
-    [("staff", "rounds.py", "dashboard.py"), ("manager", "dashboard.py", "rounds.py"),
-     ("manager", "dashboard.py", "users.py"), ("staff", "rounds.py", "users.py")],
+    [
+        ("staff", "rounds.py", "dashboard.py"),
+        ("manager", "dashboard.py", "rounds.py"),
+        ("manager", "dashboard.py", "users.py"),
+        ("staff", "rounds.py", "users.py"),
+    ],
 )
 def test_roles_only_get_their_pages(app, role, allowed, refused):
     at = app(User(role, role))

@@ -31,7 +31,10 @@ PERSONAL_DOWNLOADS = [
     ("app_pages/monitor.py", "mon_prep_rem_xlsx", "monitor"),
 ]
 #: Download buttons of app_pages/ without personal data (aggregate tables, the questionnaire template).
-NON_PERSONAL = {"app_pages/dashboard.py": 2, "app_pages/questionnaires.py": 1}  # report + analysts' CSV: aggregates
+NON_PERSONAL = {
+    "app_pages/dashboard.py": 2,
+    "app_pages/questionnaires.py": 1,
+}  # report + analysts' CSV: aggregates
 PAGE_OF_ROLE = {"rounds": "app_pages/rounds.py", "monitor": "app_pages/monitor.py"}
 
 

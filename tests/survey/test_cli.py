@@ -94,7 +94,10 @@ def test_import_frame_then_draw(run, tmp_path):
         (["draw", "--size", "10", "--strata", "name"], "stratum column must be one of"),
         (["report", "99"], "round 99 does not exist"),
         (["invitations", "99"], "round 99 does not exist"),
-        (["create-user", "x", "--role", "staff", "--all-regions", "--password", "short"], "at least 8 characters"),
+        (
+            ["create-user", "x", "--role", "staff", "--all-regions", "--password", "short"],
+            "at least 8 characters",
+        ),
     ],
 )
 def test_library_errors_are_one_line_and_non_zero(demo_path, args, message):

@@ -190,11 +190,23 @@ def test_unhappy_web_submission_opens_a_follow_up_at_once(demo_db):
     from survey.fieldwork import submit_response
     from survey.tokens import make_token, secret_key
 
-    aid = demo_db.execute("SELECT a.id FROM assignments a WHERE a.round_id = 2 AND a.status = 'issued'"
-                          " AND a.is_reserve = 0 LIMIT 1").fetchone()[0]
-    answers = {"overall": 1, "attitude": 2, "skill": 3, "reliability": 3, "voltage": 3, "planned_outage": "no",
-               "reported_fault": "no", "billing": 3, "complained": "no", "vs_last_year": "worse",
-               "suggestion": "营业厅工作人员态度很差"}
+    aid = demo_db.execute(
+        "SELECT a.id FROM assignments a WHERE a.round_id = 2 AND a.status = 'issued'"
+        " AND a.is_reserve = 0 LIMIT 1"
+    ).fetchone()[0]
+    answers = {
+        "overall": 1,
+        "attitude": 2,
+        "skill": 3,
+        "reliability": 3,
+        "voltage": 3,
+        "planned_outage": "no",
+        "reported_fault": "no",
+        "billing": 3,
+        "complained": "no",
+        "vs_last_year": "worse",
+        "suggestion": "营业厅工作人员态度很差",
+    }
     rid = submit_response(demo_db, make_token(secret_key(demo_db), aid), answers)
     row = demo_db.execute("SELECT reason, status FROM follow_ups WHERE response_id = ?", [rid]).fetchone()
     assert row is not None and row[1] == "open"

@@ -44,10 +44,12 @@ def _everything(path, round_id: int) -> dict[str, str]:
             "progress_obj": repr(round_progress(db, round_id, region="泉州")),
             "calls": json.dumps(
                 [{k: v for k, v in r.items() if k not in ("name", "phone")} for r in call_list(db, round_id)],
-                ensure_ascii=False, default=str,
+                ensure_ascii=False,
+                default=str,
             ),  # fmt: skip
-            "queue": list_follow_ups(db, region="泉州", today="2000-01-01").drop(
-                columns=["name", "phone"]).to_csv(),  # fmt: skip
+            "queue": list_follow_ups(db, region="泉州", today="2000-01-01")
+            .drop(columns=["name", "phone"])
+            .to_csv(),  # fmt: skip
         }
         frame = responses_frame(db, round_id)
         items = list(likert_items(db, round_id))
@@ -77,7 +79,19 @@ def moved_frame(demo_path, tmp_path):
     path = tmp_path / "moved.csv"
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["户号", "户名", "联系电话", "供电单位", "区县", "用户类别", "城乡类别", "近12个月投诉次数", "拒访"])
+        out.writerow(
+            [
+                "户号",
+                "户名",
+                "联系电话",
+                "供电单位",
+                "区县",
+                "用户类别",
+                "城乡类别",
+                "近12个月投诉次数",
+                "拒访",
+            ]
+        )
         for row, m, r in zip(rows, move, retype, strict=True):
             cid, name, phone, region, _district, ctype, urban, complaints, opted = row
             if m:
@@ -137,11 +151,15 @@ def test_migration_backfills_old_rounds_from_the_stratum_label(tmp_path, demo_te
     # undo migration 6 by hand, then move a customer, then re-apply it
     for column in m0006_round_snapshot.SNAPSHOT:
         db.execute(f"UPDATE assignments SET {column} = NULL")  # noqa: S608
-    cid, label = db.execute("SELECT customer_id, stratum FROM assignments WHERE round_id = 1 LIMIT 1").fetchone()
+    cid, label = db.execute(
+        "SELECT customer_id, stratum FROM assignments WHERE round_id = 1 LIMIT 1"
+    ).fetchone()
     db.execute("UPDATE customers SET region = '宁德' WHERE id = ?", [cid])
     db.execute("DROP INDEX idx_assignments_round_region")
     for column in m0006_round_snapshot.SNAPSHOT:
         db.execute(f"ALTER TABLE assignments DROP COLUMN {column}")  # noqa: S608
     m0006_round_snapshot.apply(db)
-    region = db.execute("SELECT region FROM assignments WHERE round_id = 1 AND customer_id = ?", [cid]).fetchone()[0]
+    region = db.execute(
+        "SELECT region FROM assignments WHERE round_id = 1 AND customer_id = ?", [cid]
+    ).fetchone()[0]
     assert region == label.split("|")[0]

@@ -243,8 +243,7 @@ def test_concurrent_wrong_passwords_all_count(tmp_path):
     create_user(setup, "li", "staff", "right password")
     setup.conn.close()
     threads = [
-        threading.Thread(target=lambda: _try(open_db(path), "li", "wrong"))
-        for _ in range(users.MAX_FAILURES)
+        threading.Thread(target=lambda: _try(open_db(path), "li", "wrong")) for _ in range(users.MAX_FAILURES)
     ]
     for t in threads:
         t.start()

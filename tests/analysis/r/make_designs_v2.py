@@ -64,7 +64,10 @@ def _rows(
     n = len(shift)
     region = np.broadcast_to(np.asarray(region, dtype=object), (n,))
     ctype = np.broadcast_to(np.asarray(ctype, dtype=object), (n,))
-    district = np.array([f"{r}-{k}" for r, k in zip(region, rng.integers(1, districts + 1, size=n))], dtype=object)
+    district = np.array(
+        [f"{r}-{k}" for r, k in zip(region, rng.integers(1, districts + 1, size=n), strict=True)],
+        dtype=object,
+    )
     # a respondent effect shared by the three items, plus a small item effect
     person = rng.normal(0.0, 0.4, size=n)
     frame = pd.DataFrame(
@@ -77,7 +80,7 @@ def _rows(
             "district": district,
         }
     )
-    for item, item_shift in zip(ITEMS, (0.0, -0.2, 0.15)):
+    for item, item_shift in zip(ITEMS, (0.0, -0.2, 0.15), strict=True):
         frame[item] = _likert(rng, shift + person + item_shift).astype(float)
     return frame
 
@@ -113,7 +116,14 @@ def nested() -> pd.DataFrame:
     return _finish(rng, pd.concat(parts))
 
 
-CROSSED_REGION_SHIFT = {"Fuzhou": 0.6, "Longyan": -0.7, "Nanping": -0.2, "Ningde": 0.0, "Putian": 0.3, "Xiamen": 0.8}
+CROSSED_REGION_SHIFT = {
+    "Fuzhou": 0.6,
+    "Longyan": -0.7,
+    "Nanping": -0.2,
+    "Ningde": 0.0,
+    "Putian": 0.3,
+    "Xiamen": 0.8,
+}
 CROSSED_TYPE_SHIFT = {"business": -0.4, "public": 0.3, "resident": 0.0}
 
 
@@ -202,7 +212,9 @@ def poststrat() -> pd.DataFrame:
         n_bus = int(round(n * sample_share))
         ctype = np.array(["business"] * n_bus + ["resident"] * (n - n_bus))
         ctype = rng.permutation(ctype)
-        parts.append(_rows(rng, region, population, region, ctype, shift + np.where(ctype == "business", -0.8, 0.2)))
+        parts.append(
+            _rows(rng, region, population, region, ctype, shift + np.where(ctype == "business", -0.8, 0.2))
+        )
     return _finish(rng, pd.concat(parts))
 
 
