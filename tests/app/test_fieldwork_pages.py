@@ -76,7 +76,9 @@ def test_required_answer_is_named_and_nothing_stored(app, demo_path):
             at.radio(key=f"q_{qid}").set_value(value).run()
     at.button(key="submit").click().run()
     text = _texts(at)
-    assert "请检查以下问题" in text and "电压质量" in text and "总体" not in text.split("请检查以下问题")[1]
+    assert "还有 1 处需要填写或修改" in text  # one problem, named at its question (the voltage one)
+    inline = [e for e in at.error if e.icon == "⚠️"]
+    assert len(inline) == 1 and "必答" in str(inline[0].value)
     assert query(demo_path, "SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid])[0][0] == 0
 
 

@@ -33,6 +33,9 @@ VISIBLE_TEXT = """() => {
                               return e && getComputedStyle(e).fontSize === '0px'; })();
   const app = document.querySelector("[data-testid='stApp']").cloneNode(true);
   app.querySelectorAll("[data-testid='stIconMaterial'], code, style, script").forEach(e => e.remove());
+  // table cells are data (names, ids, audit details as stored), not UI text; the column headers stay
+  app.querySelectorAll("[data-testid='stDataFrame'] td, [data-testid='stDataFrame'] [role='gridcell']")
+    .forEach(e => e.remove());
   if (skipHidden) app.querySelectorAll("[data-testid='stSkipToContent']").forEach(e => e.remove());
   if (hidden("[data-testid='stFileUploaderDropzone'] button p"))
     app.querySelectorAll("[data-testid='stFileUploaderDropzone'] button p").forEach(e => e.remove());

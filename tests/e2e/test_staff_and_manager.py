@@ -28,10 +28,12 @@ def hostile(app_server):
     db.execute(
         "INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')", [rid]
     )
-    cid = db.execute(
-        "SELECT customer_id FROM assignments WHERE round_id = 2 AND is_reserve = 0 LIMIT 1"
-    ).fetchone()[0]
-    db.execute("UPDATE customers SET name = ? WHERE id = ?", [XSS, cid])
+    # every sampled customer of round 2: whichever one the call queue puts first is shown with its name
+    db.execute(
+        "UPDATE customers SET name = ? WHERE id IN"
+        " (SELECT customer_id FROM assignments WHERE round_id = 2 AND is_reserve = 0)",
+        [XSS],
+    )
     db.conn.close()
     return app_server
 
