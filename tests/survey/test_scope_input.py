@@ -273,8 +273,12 @@ def _calls(db, blank):
         ),
         "survey.frames.store_frame": lambda: _fn("survey.frames.store_frame")(db, new_frame(), scope=blank),
         "survey.calls.call_list": lambda: calls.call_list(db, 2, region=blank),
-        "survey.calls.record_call": lambda: calls.record_call(db, aid, "refusal", interviewer="x", region=blank),
-        "survey.calls.complete_by_phone": lambda: calls.complete_by_phone(db, aid, {}, interviewer="x", region=blank),
+        "survey.calls.record_call": lambda: calls.record_call(
+            db, aid, "refusal", interviewer="x", region=blank
+        ),
+        "survey.calls.complete_by_phone": lambda: calls.complete_by_phone(
+            db, aid, {}, interviewer="x", region=blank
+        ),
         "survey.calls.release_reserve": lambda: calls.release_reserve(db, aid, "x", region=blank),
         "survey.report.regions_text": lambda: _fn("survey.report.regions_text")(blank, "zh"),
         "survey.dashboard.trend_table": lambda: dashboard.trend_table(db, items, region=blank),
