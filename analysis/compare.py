@@ -33,7 +33,6 @@ __all__ = [
     "dunn_pairs",
     "format_p",
     "kruskal_regions",
-    "plain_findings",
     "rao_scott_chisq",
     "region_comparison_sentence",
 ]
@@ -310,58 +309,9 @@ def format_p(p: float, lang: str = "zh") -> str:
     return f"p{sep}={sep}{p:.3f}"
 
 
-def _label(labels: Mapping[str, object] | None, key: object, lang: str) -> str:
-    if labels is None:
-        return str(key)
-    value = labels.get(key, key)
-    if isinstance(value, Mapping):
-        value = value.get(lang, next(iter(value.values())))
-    return str(value)
-
-
 def _check_lang(lang: str) -> None:
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
-
-
-def plain_findings(
-    pairs_df: pd.DataFrame,
-    item_label: Mapping[str, str],
-    lang: str = "zh",
-    *,
-    group_labels: Mapping[object, str | Mapping[str, str]] | None = None,
-) -> list[str]:
-    """One plain sentence per significant pair of :func:`dunn_pairs`, lower group first.
-
-    e.g. ``"泉州的服务态度评分显著低于厦门 (p=0.003)"`` or ``"Quanzhou's service-attitude score
-    is significantly lower than Xiamen's (p = 0.003)"``.
-
-    Parameters
-    ----------
-    pairs_df : output of :func:`dunn_pairs`.
-    item_label : the item's name per language, e.g. ``{"zh": "服务态度", "en": "service-attitude"}``.
-    lang : ``"zh"`` or ``"en"``.
-    group_labels : optional display names per group, a string or a mapping per language.
-    """
-    _check_lang(lang)
-    item = item_label.get(lang) or next(iter(item_label.values()))
-    out = []
-    for row in pairs_df.loc[pairs_df["significant"].astype(bool)].itertuples(index=False):
-        low, high = (row.group_a, row.group_b) if row.mean_a <= row.mean_b else (row.group_b, row.group_a)
-        lo, hi = _label(group_labels, low, lang), _label(group_labels, high, lang)
-        p = format_p(row.pvalue_adj, lang)
-        if row.mean_a == row.mean_b:
-            sentence = (
-                f"{lo}与{hi}的{item}评分分布存在显著差异 ({p})"
-                if lang == "zh"
-                else f"{lo}'s and {hi}'s {item} scores differ significantly ({p})"
-            )
-        elif lang == "zh":
-            sentence = f"{lo}的{item}评分显著低于{hi} ({p})"
-        else:
-            sentence = f"{lo}'s {item} score is significantly lower than {hi}'s ({p})"
-        out.append(sentence)
-    return out
 
 
 def region_comparison_sentence(

@@ -152,19 +152,29 @@ def domain_estimates(
     dom = np.where(inside, remap[np.where(codes >= 0, codes, 0)], -1)
     n_dom = len(keys)
     w = design.weights
-    wsum = np.bincount(dom[inside], weights=w[inside], minlength=n_dom)
-    wy = np.bincount(dom[inside], weights=(w * values)[inside], minlength=n_dom)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        estimate = wy / wsum
-    Z = np.zeros((len(data), n_dom))
-    rows = np.flatnonzero(inside)
-    Z[rows, dom[rows]] = w[rows] * (values[rows] - estimate[dom[rows]]) / wsum[dom[rows]]
+    estimate, Z = ratio_scores(w, values, inside, dom, n_dom)
     if post is not None:
         Z = _residualise(data, Z, w, post)
     cov = _score_cov(design, Z)
     n = np.bincount(dom[inside], minlength=n_dom)
     degf = int(len(data) - len(design.n_h))
     return DomainEstimates(keys, estimate, cov, n, degf)
+
+
+def ratio_scores(
+    w: np.ndarray, values: np.ndarray, inside: np.ndarray, dom: np.ndarray, n_dom: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Domain means ``Σ_d w y / Σ_d w`` and their linearised score matrix (units × domains):
+    ``z_id = w_i (y_i − ȳ_d) / Σ_d w`` for units in domain d, 0 elsewhere (Woodruff 1971; Lohr 2019, §9.1)."""
+    index = np.where(inside, dom, 0)
+    wsum = np.bincount(index[inside], weights=w[inside], minlength=n_dom)
+    wy = np.bincount(index[inside], weights=(w * values)[inside], minlength=n_dom)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = wy / wsum
+    Z = np.zeros((len(w), n_dom))
+    rows = np.flatnonzero(inside)
+    Z[rows, index[rows]] = w[rows] * (values[rows] - estimate[index[rows]]) / wsum[index[rows]]
+    return estimate, Z
 
 
 def _residualise(data: pd.DataFrame, Z: np.ndarray, w_new: np.ndarray, post: PostStrata) -> np.ndarray:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from analysis.compare import format_p
 
-__all__ = ["design_findings", "overall_sentence"]
+__all__ = ["design_findings", "overall_sentence", "plain_findings"]
 
 
 def _label(labels: Mapping[object, object] | None, key: object, lang: str) -> str:
@@ -120,3 +120,45 @@ def overall_sentence(pairs: pd.DataFrame, item_label: str, lang: str = "zh", *, 
            else f"adjusted for the {family} comparisons {place}")  # fmt: skip
     return (f"Of {tested} pairs of {groups} compared{skipped}, {verdict} in the mean {item_label} score "
             f"(design-based, {how}).")  # fmt: skip
+
+
+def plain_findings(
+    pairs_df: pd.DataFrame,
+    item_label: Mapping[str, str],
+    lang: str = "zh",
+    *,
+    group_labels: Mapping[object, str | Mapping[str, str]] | None = None,
+) -> list[str]:
+    """One plain sentence per significant pair of :func:`analysis.compare.dunn_pairs` (the rank test's
+    reference view), lower group first; the dashboard's findings are :func:`design_findings`.
+
+    e.g. ``"泉州的服务态度评分显著低于厦门 (p=0.003)"`` or ``"Quanzhou's service-attitude score
+    is significantly lower than Xiamen's (p = 0.003)"``.
+
+    Parameters
+    ----------
+    pairs_df : output of :func:`dunn_pairs`.
+    item_label : the item's name per language, e.g. ``{"zh": "服务态度", "en": "service-attitude"}``.
+    lang : ``"zh"`` or ``"en"``.
+    group_labels : optional display names per group, a string or a mapping per language.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
+    item = item_label.get(lang) or next(iter(item_label.values()))
+    out = []
+    for row in pairs_df.loc[pairs_df["significant"].astype(bool)].itertuples(index=False):
+        low, high = (row.group_a, row.group_b) if row.mean_a <= row.mean_b else (row.group_b, row.group_a)
+        lo, hi = _label(group_labels, low, lang), _label(group_labels, high, lang)
+        p = format_p(row.pvalue_adj, lang)
+        if row.mean_a == row.mean_b:
+            sentence = (
+                f"{lo}与{hi}的{item}评分分布存在显著差异 ({p})"
+                if lang == "zh"
+                else f"{lo}'s and {hi}'s {item} scores differ significantly ({p})"
+            )
+        elif lang == "zh":
+            sentence = f"{lo}的{item}评分显著低于{hi} ({p})"
+        else:
+            sentence = f"{lo}'s {item} score is significantly lower than {hi}'s ({p})"
+        out.append(sentence)
+    return out

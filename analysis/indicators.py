@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.contrasts import PostStrata, _residualise, _score_cov
+from analysis.contrasts import PostStrata, _residualise, _score_cov, ratio_scores
 from analysis.estimates import _domain_var, _domains, _prepare, survey_mean
 
 __all__ = [
@@ -129,17 +129,8 @@ def bounded_interval(
 def _post_se(data, design, dom_all, n_dom, values, valid, post: PostStrata) -> np.ndarray:
     """SEs of the domain means under post-stratification: scores residualised on the post-strata
     (:func:`analysis.contrasts._residualise`, R ``svyrecvar``), then the stratified variance."""
-    inside = valid & (dom_all >= 0)
-    w = design.weights
-    dom = np.where(inside, dom_all, 0)
-    wsum = np.bincount(dom[inside], weights=w[inside], minlength=n_dom)
-    wy = np.bincount(dom[inside], weights=(w * values)[inside], minlength=n_dom)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        estimate = wy / wsum
-    Z = np.zeros((len(data), n_dom))
-    rows = np.flatnonzero(inside)
-    Z[rows, dom[rows]] = w[rows] * (values[rows] - estimate[dom[rows]]) / wsum[dom[rows]]
-    cov = _score_cov(design, _residualise(data, Z, w, post))
+    _, Z = ratio_scores(design.weights, values, valid & (dom_all >= 0), dom_all, n_dom)
+    cov = _score_cov(design, _residualise(data, Z, design.weights, post))
     return np.sqrt(np.clip(np.diag(cov), 0, None))
 
 

@@ -77,11 +77,6 @@ def resume(db: sqlite_utils.Database, sid: str | None) -> User | None:
     return account
 
 
-def touch(db: sqlite_utils.Database, sid: str | None) -> None:
-    """Record activity on a session (a page run), at most once a minute."""
-    resume(db, sid)
-
-
 def _revoke(db: sqlite_utils.Database, where: str, params: list, why: str) -> int:
     with transaction(db):
         cursor = db.execute(

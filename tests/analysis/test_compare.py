@@ -20,10 +20,10 @@ from analysis.compare import (
     dunn_pairs,
     format_p,
     kruskal_regions,
-    plain_findings,
     rao_scott_chisq,
     region_comparison_sentence,
 )
+from analysis.findings import plain_findings
 
 
 def expand(table, row_levels, col_levels):
