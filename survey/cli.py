@@ -207,12 +207,21 @@ def demo(db_path, customers, seed, force):
 @db_option
 @click.option("--port", default=8501, show_default=True, type=int)
 @click.option("--customers", default=50_000, show_default=True, type=int, help="Demo size on first run.")
-def up(db_path, port, customers):
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="Run N app processes on the next ports (PORT+1 …) behind nginx on PORT, with sticky sessions.",
+)
+def up(db_path, port, customers, workers):
     """Seed the demo database on first run, then open the app (streamlit run survey_server.py: the app plus the
-    routes of the session cookie, so a reload keeps staff signed in)."""
+    routes of the session cookie, so a reload keeps staff signed in). With --workers N: N such processes
+    behind nginx (survey.cluster), health-checked, a worker that dies restarted; Ctrl-C stops them all."""
     path = Path(db_path or default_db_path())
     if not path.exists():
         _seed_demo(path, customers, 7, False)
+    if workers is not None:
+        raise SystemExit(_up_cluster(path, port, workers))
     env = dict(os.environ, SURVEY_DB=str(path.resolve()))
     app = Path(__file__).resolve().parent.parent / "survey_server.py"
     cmd = [
@@ -227,6 +236,32 @@ def up(db_path, port, customers):
         "false",
     ]
     raise SystemExit(subprocess.call(cmd, env=env))
+
+
+def _up_cluster(path: Path, port: int, workers: int) -> int:
+    import signal
+
+    from survey.cluster import Cluster, ClusterError, NginxMissing
+
+    def _terminate(signum, frame):  # SIGTERM stops the cluster like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    cluster = Cluster(path, port=port, workers=workers, listen_address="0.0.0.0", log=click.echo)  # noqa: S104
+    try:
+        cluster.start()
+        click.echo(
+            f"{workers} app processes on 127.0.0.1:{port + 1}..{port + workers} behind nginx on "
+            f"{cluster.url} (all interfaces, port {port}); run directory {cluster.run_dir}; Ctrl-C stops them."
+        )
+        cluster.supervise()
+    except (NginxMissing, ClusterError) as e:
+        raise click.ClickException(str(e).strip()) from e
+    except KeyboardInterrupt:
+        click.echo("stopping")
+    finally:
+        cluster.stop()
+    return 0
 
 
 @cli.command()
