@@ -7,6 +7,7 @@ from analysis.compare import format_p, region_comparison_sentence
 from analysis.contrasts import ADJUST_METHODS
 from analysis.findings import design_findings, overall_sentence
 from analysis.suggestions import classify_frame, summarise_topics
+from survey.dashboard import min_base
 from survey.follow_ups import follow_up_counts
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
 from survey.report import FORMATS, ReportView, export_report, view_frame
@@ -169,11 +170,11 @@ st.caption(t("ci_caption") + " " + t("letters_caption"))
 region_table = pd.DataFrame({
     t("col_region") if group == "region" else t("col_group"): means["label"], t("col_estimate"): means["estimate"],
     t("col_se"): means["se"], t("col_ci_low"): means["ci_low"], t("col_ci_high"): means["ci_high"],
-    t("col_n"): means["n"], t("col_letters"): means["letters"], t("col_small"): means["small_cell"].map(SMALL_MARK),
+    t("col_n"): means["n"], t("col_letters"): means["letters"], t("col_small", n=min_base()): means["small_cell"].map(SMALL_MARK),
 })  # fmt: skip
 region_view = region_table.assign(**_estimates(means, means["indicator"], t("col_estimate")))
 st.dataframe(region_view, hide_index=True, width="stretch", key="dash_regions")
-st.caption(t("small_cell_note"))
+st.caption(t("small_cell_note", n=min_base()))
 
 st.subheader(t("cmp_header"))
 # plain sentences on top: the headline and the pairs of the very same design-based, adjusted result
@@ -264,7 +265,7 @@ drill_table = pd.DataFrame({
     t("col_indicator"): drill["indicator"].map(lambda k: t(f"ind_{k}")),
     t("col_item"): drill["item"].map(lambda i: label(_short(i, items[i])) if i in items else t("ind_index")),
     t("dash_col_value"): drill["estimate"], t("col_se"): drill["se"], t("col_ci_low"): drill["ci_low"],
-    t("col_ci_high"): drill["ci_high"], t("col_n"): drill["n"], t("col_small"): drill["small_cell"].map(SMALL_MARK),
+    t("col_ci_high"): drill["ci_high"], t("col_n"): drill["n"], t("col_small", n=min_base()): drill["small_cell"].map(SMALL_MARK),
 })  # fmt: skip
 drill_view = drill_table.assign(**_estimates(drill, drill["indicator"], t("dash_col_value")))
 st.dataframe(drill_view, hide_index=True, width="stretch", key="dash_drill")

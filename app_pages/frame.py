@@ -112,7 +112,9 @@ def show_problems(result) -> None:
     table["column"] = table["column"].map(lambda c: c if c else MISSING)
     table["value"] = table["value"].map(lambda v: MISSING if v is None or v != v or v == "" else str(v))
     table.columns = [t("col_row"), t("col_column"), t("col_value"), t("col_message")]
-    st.dataframe(table, hide_index=True, width="stretch", key="frame_problems")
+    # st.table wraps long messages (st.dataframe cut them at the column width); its cells are markdown, so
+    # every value from the file is escaped
+    st.table(table.map(md), hide_index=True, height=min(40 + 36 * len(table), 520), border="horizontal")
 
 
 def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> None:

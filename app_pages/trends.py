@@ -91,7 +91,7 @@ st.dataframe(
             t("col_n"): table["n"],
             t("col_change"): table["change"].map(_change),
             t("col_change_p"): table["change_p"].map(p_value),
-            t("col_small"): table["small_cell"].map({True: "⚠", False: ""}),
+            t("col_small", n=min_base()): table["small_cell"].map({True: "⚠", False: ""}),
         }
     ),  # fmt: skip
     hide_index=True,

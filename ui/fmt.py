@@ -24,6 +24,11 @@ MISSING = "—"
 # Every ASCII punctuation character CommonMark lets a backslash escape (spec §2.4): markdown, links, images,
 # HTML, tables and Streamlit's :color[...] / :emoji: directives all start with one of them.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'^@%])")
+# GitHub-flavoured markdown turns bare URLs, www. names and e-mail addresses into links even when their
+# punctuation is escaped (remark-gfm's autolink literals): a WORD JOINER (U+2060, invisible) after the scheme,
+# after "www" and before "@" keeps them plain text.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|mailto|www)(?=\\[:.])|(?=\\@)")
+WORD_JOINER = "\u2060"
 
 
 def md(value: Any) -> str:
@@ -31,10 +36,13 @@ def md(value: Any) -> str:
     every markdown-special character backslash-escaped, so a name like ``![x](http://…)`` shows as typed and
     loads nothing. Use it for every user- or file-supplied string a page renders as markdown.
 
-    >>> print(md("![x](http://e.vil/p.png) **bold**"))
-    \!\[x\]\(http\://e\.vil/p\.png\) \*\*bold\*\*
+    >>> print(md("![x](http://e.vil/p.png) **bold**").replace(WORD_JOINER, "·"))
+    \!\[x\]\(http·\://e\.vil/p\.png\) \*\*bold\*\*
+
+    A bare URL, ``www.`` name or e-mail address stays text (a word joiner, U+2060, stops the autolink).
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", "" if value is None else str(value))
+    return _AUTOLINK.sub(lambda m: (m.group(1) or "") + WORD_JOINER, escaped)
 
 
 URBAN_RURAL_EN = {"城镇": "Urban", "农村": "Rural"}

@@ -118,11 +118,11 @@ STRINGS: dict[str, tuple[str, str]] = {
     "fw_upload_browse": ("选择文件", "Browse files"),
     "fw_skip_to_content": ("跳到正文", "Skip to main content"),
     "ci_caption": (
-        "按分层抽样设计加权（各层合格客户数估计 ÷ 答卷数，N̂_h/r_h；号码错误、非本户等不合格样本不计入总体），"
-        "误差线为 95% 置信区间（logit 区间，始终在 1–5 分之内）。",
-        "Weighted by the stratified design (estimated eligible customers ÷ answers per stratum, N̂_h/r_h; wrong "
-        "numbers and non-customers leave the population); bars are 95% confidence intervals (logit intervals, "
-        "always within 1–5).",
+        "结果按抽样设计加权：每份答卷代表其所在层（地区×客户类别）的若干客户，号码错误、非本户等不合格的样本不计入总体。"
+        "误差线为 95% 置信区间（始终在 1–5 分之内）。",
+        "Results are weighted by the sampling design: each answer stands for a number of customers of its stratum "
+        "(region × customer type); wrong numbers and non-customers are not counted in the population. Bars are "
+        "95% confidence intervals (always within 1–5).",
     ),
     "test_caption": (
         "地区间比较：Kruskal-Wallis 检验（将样本视为简单随机样本，未考虑权重）。",

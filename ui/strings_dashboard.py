@@ -55,12 +55,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "rescaling, Fornell et al. 1996).",
     ),
     "small_cell_note": (
-        "答卷少于 30 份的组显示“样本不足”，不给出估计值，也不参加显著性比较。",
-        "Groups with fewer than 30 answers show “too few answers”: no estimate is given and they enter no test.",
+        "答卷少于 {n} 份的组显示“样本不足”，不给出估计值，也不参加显著性比较。",
+        "Groups with fewer than {n} answers show “too few answers”: no estimate is given and they enter no test.",
     ),
     "col_group": ("组别", "Group"),
     "col_letters": ("显著性字母", "Letters"),
-    "col_small": ("样本<30", "n<30"),
+    "col_small": ("样本<{n}", "n<{n}"),
     "col_indicator": ("指标类型", "Indicator"),
     "col_item": ("题目", "Item"),
     "ind_mean": ("均值", "mean"),
@@ -78,13 +78,18 @@ STRINGS: dict[str, tuple[str, str]] = {
         "**方法说明**：所有估计、置信区间和显著性结论都按分层抽样设计计算（考虑权重、分层和有限总体校正；筛选条件作为全样本设计中的子总体估计）。"
         "两组是否“显著不同”看两组加权均值之差及其设计标准误（t 检验），并对本页所有题目×组对一起做 {method} 校正；"
         "差异方向就是这个差值的正负。答卷少于 {min_n} 份的组不参与比较。满意率与组别的关联用 Rao-Scott χ² 检验。"
-        "秩检验（Kruskal-Wallis、Dunn）把样本当作简单随机样本，只作参考。",
+        "秩检验（Kruskal-Wallis、Dunn）把样本当作简单随机样本，只作参考。"
+        "权重：各层合格客户数的估计 N̂_h = N_h × 合格率 e_h 除以该层答卷数 r_h；置信区间在 logit 尺度上计算，"
+        "再换算回 1–5 分（比例用 Clopper-Pearson 区间处理 0 或 n 的情形）。",
         "**Methods**: every estimate, interval and significance statement is design-based (weights, strata and the "
         "finite population correction; a filter is a domain of the whole round's design). Two groups “differ "
         "significantly” when the difference of their weighted means, over its design-based SE (t test), stays "
         "significant after a {method} adjustment over every item × pair on this page; the direction is the sign of "
         "that difference. Groups with fewer than {min_n} answers are not compared. Top-2-box by group: Rao-Scott χ². "
-        "Rank tests (Kruskal-Wallis, Dunn) treat the sample as simple random and are for reference only.",
+        "Rank tests (Kruskal-Wallis, Dunn) treat the sample as simple random and are for reference only. "
+        "Weights: the stratum's estimated eligible customers N̂_h = N_h × eligibility rate e_h, divided by its "
+        "answers r_h; intervals are computed on the logit scale and mapped back to 1–5 (proportions at 0 or n use "
+        "Clopper-Pearson intervals).",
     ),
     "cmp_details": ("方法与检验细节", "Methods and test details"),
     "cmp_rank_differs": (

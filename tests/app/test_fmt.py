@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
 
-from ui.fmt import MISSING, estimate, local_time, local_times, num, p_value, pct
+from ui.fmt import MISSING, WORD_JOINER, estimate, local_time, local_times, md, num, p_value, pct
 
 
 @pytest.fixture(autouse=True)
@@ -88,3 +89,17 @@ def test_estimate_is_rounded_by_indicator(value, indicator, se, shown):
 )
 def test_p_value(p, shown):
     assert p_value(p) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://e.vil/x", "see HTTPS://e.vil", "www.e.vil", "mail boss@e.vil now", "ftp://e.vil", "mailto:a@b.c"],
+)
+def test_md_leaves_no_autolink_literal(text):
+    """remark-gfm links a bare URL, www. name or e-mail address even with its punctuation escaped: md() puts a
+    word joiner after the scheme / before the @, and the text reads the same without it."""
+    out = md(text)
+    plain = re.sub(r"\\(.)", r"\1", out)
+    assert plain.replace(WORD_JOINER, "") == text
+    assert not re.search(r"(?i)(https?|ftp|mailto|www)\\[:.]", out)  # no scheme directly before its colon/dot
+    assert "\\@" not in out.replace(WORD_JOINER + "\\@", "")

@@ -20,12 +20,12 @@ RAW = {"None", "nan", "NaN", "<NA>", "NaT"}
 PERCENT = re.compile(r"\d{1,3}\.\d%")
 HEADERS = {
     "regions": {
-        "zh": ["地区", "均值", "标准误", "95% 下限", "95% 上限", "样本数", "显著性字母", "样本<30"],
-        "en": ["Region", "Mean", "SE", "95% CI low", "95% CI high", "n", "Letters", "n<30"],
+        "zh": ["地区", "均值", "标准误", "95% 下限", "95% 上限", "样本数", "显著性字母", "样本<1"],
+        "en": ["Region", "Mean", "SE", "95% CI low", "95% CI high", "n", "Letters", "n<1"],
     },
     "drill": {
-        "zh": ["客户类型", "指标类型", "题目", "估计值", "标准误", "95% 下限", "95% 上限", "样本数", "样本<30"],
-        "en": ["Customer type", "Indicator", "Item", "Estimate", "SE", "95% CI low", "95% CI high", "n", "n<30"],
+        "zh": ["客户类型", "指标类型", "题目", "估计值", "标准误", "95% 下限", "95% 上限", "样本数", "样本<1"],
+        "en": ["Customer type", "Indicator", "Item", "Estimate", "SE", "95% CI low", "95% CI high", "n", "n<1"],
     },
     "pairs": {
         "zh": ["组 A", "组 B", "组 A 估计值", "组 B 估计值", "差值 A−B", "标准误", "校正 p 值", "显著"],
@@ -33,8 +33,8 @@ HEADERS = {
     },
     "topics": {"zh": ["主题", "条数", "其中投诉", "占比"], "en": ["Topic", "Count", "Complaints", "Share"]},
     "trend": {
-        "zh": ["轮次", "估计值", "标准误", "95% 下限", "95% 上限", "样本数", "较上轮变化", "变化 p 值", "样本<30"],
-        "en": ["Round", "Estimate", "SE", "95% CI low", "95% CI high", "n", "Change", "p (change)", "n<30"],
+        "zh": ["轮次", "估计值", "标准误", "95% 下限", "95% 上限", "样本数", "较上轮变化", "变化 p 值", "样本<1"],
+        "en": ["Round", "Estimate", "SE", "95% CI low", "95% CI high", "n", "Change", "p (change)", "n<1"],
     },
     "queue": {
         "zh": ["编号", "逾期", "地区", "原因", "状态", "到期", "负责人", "客户类型", "户名", "电话", "原文"],
@@ -47,9 +47,8 @@ HEADERS = {
 @pytest.fixture(autouse=True)
 def _beijing(monkeypatch):
     monkeypatch.delenv("SURVEY_TZ", raising=False)
-    monkeypatch.setenv(
-        "SURVEY_MIN_BASE", "1"
-    )  # number formats of every row (the small demo has 3–16 per region)
+    # number formats of every row (the small demo has 3–16 per region); the "n<…" headers follow it
+    monkeypatch.setenv("SURVEY_MIN_BASE", "1")
 
 
 def _page(app, page, lang="zh", user=MANAGER):
@@ -92,7 +91,7 @@ def test_dashboard_tables_have_translated_headers_and_rounded_values(app, lang):
     assert regions[h["Mean"]].str.fullmatch(r"\d\.\d\d").all()
     assert regions[h["SE"]].str.fullmatch(r"\d\.\d{3}").all()
     assert (regions[h["95% CI low"]].astype(float) <= regions[h["Mean"]].astype(float)).all()
-    assert set(regions[h["n<30"]]) <= {"⚠", ""}
+    assert set(regions[h["n<1"]]) <= {"⚠", ""}
     assert pairs.iloc[:, 4].str.fullmatch(r"[+-]\d\.\d\d").all()
     assert pairs.iloc[:, 6].str.fullmatch(r"<0\.001|[01]\.\d{3}").all()
     assert set(pairs.iloc[:, 7]) <= ({"是", "否"} if lang == "zh" else {"Yes", "No"})
@@ -225,3 +224,16 @@ def test_follow_up_backward_status_is_refused_in_words(app, demo_path):
     assert not at.exception
     assert "状态只能向前推进" in _texts(at) and "cannot go back" not in _texts(at)
     assert db.execute("SELECT status FROM follow_ups WHERE id = ?", [first]).fetchone()[0] == "contacted"
+
+
+@pytest.mark.parametrize("base, lang, header, note", [
+    ("20", "zh", "样本<20", "答卷少于 20 份的组"), ("45", "en", "n<45", "fewer than 45 answers"),
+])  # fmt: skip
+def test_the_small_sample_header_follows_the_configured_minimum_base(app, monkeypatch, base, lang, header, note):
+    monkeypatch.setenv("SURVEY_MIN_BASE", base)
+    at = _page(app, "dashboard", lang=lang)
+    assert header in _table(at, "dash_regions").columns
+    assert note in _texts(at)
+    trends = _page(app, "trends", lang=lang)
+    trends.checkbox(key="trend_open").check().run()  # the demo's round 2 is still open
+    assert header in trends.dataframe[0].value.columns

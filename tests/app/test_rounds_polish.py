@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,8 +30,11 @@ def _beijing_time(stored: str) -> str:
 
 
 def _table(at: AppTest, column: str):
-    """The first dataframe on the page with ``column`` (AppTest does not expose dataframe keys)."""
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    """The first dataframe or table on the page with ``column`` (AppTest does not expose dataframe keys)."""
+    shown = [df.value for df in at.dataframe]
+    # st.table cells are markdown (the page escapes them): compare what a reader sees
+    shown += [tb.value.map(lambda v: re.sub(r"\\(.)", r"\1", str(v))) for tb in at.table]
+    return next(df for df in shown if column in df.columns)
 
 
 def _cells(frame) -> list[str]:

@@ -51,10 +51,28 @@ def test_bad_file_shows_problems_and_writes_nothing(page: Page, app_server, demo
     _upload(page, "bad.csv", BAD)
     # row 2: malformed phone; row 3: duplicate id, empty region, unknown customer type
     expect(page.get_by_text("发现 4 个问题，未写入任何数据", exact=False)).to_be_visible(timeout=30_000)
-    # the problems table is shown beside the current frame (and, when the file parses, its preview)
-    expect(page.locator("[data-testid='stDataFrame']").nth(1)).to_be_visible()
+    # the problems table is shown below the current frame (and, when the file parses, its preview)
+    expect(page.locator("[data-testid='stTable']")).to_be_visible()
     expect(page.get_by_role("button", name="导入客户名单")).to_have_count(0)
     assert _counts(app_server["db_path"]) == before
+
+
+def test_a_long_problem_message_is_shown_whole(page: Page, app_server, demo_credentials):
+    """A formula cell's message is long: every word of it is on screen, wrapped, not cut at the column
+    width (st.dataframe cut it to "看起来像电子表格公式（以 = + - …")."""
+    _open_frame_page(page, app_server["url"], demo_credentials["staff"])
+    formula = "户号,户名,联系电话,供电单位,用户类别\nF1,=HYPERLINK(\"http://e.vil\"),13812345678,福州,居民\n"
+    _upload(page, "formula.csv", formula.encode("gbk"))
+    expect(page.get_by_text("发现 1 个问题，未写入任何数据", exact=False)).to_be_visible(timeout=30_000)
+    cell = page.locator("[data-testid='stTable'] td", has_text="为防止公式注入不予导入")
+    expect(cell).to_be_visible()
+    box, table = cell.bounding_box(), page.locator("[data-testid='stTable']").bounding_box()
+    assert box["x"] + box["width"] <= table["x"] + table["width"] + 1  # inside the table, not clipped
+    # the file's URL is shown as text, not as a link (GFM autolinks a bare URL even when it is escaped)
+    expect(page.locator("[data-testid='stTable'] a")).to_have_count(0)
+    fits = cell.evaluate("td => td.scrollWidth <= td.clientWidth + 1")
+    assert fits, "the message overflows its cell"
+    page.screenshot(path=str(app_server["db_path"].parent / "frame_problem_formula.png"), full_page=True)
 
 
 def test_gbk_csv_is_previewed_and_imported(page: Page, app_server, demo_credentials):
