@@ -1,0 +1,235 @@
+"""Training the topic model: feature set, regularisation and thresholds by 5-fold cross-validation on
+the training split only; one score on the held-out split, beside the phrase dictionary's on the same rows.
+
+Procedure (:func:`train_topic_model`):
+
+1. :func:`analysis.corpus.split_corpus` sets aside the fixed held-out 20 % (staff corrections always
+   train; a held-out row with a corrected text is dropped from the test rows).
+2. :func:`choose_settings` runs 5-fold cross-validation on the training rows (folds stratified on the
+   first label, seed fixed). In each fold the vectorisers are fitted on the fold's training part only.
+   It picks, by out-of-fold (OOF) micro F1 of the topics, the feature set (characters with or without
+   jieba words and dictionary verdicts) and the topic regularisation ``C``; then the complaint and praise
+   ``C`` by OOF average precision; then the thresholds from the OOF probabilities: per topic the one of
+   highest F1; for complaint the highest threshold whose OOF recall is at least
+   :data:`COMPLAINT_RECALL_TARGET` (a missed unhappy customer costs more than one extra call); for praise
+   the one of highest F1.
+3. The cross-validation scores reported are those of the whole pipeline with the chosen settings refitted
+   in each fold (OOF predictions of the same folds; thresholds were chosen on those folds too, so they
+   are slightly optimistic — the held-out scores are not).
+4. The model is fitted on all training rows and scored once on the held-out rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from analysis.corpus import TOPICS, LabelledText, corpus_hash, merge_rows, normalise_text, split_corpus
+from analysis.topic_eval import TopicScores, score_predictions
+from analysis.topic_model import (
+    ModelSettings,
+    TextFeatures,
+    TopicModel,
+    _is_blank,
+    calibrated,
+    combine,
+    dictionary_predictions,
+    fit_binary,
+    logistic,
+    positive,
+    prepare,
+)
+
+__all__ = ["COMPLAINT_RECALL_TARGET", "TrainingResult", "choose_settings", "train_topic_model"]
+
+FOLDS = 5
+SEED = 0
+COMPLAINT_RECALL_TARGET = 0.95
+TOPIC_C = (4.0, 16.0, 64.0)
+BINARY_C = (2.0, 8.0, 32.0)
+FEATURE_SETS = ((True, True), (False, True))  # (jieba words, dictionary verdicts) beside the characters
+_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """A fitted model and how it was chosen and scored."""
+
+    model: TopicModel
+    data_hash: str
+    n_train: int
+    n_test: int
+    n_corrections: int
+    cv: TopicScores | None
+    held_out: TopicScores | None
+    dictionary_held_out: TopicScores | None
+    selection: pd.DataFrame
+    seconds: float
+
+    def scores_json(self) -> dict:
+        """Held-out and CV scores (and the dictionary's held-out scores) as plain JSON values."""
+        return {
+            "held_out": self.held_out.to_dict() if self.held_out else None,
+            "cv": self.cv.to_dict() if self.cv else None,
+            "dictionary_held_out": self.dictionary_held_out.to_dict() if self.dictionary_held_out else None,
+            "n_train": self.n_train, "n_test": self.n_test, "n_corrections": self.n_corrections,
+        }  # fmt: skip
+
+
+def _stratum(row: LabelledText) -> str:
+    return row.labels[0][0] if row.labels else ("complaint" if row.complaint else "none")
+
+
+def _folds(rows: Sequence[LabelledText], folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    strata = [_stratum(r) for r in rows]
+    if min(strata.count(s) for s in set(strata)) >= folds:
+        return list(
+            StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(rows)), strata)
+        )
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(rows))))
+
+
+def _best_f1_threshold(y: np.ndarray, p: np.ndarray) -> float:
+    best, best_f1 = 0.5, -1.0
+    for t in _GRID:
+        pred = p >= t
+        tp = int((pred & (y == 1)).sum())
+        f1 = 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+        if f1 > best_f1 + 1e-12 or (abs(f1 - best_f1) <= 1e-12 and abs(t - 0.5) < abs(best - 0.5)):
+            best, best_f1 = float(t), f1
+    return best
+
+
+def _recall_threshold(y: np.ndarray, p: np.ndarray, target: float) -> float:
+    if not y.sum():
+        return 0.5
+    passing = [float(t) for t in _GRID if ((p >= t) & (y == 1)).sum() / y.sum() >= target]
+    return max(passing) if passing else float(_GRID[0])
+
+
+def _micro_f1(y: np.ndarray, pred: np.ndarray) -> float:
+    tp = int((pred & (y == 1)).sum())
+    return 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
+
+
+def choose_settings(
+    rows: Sequence[LabelledText], *, folds: int = FOLDS, seed: int = SEED
+) -> tuple[ModelSettings, pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]:
+    """Settings chosen by ``folds``-fold cross-validation on ``rows`` (see the module doc).
+
+    Returns the settings, one row per candidate with its OOF score, and the folds used.
+    """
+    from sklearn.metrics import average_precision_score
+
+    rows = [r for r in rows if not _is_blank(r.text)]
+    if len(rows) < 2 * folds:
+        raise ValueError(
+            f"rows must hold at least {2 * folds} non-empty texts for {folds}-fold CV, but got {len(rows)}"
+        )
+    texts = [prepare(r.text) for r in rows]
+    y = np.array([[t in r.topics for t in TOPICS] for r in rows], dtype=int)
+    complaint = np.array([r.complaint for r in rows], dtype=int)
+    praise = np.array([r.praise for r in rows], dtype=int)
+    splits = _folds(rows, folds, seed)
+    blocks = []
+    for train, test in splits:
+        features = TextFeatures().fit([texts[i] for i in train])
+        blocks.append((features.blocks([texts[i] for i in train]), features.blocks([texts[i] for i in test])))
+    topic_oof = {(fs, c): np.zeros(y.shape) for fs in FEATURE_SETS for c in TOPIC_C}
+    for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
+        for fs in FEATURE_SETS:
+            x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
+            x_test = combine(b_test, use_words=fs[0], use_dictionary=fs[1])
+            for c in TOPIC_C:
+                for k in range(len(TOPICS)):
+                    model = fit_binary(logistic(c, seed), x_train, y[train, k])
+                    topic_oof[fs, c][test, k] = positive(model, x_test)
+    records = []
+    for (fs, c), probs in topic_oof.items():
+        pred = np.column_stack(
+            [probs[:, k] >= _best_f1_threshold(y[:, k], probs[:, k]) for k in range(len(TOPICS))]
+        )
+        records.append(
+            {"part": "topics", "words": fs[0], "dictionary": fs[1], "C": c, "score": _micro_f1(y, pred)}
+        )
+    best = max((r for r in records), key=lambda r: r["score"])
+    fs, topic_c = (best["words"], best["dictionary"]), best["C"]
+    probs = topic_oof[fs, topic_c]
+    thresholds = {t: _best_f1_threshold(y[:, k], probs[:, k]) for k, t in enumerate(TOPICS)}
+    chosen = {}
+    for name, target in (("complaint", complaint), ("praise", praise)):
+        oofs = {}
+        for c in BINARY_C:
+            oof = np.zeros(len(rows))
+            for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
+                x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
+                model = fit_binary(calibrated(c, seed, target[train]), x_train, target[train])
+                oof[test] = positive(model, combine(b_test, use_words=fs[0], use_dictionary=fs[1]))
+            oofs[c] = oof
+            ap = average_precision_score(target, oof) if 0 < target.sum() < len(target) else 0.0
+            records.append({"part": name, "words": fs[0], "dictionary": fs[1], "C": c, "score": float(ap)})
+        c_best = max((r for r in records if r["part"] == name), key=lambda r: r["score"])["C"]
+        oof = oofs[c_best]
+        threshold = (_recall_threshold(target, oof, COMPLAINT_RECALL_TARGET) if name == "complaint"
+                     else _best_f1_threshold(target, oof))  # fmt: skip
+        chosen[name] = (c_best, threshold)
+    settings = ModelSettings(topic_c=topic_c, complaint_c=chosen["complaint"][0], praise_c=chosen["praise"][0],
+                             use_words=fs[0], use_dictionary=fs[1], topic_thresholds=thresholds,
+                             complaint_threshold=chosen["complaint"][1], praise_threshold=chosen["praise"][1])  # fmt: skip
+    return settings, pd.DataFrame.from_records(records), splits
+
+
+def cross_validated_scores(
+    rows: Sequence[LabelledText], settings: ModelSettings, splits, *, seed: int = SEED
+) -> TopicScores:
+    """Scores of the whole pipeline with ``settings`` over the OOF predictions of ``splits``."""
+    rows = [r for r in rows if not _is_blank(r.text)]
+    predicted: list = [None] * len(rows)
+    for train, test in splits:
+        model = TopicModel(settings, seed=seed, version="cv").fit([rows[i] for i in train])
+        for i, p in zip(test, model.predict([rows[i].text for i in test]), strict=True):
+            predicted[i] = p
+    return score_predictions(rows, predicted)
+
+
+def train_topic_model(
+    corpus: Sequence[LabelledText],
+    corrections: Sequence[LabelledText] = (),
+    *,
+    evaluate: bool = True,
+    folds: int = FOLDS,
+    seed: int = SEED,
+    version: str = "unsaved",
+) -> TrainingResult:
+    """Choose settings by CV on the training split, fit, and score once on the held-out split.
+
+    ``corrections`` (staff corrections, as rows) override corpus rows of the same text and always
+    train. ``evaluate=False`` skips the CV scores of the whole pipeline (the held-out score is kept:
+    it costs one prediction). The data hash covers the corpus and the corrections.
+    """
+    started = time.perf_counter()
+    corpus = merge_rows(corpus)
+    corrected = {normalise_text(r.text) for r in corrections}
+    train, test = split_corpus(corpus)
+    test = [r for r in test if normalise_text(r.text) not in corrected]
+    train = merge_rows(train, corrections)
+    settings, selection, splits = choose_settings(train, folds=folds, seed=seed)
+    cv = cross_validated_scores(train, settings, splits, seed=seed) if evaluate else None
+    model = TopicModel(settings, seed=seed, version=version).fit(train)
+    held_out = score_predictions(test, model.predict([r.text for r in test])) if test else None
+    baseline = score_predictions(test, dictionary_predictions([r.text for r in test])) if test else None
+    data_hash = corpus_hash(merge_rows(corpus, corrections))
+    seconds = time.perf_counter() - started
+    model.info = {"data_hash": data_hash, "n_train": len(train), "n_test": len(test),
+                  "n_corrections": len(corrections),
+                  "held_out_micro_f1": round(held_out.micro.f1, 4) if held_out and held_out.micro.support else None,
+                  "settings": {**replace(settings).__dict__}}  # fmt: skip
+    return TrainingResult(model=model, data_hash=data_hash, n_train=len(train), n_test=len(test),
+                          n_corrections=len(corrections), cv=cv, held_out=held_out, dictionary_held_out=baseline,
+                          selection=selection, seconds=seconds)  # fmt: skip
