@@ -23,7 +23,8 @@ limits per address still see each client, and the WebSocket upgrade with a one-h
 
 All workers share one cookie secret (``STREAMLIT_SERVER_COOKIE_SECRET``, random per cluster start), so a
 browser moved to another worker keeps a valid XSRF cookie. Workers run without Streamlit's file watcher
-(nothing is edited on a production server; the watcher costs every session a set of watches).
+(nothing is edited on a production server; the watcher costs every session a set of watches) and without
+its full garbage collection after every script run (:data:`WORKER_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ NODE_COOKIE = "survey_node"
 STOP_SECONDS = 10.0
 #: A worker that dies is restarted at most this often (seconds), so a crash loop does not spin.
 RESTART_SECONDS = 5.0
+#: ``streamlit run`` options of every worker. Streamlit runs a full ``gc.collect(2)`` after every script run
+#: (``runner.postScriptGC``); with this app's heap that was 60 % of a worker's CPU under the form's load
+#: (py-spy, benchmarks/README.md "Customer form under load"): the generational collector still runs.
+WORKER_OPTIONS = {"runner.postScriptGC": "false"}
 
 
 class NginxMissing(Exception):
@@ -272,6 +277,9 @@ class Cluster:
     extra_env: dict[str, str] = field(default_factory=dict)
     log: Callable[[str], None] = print
     nginx_bin: str | None = None
+    #: More ``streamlit run`` options for every worker (over :data:`WORKER_OPTIONS`), e.g.
+    #: ``{"runner.postScriptGC": "true"}``.
+    streamlit_options: dict[str, str] = field(default_factory=dict)
     _workers: list[Worker] = field(default_factory=list, init=False, repr=False)
     _nginx: subprocess.Popen | None = field(default=None, init=False, repr=False)
     _own_run_dir: bool = field(default=False, init=False, repr=False)
@@ -358,12 +366,12 @@ class Cluster:
             raise
 
     def _start_worker(self, worker: Worker) -> None:
-        env = dict(
-            os.environ,
+        env = {
+            **os.environ,
+            "SURVEY_DB": str(Path(self.db_path).resolve()),
             **self.extra_env,
-            SURVEY_DB=str(Path(self.db_path).resolve()),
-            STREAMLIT_SERVER_COOKIE_SECRET=self._cookie_secret,
-        )
+            "STREAMLIT_SERVER_COOKIE_SECRET": self._cookie_secret,
+        }
         cmd = [
             sys.executable, "-m", "streamlit", "run", str(self.app),
             "--server.headless", "true",
@@ -372,6 +380,8 @@ class Cluster:
             "--server.fileWatcherType", "none",
             "--browser.gatherUsageStats", "false",
         ]  # fmt: skip
+        for name, value in {**WORKER_OPTIONS, **self.streamlit_options}.items():
+            cmd += [f"--{name}", str(value)]
         log = open(self.run_dir / f"{worker.name}.log", "ab")  # noqa: SIM115 (the child keeps it)
         try:
             worker.process = subprocess.Popen(
