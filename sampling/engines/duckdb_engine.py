@@ -1,0 +1,259 @@
+"""The PRN rule on DuckDB: a Parquet file, a folder of Parquet files (a Spark or Hive export) or a CSV file.
+
+DuckDB hashes with its own ``sha256`` (``sampling.engines.rule``), reads only the columns a pass needs, and
+runs in bounded memory (``memory_limit``, spilling to a temporary folder). A frame prepared by
+:meth:`DuckDBEngine.write_prepared` carries the PRN column, is sorted by stratum and PRN and has small row
+groups, so a draw reads only the row groups holding the PRN ranges it needs (their min/max statistics tell).
+"""
+
+# ruff: noqa: S608  (identifiers quoted by the dialect; values travel in registered tables; literals escaped)
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from sampling.engines.base import (
+    CELL_COUNT_COLUMNS,
+    PREPARED_KEY,
+    SELECTION_COLUMNS,
+    FrameEngine,
+    PreparedInfo,
+    cells_frame,
+)
+from sampling.engines.rule import (
+    DUCKDB,
+    PRN_COLUMN,
+    STRATUM_COLUMN,
+    WHITESPACE,
+    FrameSourceError,
+    cell_counts_sql,
+    cell_join,
+    column_mapping,
+    duplicates_sql,
+    frame_exprs,
+    prn_sql,
+    pruned_source_sql,
+    select_sql,
+    source_sql,
+)
+
+#: DuckDB's memory ceiling for a draw or a preparation (it spills beyond it).
+MEMORY_LIMIT = os.environ.get("SURVEY_DUCKDB_MEMORY", "1GB")
+#: Rows per row group of a prepared frame: small groups let a draw skip all but a few per stratum.
+PREPARED_ROW_GROUP = 16_384
+
+
+def frame_files(frame: str | os.PathLike) -> tuple[str, list[Path]]:
+    """``(kind, files)`` of a frame path: ``("parquet", [file])``, ``("csv", [file])`` or a folder's Parquet
+    files (recursively, skipping ``_``/``.`` names as Spark does)."""
+    path = Path(frame)
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.rglob("*.parquet")
+            if p.is_file() and not any(part.startswith(("_", ".")) for part in p.relative_to(path).parts)
+        )
+        if not files:
+            raise FrameSourceError(f"{path}: the folder holds no Parquet files")
+        return "parquet", files
+    if not path.is_file():
+        raise FrameSourceError(f"{path}: no such file or folder")
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return "parquet", [path]
+    if suffix in (".csv", ".txt"):
+        return "csv", [path]
+    raise FrameSourceError(f"{path}: a frame is a .parquet or .csv file or a folder of Parquet files")
+
+
+def parquet_footer_sha256(path: Path) -> str:
+    """SHA-256 of a Parquet file's footer (schema, row groups, their statistics and offsets): it changes when
+    any row group does, and costs one small read however large the file."""
+    with open(path, "rb") as f:
+        f.seek(-8, os.SEEK_END)
+        tail = f.read(8)
+        if tail[4:] != b"PAR1":
+            raise FrameSourceError(f"{path}: not a Parquet file")
+        length = int.from_bytes(tail[:4], "little")
+        f.seek(-8 - length, os.SEEK_END)
+        return hashlib.sha256(f.read(length)).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class DuckDBEngine(FrameEngine):
+    """The rule in DuckDB over ``frame`` (see :func:`frame_files`)."""
+
+    name = "duckdb"
+
+    def __init__(self, frame: str | os.PathLike, *, threads: int | None = None) -> None:
+        import duckdb
+
+        self.path = Path(frame)
+        self.kind, self.files = frame_files(frame)
+        self._tmp = tempfile.TemporaryDirectory(prefix="survey-duckdb-")
+        self.con = duckdb.connect(
+            ":memory:",
+            config={"memory_limit": MEMORY_LIMIT, "temp_directory": self._tmp.name,
+                    **({"threads": threads} if threads else {})},
+        )  # fmt: skip
+        names = [str(p) for p in self.files]
+        if self.kind == "parquet":
+            self._reader = f"read_parquet({_list(names)})"
+        else:
+            self._reader = f"read_csv({_list(names)}, header = true, all_varchar = true)"
+        self.con.execute(f"CREATE VIEW frame_src AS SELECT * FROM {self._reader}")
+        columns = [r[0] for r in self.con.execute("DESCRIBE frame_src").fetchall()]
+        self.mapping = column_mapping(columns)
+        self.prepared = self._read_prepared() if PRN_COLUMN in columns and STRATUM_COLUMN in columns else None
+        self._register("survey_params", pa.table({"salt": pa.array([""]), "ws": pa.array([WHITESPACE])}))
+
+    def _register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def _read_prepared(self) -> PreparedInfo | None:
+        if len(self.files) != 1:
+            return None
+        rows = self.con.execute(
+            f"SELECT value FROM parquet_kv_metadata({_list([str(self.files[0])])}) WHERE key = ?",
+            [PREPARED_KEY.encode()],
+        ).fetchall()
+        return PreparedInfo.from_json(bytes(rows[0][0]).decode("utf-8")) if rows else None
+
+    def _set_salt(self, salt: str) -> None:
+        self._register("survey_params", pa.table({"salt": pa.array([salt]), "ws": pa.array([WHITESPACE])}))
+
+    def _set_ids(self, name: str, ids: Sequence[str]) -> None:
+        self._register(name, pa.table({"id": pa.array(list(ids), pa.string())}))
+
+    def describe(self) -> dict:
+        files = []
+        for p in self.files:
+            item = {"path": str(p.resolve()), "bytes": p.stat().st_size}
+            if self.kind == "parquet":
+                item["footer_sha256"] = parquet_footer_sha256(p)
+            else:
+                item["sha256"] = file_sha256(p)
+            files.append(item)
+        if self.kind == "parquet":
+            rows = self.con.execute(
+                f"SELECT sum(num_rows) FROM parquet_file_metadata({_list([str(p) for p in self.files])})"
+            ).fetchone()[0]
+        else:
+            rows = self.con.execute("SELECT count(*) FROM frame_src").fetchone()[0]
+        return {"source": str(self.path.resolve()), "kind": self.kind, "rows": int(rows or 0), "files": files,
+                "prepared": self.prepared is not None}  # fmt: skip
+
+    def cell_counts(self, excluded: Sequence[str] = ()) -> pd.DataFrame:
+        if self.prepared is not None and not excluded:
+            return cells_frame(self.prepared.cells[list(CELL_COUNT_COLUMNS)])
+        self._set_ids("survey_excluded", excluded)
+        sql = cell_counts_sql(DUCKDB, self.mapping, excluded=bool(excluded))
+        out = self.con.execute(sql).df()
+        out.columns = list(CELL_COUNT_COLUMNS)
+        return cells_frame(out)
+
+    def select(self, salt, cells, takes, excluded=(), *, ranges=None) -> pd.DataFrame:
+        self._set_salt(salt)
+        self._set_ids("survey_excluded", excluded)
+        self._register("survey_cells", pa.Table.from_pandas(cells, preserve_index=False))
+        self._register("survey_takes", pa.Table.from_pandas(takes, preserve_index=False))
+        prepared = self.prepared is not None
+        source = pruned_source_sql(DUCKDB, self.mapping, ranges) if prepared and ranges else None
+        sql = select_sql(DUCKDB, self.mapping, excluded=bool(excluded), prepared=prepared, source=source)
+        out = self.con.execute(sql).df()
+        out.columns = list(SELECTION_COLUMNS)
+        return out
+
+    def duplicate_ids(self, ids: Sequence[str]) -> dict[str, int]:
+        if self.prepared is not None and self.prepared.unique_ids:
+            return {}
+        self._set_ids("survey_picked", ids)
+        return {i: int(n) for i, n in self.con.execute(duplicates_sql(DUCKDB, self.mapping)).fetchall()}
+
+    def locate(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
+        wanted = set(ids)
+        found: dict[str, tuple[str, int | None]] = {}
+        if self.kind == "csv":
+            return _locate_csv(self.files[0], self.mapping["id"], wanted)
+        self._set_ids("survey_picked", list(wanted))
+        idcol = DUCKDB.quote(self.mapping["id"])
+        sql = (
+            f"SELECT trim(coalesce(CAST({idcol} AS VARCHAR), ''), p.ws) AS id, filename, file_row_number"
+            f" FROM read_parquet({_list([str(p) for p in self.files])}, filename = true, file_row_number = true)"
+            " CROSS JOIN survey_params p"
+        )
+        for i, name, row in self.con.execute(
+            f"SELECT * FROM ({sql}) WHERE id IN (SELECT id FROM survey_picked) ORDER BY filename, file_row_number"
+        ).fetchall():
+            found.setdefault(i, (name, int(row) + 1))
+        return found
+
+    def write_prepared(
+        self, out: str | os.PathLike, salt: str, cells: pd.DataFrame, info: PreparedInfo
+    ) -> None:
+        """Write the frame with ``survey_prn`` and ``survey_stratum`` (the label of each row's cell in ``cells``),
+        sorted by stratum, PRN and id, in row groups of ``PREPARED_ROW_GROUP`` rows, ``info`` in the metadata."""
+        self._set_salt(salt)
+        self._register("survey_cells_all", pa.Table.from_pandas(cells, preserve_index=False))
+        exprs = frame_exprs(DUCKDB, self.mapping, "f")
+        sql = f"""
+            SELECT f.*, {prn_sql(DUCKDB, exprs["id"])} AS {PRN_COLUMN}, c.stratum AS {STRATUM_COLUMN}
+            FROM frame_src f CROSS JOIN survey_params p JOIN survey_cells_all c ON {cell_join(DUCKDB, exprs)}
+            ORDER BY {STRATUM_COLUMN}, {PRN_COLUMN}, {exprs["id"]}"""
+        meta = info.to_json().replace("'", "''")
+        self.con.execute(
+            f"COPY ({sql}) TO {_quote_path(out)} (FORMAT parquet, ROW_GROUP_SIZE {PREPARED_ROW_GROUP},"
+            f" KV_METADATA {{'{PREPARED_KEY}': '{meta}'}})"
+        )
+
+    def id_duplicates_total(self) -> list[tuple[str, int]]:
+        """The first ids that occur more than once in the whole frame (for a preparation's uniqueness check)."""
+        src = source_sql(DUCKDB, self.mapping)
+        return self.con.execute(
+            f"SELECT id, count(*) FROM ({src}) s GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 20"
+        ).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+        self._tmp.cleanup()
+
+
+def _list(names: Sequence[str]) -> str:
+    return "[" + ", ".join(_quote_path(n) for n in names) + "]"
+
+
+def _quote_path(path: str | os.PathLike) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _locate_csv(path: Path, id_column: str, wanted: set[str]) -> dict[str, tuple[str, int | None]]:
+    """Rows of ``wanted`` ids in a CSV file (header = row 1), by reading it as the import does."""
+    found: dict[str, tuple[str, int | None]] = {}
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, [])
+        try:
+            j = [h.strip() for h in header].index(id_column.strip())
+        except ValueError:
+            return found
+        for row_no, record in enumerate(reader, start=2):
+            if j < len(record):
+                cid = record[j].strip()
+                if cid in wanted and cid not in found:
+                    found[cid] = (str(path), row_no)
+    return found
