@@ -1,4 +1,5 @@
-"""Sampling commands: import a customer frame onto the region list, design and draw a round."""
+"""Sampling commands: import a customer frame onto the region list, design and draw a round (from the store, or
+from a frame file or table through DuckDB or Spark), prepare a Parquet frame for fast draws."""
 
 from __future__ import annotations
 
@@ -123,11 +124,26 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
     "--as-user", "as_user", default=None,
     help="Draw as this account (staff or admin of all regions only; audited under its name).",
 )  # fmt: skip
+@click.option(
+    "--frame", "frame", type=click.Path(exists=True), default=None,
+    help="Draw from this frame instead of the stored one: a .parquet file, a folder of Parquet files or a "
+    ".csv file (UTF-8); only the selected customers are loaded.",
+)  # fmt: skip
+@click.option(
+    "--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+    help="Engine that runs the PRN rule on --frame or --table (default duckdb for --frame, spark for --table).",
+)  # fmt: skip
+@click.option("--spark-master", default=None, help="Spark master URL (default $SPARK_MASTER, else local[2]).")
+@click.option("--table", default=None, help="With --engine spark: a table of the catalog, e.g. db.customers.")
 @library_errors
 def draw(db_path, size, margin, per_region, confidence, response_rate, strata, allocation, power, minimum,
-         costs, reserve, exclude_days, survey, name, as_user):  # fmt: skip
-    """Draw a stratified PRN sample; prints the planned margin and the new round's id on the last line."""
-    from survey.design import design_sd
+         costs, reserve, exclude_days, survey, name, as_user, frame, engine, spark_master, table):  # fmt: skip
+    """Draw a stratified PRN sample; prints the planned margin and the new round's id on the last line.
+
+    With --frame or --table the engine (DuckDB or Spark) counts N_h and selects the sample and reserve where
+    the frame is; the same rule gives the sample the stored frame would give.
+    """
+    from survey.design import design_sd, previous_sd
     from survey.rounds import draw_round
 
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
@@ -143,6 +159,9 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
 
         require_role(user, STAFF_ROLES, "drawing a round")
         require_all_regions(user, "drawing a round")
+    external = frame is not None or table is not None
+    if not external and (engine or spark_master):
+        raise click.UsageError("--engine and --spark-master are for --frame or --table")
     sd = None
     if allocation in ("neyman", "optimal"):
         found = design_sd(db, cols, survey=survey)
@@ -150,24 +169,90 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
             click.echo("no closed round to take stratum SDs from: using proportional allocation", err=True)
             allocation = "proportional"
         else:
-            sd = found.values
+            # an external frame's strata are not the store's: the pooled SD ("*") fills the others
+            sd = (
+                (previous_sd(db, cols, survey=survey) if found.source == "previous_round" else None)
+                if external
+                else found.values
+            )
             click.echo(
                 f"S_h from round {found.round_id}'s overall scores (the last closed round of survey {survey!r})"
                 if found.source == "previous_round"
                 else f"S_h = 0.5 in every stratum (a proportion at p = 0.5): survey {survey!r} has no closed round",
                 err=True,
             )
-    result = draw_round(
-        db, size=size, margin=margin, per_region=per_region, confidence=confidence,
-        response_rate=response_rate, strata=cols, allocation=allocation, power=power, minimum=minimum, sd=sd,
-        cost=cost, reserve=reserve, exclude_days=exclude_days, survey=survey, name=name,
-        created_by=user.name if user else "cli", by_user=user,
+    design = dict(
+        size=size, margin=margin, per_region=per_region, confidence=confidence, response_rate=response_rate,
+        strata=cols, allocation=allocation, power=power, minimum=minimum, sd=sd, cost=cost, reserve=reserve,
+        exclude_days=exclude_days, survey=survey, name=name, created_by=user.name if user else "cli", by_user=user,
     )  # fmt: skip
+    if external:
+        result = _draw_external(db, frame, table, engine, spark_master, design)
+    else:
+        result = draw_round(db, **design)
     click.echo(
         f"Drew {result.sample_size} customers (+{result.reserve_size} reserve) in {len(result.strata)} strata"
     )
     _echo_plan(result.plan, per_region=per_region and margin is not None)
     click.echo(result.round_id)
+
+
+def _draw_external(db, frame, table, engine, spark_master, design):
+    """``draw --frame/--table``: the engine's draw, every problem of the frame on its own line on stderr."""
+    from sampling.engines import open_engine
+    from survey.external_frames import FrameProblems, draw_from_frame
+
+    engine = engine or ("spark" if table is not None else "duckdb")
+    with open_engine(engine, frame, table=table, spark_master=spark_master) as source:
+        try:
+            result = draw_from_frame(db, source, **design)
+        except FrameProblems as e:
+            _echo_problems(e)
+            raise click.ClickException(
+                f"{e.source}: {e.total} problem(s) in the frame; nothing was drawn"
+            ) from e
+    timings = db.execute("SELECT timings FROM round_frames WHERE round_id = ?", [result.round_id]).fetchone()
+    click.echo(f"{engine}: {timings[0] if timings else ''}", err=True)
+    return result
+
+
+def _echo_problems(e) -> None:
+    for p in e.problems:
+        click.echo(p.describe("en"), err=True)
+    if e.total > sum(p.count for p in e.problems):
+        click.echo(f"… {e.total - sum(p.count for p in e.problems)} more", err=True)
+
+
+@cli.command("prepare-frame")
+@db_option
+@click.argument("frame", type=click.Path(exists=True))
+@click.argument("out", type=click.Path(exists=False, dir_okay=False))
+@click.option(
+    "--strata", default="region,customer_type", show_default=True, help="Strata the copy is sorted by."
+)
+@library_errors
+def prepare_frame_command(db_path, frame, out, strata):
+    """Write OUT, a Parquet copy of FRAME with its PRN column, sorted by stratum and PRN in small row groups.
+
+    A later `draw --frame OUT` with the same strata reads only the row groups it needs and no row for N_h
+    (unless --exclude-days asks which customers were sampled recently). The PRNs use this database's salt.
+    """
+    from sampling.engines import open_engine
+    from survey.external_frames import FrameProblems, prepare_frame
+
+    db = _open(db_path)
+    cols = tuple(s.strip() for s in strata.split(",") if s.strip())
+    with open_engine("duckdb", frame) as source:
+        try:
+            result = prepare_frame(db, source, out, strata=cols)
+        except FrameProblems as e:
+            _echo_problems(e)
+            raise click.ClickException(
+                f"{e.source}: {e.total} problem(s) in the frame; nothing was written"
+            ) from e
+    steps = ", ".join(f"{k} {v:.1f} s" for k, v in result.timings.items())
+    click.echo(f"wrote {result.path}: {result.rows:,} rows in {result.row_groups:,} row groups ({steps};"
+               f" {result.seconds:.1f} s in all)")  # fmt: skip
 
 
 def _margin_text(e: float) -> str:

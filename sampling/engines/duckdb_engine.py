@@ -152,9 +152,9 @@ class DuckDBEngine(FrameEngine):
         if self.kind == "parquet":
             rows = self.con.execute(
                 f"SELECT sum(num_rows) FROM parquet_file_metadata({_list([str(p) for p in self.files])})"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         else:
-            rows = self.con.execute("SELECT count(*) FROM frame_src").fetchone()[0]
+            rows = self.con.execute("SELECT count(*) FROM frame_src").fetchall()[0][0]
         return {"source": str(self.path.resolve()), "kind": self.kind, "rows": int(rows or 0), "files": files,
                 "prepared": self.prepared is not None}  # fmt: skip
 
