@@ -2,10 +2,12 @@
 # Installs everything the test suite needs on a fresh Debian machine:
 #   - Debian's chromium (+ a CJK font) for the real-browser tests (never `playwright install`);
 #   - R with the survey package, the statistical reference;
+#   - nginx, the proxy in front of several app processes (tests/survey/test_cluster.py);
 #   - the pinned Python packages (runtime + test).
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-wqy-microhei)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(survey)' >/dev/null 2>&1; then
   need+=(r-base-core r-cran-survey)
 fi
