@@ -2,6 +2,7 @@
 # Installs everything the test suite needs on a fresh Debian machine:
 #   - Debian's chromium (+ a CJK font) for the real-browser tests (never `playwright install`);
 #   - R with the survey package, the statistical reference;
+#   - a Java runtime (17) for Spark's local[2] mode in the engine tests;
 #   - nginx, the proxy in front of several app processes (tests/survey/test_cluster.py);
 #   - the pinned Python packages (runtime + test).
 set -euo pipefail
@@ -11,6 +12,7 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(survey)' >/dev/null 2>&1; then
   need+=(r-base-core r-cran-survey)
 fi
+command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

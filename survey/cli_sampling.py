@@ -152,14 +152,14 @@ def draw(db_path, size, margin, per_region, confidence, response_rate, strata, a
         raise click.ClickException(
             f"--cost is used only by --allocation optimal, but got --allocation {allocation}"
         )
-    db = _open(db_path)
+    external = frame is not None or table is not None
+    db = _open(db_path, create=external)  # a frame drawn where it lives needs no imported frame
     user = acting_user(db, as_user)
     if user is not None:  # refused before any planning output
         from survey.access import STAFF_ROLES, require_all_regions, require_role
 
         require_role(user, STAFF_ROLES, "drawing a round")
         require_all_regions(user, "drawing a round")
-    external = frame is not None or table is not None
     if not external and (engine or spark_master):
         raise click.UsageError("--engine and --spark-master are for --frame or --table")
     sd = None
@@ -240,7 +240,7 @@ def prepare_frame_command(db_path, frame, out, strata):
     from sampling.engines import open_engine
     from survey.external_frames import FrameProblems, prepare_frame
 
-    db = _open(db_path)
+    db = _open(db_path, create=True)
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())
     with open_engine("duckdb", frame) as source:
         try:
