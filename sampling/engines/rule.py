@@ -65,11 +65,18 @@ class Dialect:
         return f"CAST(conv(substr(sha2({expr}, 256), 1, 13), 16, 10) AS BIGINT)"
 
     def strip(self, expr: str) -> str:
+        """``expr`` without leading and trailing whitespace, as Python's ``str.strip`` (a constant set)."""
+        chars = _WHITESPACE_SQL[self.name]
         if self.name == "duckdb":
-            return f"trim({expr}, p.ws)"
-        return f"trim(BOTH p.ws FROM {expr})"
+            return f"trim({expr}, {chars})"
+        return f"trim(BOTH {chars} FROM {expr})"
 
 
+#: The whitespace set as a constant expression of each dialect (control characters through chr/char).
+_WHITESPACE_SQL = {
+    "duckdb": "(" + " || ".join(f"chr({ord(c)})" for c in WHITESPACE) + ")",
+    "spark": "concat(" + ", ".join(f"char({ord(c)})" if ord(c) < 256 else f"'{c}'" for c in WHITESPACE) + ")",
+}
 DUCKDB = Dialect("duckdb", "VARCHAR", '"')
 SPARK = Dialect("spark", "STRING", "`")
 
