@@ -48,15 +48,19 @@ SESSION_CONF = {
 
 
 def spark_session(master: str | None = None, app_name: str = "survey-draw"):
-    """The active Spark session, or a new one on ``master`` (default ``$SPARK_MASTER``, else ``local[2]``)."""
+    """The active Spark session, or a new one on ``master`` (default ``$SPARK_MASTER``, else spark-submit's
+    ``--master``, else ``local[2]``)."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
     if active is not None and master is None:
         return active
-    builder = SparkSession.builder.appName(app_name).master(
-        master or os.environ.get("SPARK_MASTER", "local[2]")
-    )
+    from pyspark import SparkConf
+
+    # under spark-submit its --master is in the launcher's configuration and wins over the local default
+    submitted = SparkConf().get("spark.master", None)
+    master = master or os.environ.get("SPARK_MASTER") or submitted or "local[2]"
+    builder = SparkSession.builder.appName(app_name).master(master)
     for key, value in SESSION_CONF.items():
         builder = builder.config(key, value)
     return builder.enableHiveSupport().getOrCreate() if _has_hive() else builder.getOrCreate()
