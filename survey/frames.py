@@ -38,6 +38,7 @@ import sqlite_utils
 from sampling.frame_cells import strictly_increasing
 from sampling.prn import prn_chunks
 from survey.access import NotPermitted, outside_scope
+from survey.frame_apply import apply_staged, refuse_while_importing, visible
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
     create_indexes,
@@ -416,33 +417,78 @@ def _store(
     checks: Callable[[], None] | None = None,
 ) -> ImportSummary:
     with ExitStack() as cleanup:
-        staged = None
         outer = db.conn.in_transaction  # inside a caller's transaction everything happens under its lock
         if not outer and db.execute("SELECT EXISTS (SELECT 1 FROM customers)").fetchone()[0]:
-            staged = (_stage(db, data, stamp, report, clock, cleanup),)
-        with transaction(db):
-            summary = _merge(db, data, stamp, by, source, report, clock, allow_deactivation, scope, checks,
-                             staged, cleanup)  # fmt: skip
+            cells = _stage(db, data, stamp, report, clock, cleanup)
+            summary = _apply(db, data, cells, stamp, by, source, report, clock, allow_deactivation, scope,
+                             checks)  # fmt: skip
+        else:
+            with transaction(db):
+                summary = _merge(db, data, stamp, by, source, report, clock, allow_deactivation, scope, checks,
+                                 cleanup)  # fmt: skip
     clock.lap("commit")
     return ImportSummary(
         summary.added, summary.updated, summary.deactivated, tuple(clock.steps), summary.moved
     )
 
 
-def _merge(
-    db, data, stamp, by, source, report, clock, allow_deactivation, scope, checks, staged, cleanup
+def _apply(
+    db, data, cells, stamp, by, source, report, clock, allow_deactivation, scope, checks
 ) -> ImportSummary:
-    """Everything under the write lock: the caller's checks, then (unless staged) the load, the merge or
-    the first import's index, the cells, the triggers and the audit line — all or nothing."""
+    """A staged re-import written in short transactions (:func:`survey.frame_apply.apply_staged`): the new
+    customers in chunks, then one final transaction with the caller's checks, the changed and vanished
+    customers, the eligible counts and the audit line — all or nothing."""
+
+    def before_insert(existing: int, moved: int, deactivated: int) -> None:
+        if deactivated and not allow_deactivation:
+            raise DeactivationNotConfirmed(
+                f"the import would mark {deactivated:,} customers inactive (not in the new frame);"
+                " confirm the deactivation to import"
+            )
+
+    def finish(existing: int, moved: int, deactivated: int) -> None:
+        if checks is not None:
+            checks()  # e.g. survey.frame_import's scope and region-list checks, in the final transaction
+        if cells is None:
+            _write_cells(db, data, scope)
+        else:
+            _write_cells_from_codes(db, *cells, scope)
+        _audit(db, by, source, ImportSummary(len(data) - existing, existing, deactivated, moved=moved), scope)
+
+    existing, moved, deactivated = apply_staged(
+        db, columns=_COLS, update_set=_UPSERT_SET, changed=_CHANGED, stamp=stamp, by=by,
+        deactivate_where=region_filter("customers.region", scope), before_insert=before_insert, finish=finish,
+        report=report,
+    )  # fmt: skip
+    clock.lap("merge")
+    report(0.95)
+    return ImportSummary(len(data) - existing, existing, deactivated, moved=moved)
+
+
+def _audit(db, by, source: str, summary: ImportSummary, scope: str | None) -> None:
+    audit(
+        db,
+        by,
+        "import_frame",
+        f"{source} added={summary.added} updated={summary.updated} moved={summary.moved}"
+        f" deactivated={summary.deactivated}" + (f" scope={scope}" if scope else ""),
+    )
+
+
+def _merge(
+    db, data, stamp, by, source, report, clock, allow_deactivation, scope, checks, cleanup
+) -> ImportSummary:
+    """Everything under one write lock (a first import into an empty table, or inside a caller's
+    transaction): the caller's checks, the load, the merge or the first import's index, the cells, the
+    triggers and the audit line — all or nothing."""
     n = len(data)
     if checks is not None:
         checks()  # e.g. survey.frame_import's scope and region-list checks, in this same transaction
     salt = frame_salt(db)
-    first = staged is None and db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
+    refuse_while_importing(db)
+    first = db.execute("SELECT NOT EXISTS (SELECT 1 FROM customers)").fetchone()[0]
     drop_triggers(db)  # per-row count triggers; the counts are rebuilt once at the end
-    if staged is not None:
-        cells = staged[0]
-    elif first:
+    if first:
         drop_indexes(db)
         cells = _load(db, data, salt, "customers", stamp, report, clock, cleanup)
     else:
@@ -489,20 +535,14 @@ def _merge(
     clock.lap("cells")
     report(0.95)
     summary = ImportSummary(n - existing, existing, deactivated, moved=moved)
-    audit(
-        db,
-        by,
-        "import_frame",
-        f"{source} added={summary.added} updated={summary.updated} moved={summary.moved}"
-        f" deactivated={summary.deactivated}" + (f" scope={scope}" if scope else ""),
-    )
+    _audit(db, by, source, summary, scope)
     return summary
 
 
 def frame_overview(db: sqlite_utils.Database, region: str | None = None) -> pd.DataFrame:
     """Active customers per region and customer type (one region's only when ``region`` is given)."""
-    sql = "SELECT region, customer_type, COUNT(*) FROM customers WHERE active = 1"
-    params = []
+    hidden_sql, params = visible(db)  # a running import's new customers count once it has finished
+    sql = "SELECT region, customer_type, COUNT(*) FROM customers WHERE active = 1" + hidden_sql  # noqa: S608
     scope_sql, scope_params = region_filter("region", region)
     sql += scope_sql
     params.extend(scope_params)

@@ -13,6 +13,7 @@ from analysis.rates import DISPOSITION_CLASS
 from analysis.weights import eligible_population, poststratify
 from survey.dashboard import OVERALL, DashboardStats, dashboard_statistics, trend_table
 from survey.forms import round_questionnaire
+from survey.frame_apply import visible
 from survey.store import audit, transaction
 from survey.users import parse_regions
 
@@ -207,7 +208,11 @@ def frame_totals(
             return {s: int(n) for s, n in db.execute(
                 "SELECT stratum, population FROM round_strata WHERE round_id = ?", [round_id])}  # fmt: skip
     cols = ", ".join(cells)
-    rows = db.execute(f"SELECT {cols}, COUNT(*) FROM customers WHERE active = 1 GROUP BY {cols}").fetchall()  # noqa: S608 (whitelisted names, values bound)
+    hidden_sql, hidden_params = visible(db)  # not the new customers of an import still running
+    rows = db.execute(
+        f"SELECT {cols}, COUNT(*) FROM customers WHERE active = 1{hidden_sql} GROUP BY {cols}",  # noqa: S608 (whitelisted names, values bound)
+        hidden_params,
+    ).fetchall()
     return {"|".join(str(v) for v in row[:-1]): int(row[-1]) for row in rows}
 
 

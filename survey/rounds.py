@@ -41,6 +41,7 @@ from survey.design import (
     round_strata,
 )
 from survey.forms import default_questionnaire_id, get_questionnaire
+from survey.frame_apply import refuse_while_importing
 from survey.store import audit, get_setting, now, set_setting, transaction
 from survey.tokens import make_token, secret_key, token_hash
 from survey.users import User
@@ -184,6 +185,7 @@ def draw_round(
     cutoff = exclusion_cutoff(exclude_days)
     where, params = eligibility_sql(cutoff)
     with transaction(db):
+        refuse_while_importing(db)  # a running import's customers are not drawn until it has finished
         salt = frame_salt(db)
         counts = eligible_counts(db, strata, cutoff=cutoff)
         planned, plan, sd, cost = planned_sizes(

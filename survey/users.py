@@ -17,6 +17,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from survey.frame_apply import visible
 from survey.store import audit, now, transaction
 
 ROLES = ("staff", "manager", "admin")
@@ -434,8 +435,12 @@ def known_regions(db: sqlite_utils.Database) -> list[str]:
     """The regions of the region list, in list order (for scope pickers), then any other region a customer
     has (written without an import, e.g. by a script)."""
     listed = [r[0] for r in db.execute("SELECT name FROM regions ORDER BY position, name")]
+    hidden_sql, hidden_params = visible(db)  # a running import's regions join the list when it finishes
     others = db.execute(
-        "SELECT DISTINCT region FROM customers WHERE region NOT IN (SELECT name FROM regions) ORDER BY region"
+        "SELECT DISTINCT region FROM customers WHERE region NOT IN (SELECT name FROM regions)"  # noqa: S608
+        + hidden_sql
+        + " ORDER BY region",
+        hidden_params,
     )
     return listed + [r[0] for r in others if r[0]]
 

@@ -29,6 +29,23 @@ def main(op: str, db_path: str, arg: str = "") -> None:
 
         frames._write_cells = frames._write_cells_from_codes = slow_cells
         frames.store_frame(db, frame, by="crash-test")
+    elif op == "import-chunks":  # killed between the short transactions that add the new customers
+        import pandas as pd
+
+        from survey import frame_apply, frames
+
+        frame = pd.read_pickle(arg)
+        frame_apply.COMMIT_ROWS = 400
+        real_beat, beats = frame_apply._beat, {"n": 0}
+
+        def slow_beat(db, batch):  # the third chunk's transaction: two chunks are committed
+            beats["n"] += 1
+            real_beat(db, batch)
+            if beats["n"] == 3:
+                pause_here()
+
+        frame_apply._beat = slow_beat
+        frames.store_frame(db, frame, by="crash-test")
     elif op == "draw":
         from survey import rounds
 

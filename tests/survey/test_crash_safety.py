@@ -41,15 +41,56 @@ def _snapshot(db_path) -> dict:
     return out
 
 
-def test_killed_import_changes_nothing(demo_path, tmp_path):
-    from survey.demo import make_frame
+def _visible(db_path) -> tuple:
+    """What staff and managers see of the frame: the overview, the current totals, the region list."""
+    from survey.frames import frame_overview
+    from survey.results import frame_totals
+    from survey.users import known_regions
 
-    before = _snapshot(demo_path)
+    db = open_db(db_path)
+    out = (frame_overview(db).to_dict("records"), frame_totals(db), known_regions(db))
+    db.conn.close()
+    return out
+
+
+@pytest.mark.parametrize("op", ["import", "import-chunks"])
+def test_killed_import_changes_nothing(demo_path, tmp_path, op):
+    """Killed in the final transaction or between the short ones that add the new customers: the new rows
+    that were committed stay hidden, and the next import or draw (or ``recover``) deletes them (the worker's
+    pid is gone)."""
+    from survey.demo import make_frame
+    from survey.frame_apply import pending_import, recover
+
+    before, seen = _snapshot(demo_path), _visible(demo_path)
     frame = make_frame(2000, seed=99)  # different ids: a real import would add 2,000 and deactivate 3,000
     frame["id"] = "X" + frame["id"]
+    frame["region"] = frame["region"].where(frame.index % 2 == 0, "新区")  # a region not in the list yet
     frame.to_pickle(tmp_path / "frame.pkl")
-    _kill_mid_transaction("import", str(demo_path), str(tmp_path / "frame.pkl"))
-    assert _snapshot(demo_path) == before
+    _kill_mid_transaction(op, str(demo_path), str(tmp_path / "frame.pkl"))
+    db = open_db(demo_path)
+    left = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] - before["customers"]
+    assert pending_import(db) is not None and left == (2000 if op == "import" else 800)
+    db.conn.close()
+    assert _visible(demo_path) == seen  # hidden while pending
+    assert recover(open_db(demo_path)) is True
+    assert _snapshot(demo_path) == before and _visible(demo_path) == seen
+
+
+def test_a_draw_after_a_killed_import_undoes_it_first(demo_path, tmp_path):
+    from survey.demo import make_frame
+    from survey.frame_apply import pending_import
+    from survey.rounds import draw_round
+
+    before = _snapshot(demo_path)
+    frame = make_frame(2000, seed=98)
+    frame["id"] = "Y" + frame["id"]
+    frame.to_pickle(tmp_path / "frame.pkl")
+    _kill_mid_transaction("import-chunks", str(demo_path), str(tmp_path / "frame.pkl"))
+    db = open_db(demo_path)
+    draw_round(db, size=200, created_by="t")
+    assert pending_import(db) is None
+    assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == before["customers"]
+    assert not db.execute("SELECT COUNT(*) FROM assignments WHERE customer_id LIKE 'Y%'").fetchone()[0]
 
 
 def test_killed_draw_leaves_no_partial_round(demo_path):

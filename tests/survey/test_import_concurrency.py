@@ -123,3 +123,104 @@ def test_inside_a_callers_transaction_the_import_stays_in_it(demo_db):
         store_frame(demo_db, _new_frame(), by="staff")
         raise RuntimeError("the caller fails after the import")
     assert demo_db.execute("SELECT COUNT(*) FROM customers WHERE id LIKE 'X%'").fetchone()[0] == 0
+
+
+# ---- the new customers go in by short transactions; hidden, refused and undone until the import ends ------
+
+
+def _visible_state(db) -> tuple:
+    from survey.frames import frame_overview
+    from survey.results import frame_totals
+
+    return frame_overview(db).to_dict("records"), frame_totals(db)
+
+
+def test_between_the_short_transactions_customers_write_and_nobody_sees_the_new_rows(demo_path, monkeypatch):
+    """An import of 2,000 NEW customers in chunks of 300: between two chunks a customer's draft and
+    submission go through with a 0.5 s busy timeout, the committed new rows are counted nowhere, and a draw
+    or a second import is refused with a clear message; at the end everything counts."""
+    from survey import frame_apply
+    from survey.frame_apply import ImportInProgress, pending_import
+    from survey.rounds import draw_round
+
+    monkeypatch.setattr(frame_apply, "COMMIT_ROWS", 300)
+    importer, customer = open_db(demo_path), open_db(demo_path)
+    customer.execute("PRAGMA busy_timeout = 500")
+    before = _visible_state(customer)
+    between, release, outcome = threading.Event(), threading.Event(), {}
+
+    def progress(fraction: float) -> None:  # called after each chunk's COMMIT
+        if 0.80 < fraction < 0.92 and not between.is_set():
+            between.set()
+            assert release.wait(60)
+
+    def run():
+        try:
+            outcome["summary"] = store_frame(importer, _new_frame(), by="staff", progress=progress)
+        except BaseException as e:
+            outcome["error"] = e
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert between.wait(120), outcome
+    try:
+        committed = customer.execute("SELECT COUNT(*) FROM customers WHERE id LIKE 'X%'").fetchone()[0]
+        assert 0 < committed < 2000  # some chunks are in the file …
+        assert _visible_state(customer) == before  # … and counted nowhere
+        aid, token = _open_token(customer)
+        save_draft(customer, token, {"overall": 4})
+        submit_response(customer, token, dict(EXAMPLE_ANSWERS))
+        with pytest.raises(ImportInProgress, match="staff"):
+            draw_round(customer, size=100, created_by="t")
+        with pytest.raises(ImportInProgress):
+            store_frame(customer, _new_frame(), by="other")
+    finally:
+        release.set()
+        thread.join(120)
+    assert "error" not in outcome, outcome
+    assert (outcome["summary"].added, outcome["summary"].deactivated) == (2000, 3000)
+    assert pending_import(customer) is None
+    assert customer.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0] == 2000
+    assert sum(r["customers"] for r in _visible_state(customer)[0]) == 2000
+    assert customer.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_failure_in_the_final_transaction_deletes_the_committed_chunks(demo_path, monkeypatch):
+    from survey import frame_apply
+    from survey.frame_apply import pending_import
+
+    monkeypatch.setattr(frame_apply, "COMMIT_ROWS", 300)
+    db = open_db(demo_path)
+    state = (
+        "SELECT (SELECT COUNT(*) FROM customers), (SELECT SUM(active) FROM customers),"
+        " (SELECT COUNT(*) FROM audit_log), (SELECT SUM(eligible) FROM frame_cells)"
+    )
+    before = db.execute(state).fetchone()
+
+    def checks():
+        raise PermissionError("refused at the end")
+
+    with pytest.raises(PermissionError):
+        store_frame(db, _new_frame(), by="staff", checks=checks)
+    assert db.execute(state).fetchone() == before
+    assert pending_import(db) is None
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {"trg_customers_cells_insert", "trg_customers_cells_update"} <= names  # counting again
+
+
+def test_a_re_import_writes_only_what_changed_in_its_final_transaction(demo_path, monkeypatch):
+    """Same customers, 10 of them moved: the final transaction rewrites those 10 rows, not the 3,000."""
+    from survey.demo import make_frame
+
+    db = open_db(demo_path)
+    frame = make_frame(3000, seed=7)
+    stored = dict(db.execute("SELECT id, region FROM customers").fetchall())
+    if set(frame["id"]) != set(stored):
+        pytest.skip("the demo frame is not make_frame(3000, seed=7)")
+    moved = frame.index[:10]
+    frame.loc[moved, "region"] = ["厦门" if stored[i] != "厦门" else "福州" for i in frame.loc[moved, "id"]]
+    stamps = dict(db.execute("SELECT id, updated_at FROM customers").fetchall())
+    summary = store_frame(db, frame, by="staff")
+    assert (summary.added, summary.updated, summary.moved) == (0, 3000, 10)
+    after = dict(db.execute("SELECT id, updated_at FROM customers").fetchall())
+    assert sum(after[i] != stamps[i] for i in after) <= 10 + summary.deactivated

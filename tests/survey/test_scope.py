@@ -301,7 +301,9 @@ def test_every_people_reader_honours_the_scope(demo_db, tmp_path):
 
 #: Every caller of store.set_setting: user-facing ones (checked below) and the system's own.
 SETTING_WRITERS = {("follow_ups", "set_sla_days"): "user", ("rounds", "frame_salt"): "system (created once)",
-                   ("demo", "build_demo"): "system (demo database)"}  # fmt: skip
+                   ("demo", "build_demo"): "system (demo database)",
+                   ("frame_apply", "_begin"): "system (an import's pending mark)",
+                   ("frame_apply", "_beat"): "system (an import's heartbeat)"}  # fmt: skip
 
 
 def _setting_writers() -> set[tuple[str, str]]:
