@@ -18,11 +18,13 @@ from sampling.frame_upload import (
 )
 from sampling.places import PlaceChoices
 from survey.access import NotPermitted
+from survey.frame_apply import ImportInProgress, pending_import
 from survey.frame_import import import_frame, import_impact, read_import
 from survey.frames import frame_overview
 from survey.region_list import place_list
 from ui import session
 from ui.fmt import MISSING, md, place_label
+from ui.frame_status import in_progress_message
 from ui.i18n import lang, t
 
 PREVIEW_ROWS = 10
@@ -152,6 +154,9 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
         except NotPermitted as e:  # read_import already refused such a file; the store checks again
             st.error(t("not_permitted", e=md(e)))
             return
+        except ImportInProgress as e:  # another staff member's import is still running
+            st.error(in_progress_message(e.pending))
+            return
         st.session_state.pop(PARSED, None)  # the stored frame changed: scope checks are read again
         st.success(t("frame_imported", added=f"{summary.added:,}", updated=f"{summary.updated:,}",
                      deactivated=f"{summary.deactivated:,}"))  # fmt: skip
@@ -159,6 +164,8 @@ def impact_and_import(result, choices: PlaceChoices, digest: str, name: str) -> 
 
 if user.regions is not None:
     st.info(t("frame_scope_note", regions=md(user.region)))
+if (running := pending_import(db)) is not None:
+    st.warning(in_progress_message(running))
 upload = st.file_uploader(t("frame_upload"), type=["csv", "txt", "xlsx"], key="frame_file")
 if upload is None:
     st.session_state.pop(PARSED, None)

@@ -8,6 +8,7 @@ from sampling.select import ALL_STRATUM
 from survey.access import NotPermitted
 from survey.design import design_sd
 from survey.fieldwork import contact_file, full_contact
+from survey.frame_apply import ImportInProgress
 from survey.rounds import (
     ALLOCATIONS,
     STRATUM_COLUMNS,
@@ -21,6 +22,7 @@ from survey.rounds import (
 )
 from ui import downloads, session
 from ui.fmt import MISSING, local_times, local_zone, md, num, pct, place_label
+from ui.frame_status import in_progress_message
 from ui.i18n import lang, t
 
 SHOWN_UNSAMPLED = 5  # strata named in the "no sample" warning
@@ -202,6 +204,8 @@ def _design_and_draw() -> None:
             st.error(t("design_error", e=md(e)))
         except NotPermitted as e:
             st.error(t("not_permitted", e=md(e)))
+        except ImportInProgress as e:  # drawn once the running import has finished
+            st.error(in_progress_message(e.pending))
         else:
             st.session_state["inv_round"] = result.round_id  # show the new round's invitations below
             st.session_state["overlap_round"] = result.round_id

@@ -36,6 +36,7 @@ def library_errors(fn):
     """
     from questionnaires import AnswerError, QuestionnaireError
     from survey.fieldwork import TokenError
+    from survey.frame_apply import ImportInProgress
     from survey.rounds import DrawError
     from survey.users import UserError
 
@@ -49,6 +50,7 @@ def library_errors(fn):
             raise click.ClickException(_database_error(e) if _locked(e) else str(e)) from e
         except (
             DrawError,
+            ImportInProgress,
             UserError,
             TokenError,
             QuestionnaireError,

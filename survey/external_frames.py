@@ -35,6 +35,7 @@ from sampling.engines.draw import (
 from sampling.select import stratum_key
 from survey.access import STAFF_ROLES, require_all_regions, require_role
 from survey.design import _RECENT, DrawError, exclusion_cutoff
+from survey.frame_apply import refuse_while_importing
 from survey.region_list import place_list
 from survey.rounds import (
     CELL_TOTALS,
@@ -245,6 +246,7 @@ def draw_from_frame(
         + (" AND NOT sampled in a round created since exclusion_cutoff" if cutoff else ""),
     }
     with transaction(db):
+        refuse_while_importing(db)  # the store's customers are being replaced: draw when the import ends
         if db.execute("SELECT COALESCE(MAX(id), 0) FROM rounds").fetchone()[0] != last_round:
             raise DrawError("another round was drawn while the frame was read (its starts and exclusions may "
                             "have changed): draw again")  # fmt: skip

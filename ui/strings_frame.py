@@ -66,4 +66,9 @@ STRINGS: dict[str, tuple[str, str]] = {
     "rl_col_alias": ("别名（文件中的写法）", "Alias (as the file writes it)"),
     "rl_add_alias": ("添加别名", "Add the alias"),
     "rl_add_region": ("新增地区", "Add the region"),
+    "import_in_progress": (
+        "{by} 正在导入客户名单（开始于 {since}），完成后才能抽样或再次导入；已导入的部分在完成前不计入任何统计。请稍后再试。",
+        "{by} is importing the customer frame (since {since}); drawing and another import wait until it has "
+        "finished, and its rows count nowhere until then. Please try again shortly.",
+    ),
 }
