@@ -64,7 +64,7 @@ class TopicScores:
     no_topic: Counts
     complaint: Counts
     praise: Counts
-    polarity: Counts
+    polarity: Counts | None
     exact_match: float
 
     @property
@@ -83,8 +83,9 @@ class TopicScores:
     def table(self) -> pd.DataFrame:
         """One row per topic, then micro, macro, no topic, topic:polarity, complaint and praise."""
         rows = [(k, c) for k, c in self.per_topic.items()]
-        rows += [("micro", self.micro), ("no topic", self.no_topic), ("topic:polarity", self.polarity),
-                 ("complaint", self.complaint), ("praise", self.praise)]  # fmt: skip
+        rows += [("micro", self.micro), ("no topic", self.no_topic)]
+        rows += [("topic:polarity", self.polarity)] if self.polarity is not None else []
+        rows += [("complaint", self.complaint), ("praise", self.praise)]  # fmt: skip
         frame = pd.DataFrame(
             [
                 {"row": k, "precision": c.precision, "recall": c.recall, "f1": c.f1, "support": c.support}
@@ -110,7 +111,7 @@ class TopicScores:
 
         return {"n": self.n, "topics": {k: block(c) for k, c in self.per_topic.items()},
                 "micro": block(self.micro), "macro_f1": clean(self.macro_f1), "exact_match": clean(self.exact_match),
-                "no_topic": block(self.no_topic), "polarity": block(self.polarity),
+                "no_topic": block(self.no_topic), "polarity": block(self.polarity) if self.polarity else None,
                 "complaint": block(self.complaint), "praise": block(self.praise)}  # fmt: skip
 
 

@@ -18,7 +18,7 @@ It answers four questions per text (:meth:`TopicModel.predict`, one :class:`Topi
    minimises log-loss, so its probabilities are calibrated in Platt's sense (Platt 1999, "Probabilistic
    outputs for support vector machines"; Niculescu-Mizil & Caruana 2005, "Predicting good probabilities
    with supervised learning", ICML).
-2. *Polarity per topic* (complaint / praise / neutral): a multinomial logistic regression over
+2. *Polarity per topic* (complaint / praise / neutral): one-vs-rest logistic regressions over
    (text, topic) pairs whose features are those of the clauses most relevant to the topic (the clause
    of "师傅人很好，但是修了两次都没修好" that is about repair is the second one) plus the topic itself, so
    praise of one aspect is not read as a complaint about another.
@@ -231,6 +231,19 @@ class _Constant:
         return np.tile([1 - self.value, self.value], (x.shape[0], 1))
 
 
+def _char_weights(model, n_chars: int) -> np.ndarray:
+    if isinstance(model, _Constant):
+        return np.zeros(n_chars)
+    return np.asarray(model.coef_[0][:n_chars], dtype=float)
+
+
+def _bias(model) -> float:
+    if isinstance(model, _Constant):
+        value = min(max(model.value, 1e-6), 1 - 1e-6)
+        return float(np.log(value / (1 - value)))
+    return float(model.intercept_[0])
+
+
 def fit_binary(estimator, x, y: np.ndarray):
     return estimator.fit(x, y) if 0 < y.sum() < len(y) else _Constant(float(y.mean()) if len(y) else 0.0)
 
@@ -281,23 +294,20 @@ class TopicModel:
         self.complaint_model_ = fit_binary(calibrated(s.complaint_c, self.seed, complaint), x, complaint)
         praise = np.array([r.praise for r in rows], dtype=int)
         self.praise_model_ = fit_binary(calibrated(s.praise_c, self.seed, praise), x, praise)
-        # clause relevance reads characters only (cheap on every clause of every text)
-        chars = self.features_.chars_.transform(texts)
-        self.clause_models_ = [
-            fit_binary(logistic(s.topic_c, self.seed), chars, y[:, k]) for k in range(len(TOPICS))
-        ]
+        # clause relevance reads the character part of each topic model (cheap on every clause)
+        n_chars = len(self.features_.chars_.vocabulary_)
+        self.clause_weights_ = np.column_stack([_char_weights(m, n_chars) for m in self.topic_models_])
+        self.clause_bias_ = np.array([_bias(m) for m in self.topic_models_])
         pairs = [(i, t) for i, r in enumerate(rows) for t in r.topics]
         self.polarity_model_ = None
         if pairs:
             xp = self._pair_features(texts, pairs)
             labels = np.array([rows[i].polarity(t) for i, t in pairs])
             if len(set(labels)) > 1:
-                from sklearn.linear_model import LogisticRegression
+                from sklearn.multiclass import OneVsRestClassifier
 
-                self.polarity_model_ = LogisticRegression(
-                    C=s.polarity_c, max_iter=2000, random_state=self.seed
-                )
-                self.polarity_model_.fit(xp, labels)
+                # one binary model per polarity, probabilities normalised (binary relevance again)
+                self.polarity_model_ = OneVsRestClassifier(logistic(s.polarity_c, self.seed)).fit(xp, labels)
             else:
                 self.polarity_model_ = str(labels[0])
         self._cache: dict[str, TopicPrediction] = {}
@@ -309,15 +319,15 @@ class TopicModel:
 
     def _contexts(self, texts: Sequence[str], pairs: Sequence[tuple[int, str]]) -> list[str]:
         """For each (text, topic) the clauses about the topic: those whose topic probability (by the
-        character-only clause models) is at least half of the best clause's; the whole text when it has
-        one clause."""
+        character part of the topic model) is at least half of the best clause's; the whole text when it
+        has one clause."""
         pieces = {i: clauses(texts[i]) for i in {i for i, _ in pairs}}
         split = [i for i, parts in pieces.items() if len(parts) > 1]
         flat = [c for i in split for c in pieces[i]]
         probs = np.empty((0, len(TOPICS)))
         if flat:
             chars = self.features_.chars_.transform(flat)
-            probs = np.column_stack([positive(m, chars) for m in self.clause_models_])
+            probs = 1 / (1 + np.exp(-(chars @ self.clause_weights_ + self.clause_bias_)))
         by_text, start = {}, 0
         for i in split:
             by_text[i] = probs[start : start + len(pieces[i])]
@@ -333,16 +343,19 @@ class TopicModel:
         return out
 
     def _pair_features(self, texts: Sequence[str], pairs: Sequence[tuple[int, str]]) -> sp.csr_matrix:
-        """Characters of the topic's clauses, the topic, and the dictionary's verdict on the whole text
-        (the topic complained about; praise found)."""
+        """Characters of the topic's clauses and (at half weight) of the whole text, the topic, and the
+        dictionary's verdict on the whole text (the topic complained about; praise found)."""
         contexts = self._contexts(texts, pairs)
+        whole = self.features_.chars_.transform([texts[i] for i, _ in pairs]) * 0.5
         extra = np.zeros((len(pairs), 2 * len(TOPICS) + 1), dtype=np.float32)
         for j, (i, topic) in enumerate(pairs):
             k = TOPICS.index(topic)
             extra[j, k] = 1.0
             extra[j, len(TOPICS) + k] = float(topic in complaint_topics(texts[i]))
             extra[j, -1] = float("praise" in classify(texts[i]))
-        return sp.hstack([self.features_.chars_.transform(contexts), sp.csr_matrix(extra)], format="csr")
+        return sp.hstack(
+            [self.features_.chars_.transform(contexts), whole, sp.csr_matrix(extra)], format="csr"
+        )
 
     # -- predicting
     def predict(self, texts: Sequence[object]) -> list[TopicPrediction]:

@@ -6,7 +6,6 @@ import streamlit as st
 from analysis.compare import format_p, region_comparison_sentence
 from analysis.contrasts import ADJUST_METHODS
 from analysis.findings import design_findings, overall_sentence
-from analysis.suggestions import classify_frame, summarise_topics
 from survey.dashboard import min_base
 from survey.follow_ups import follow_up_counts
 from survey.regions import CUSTOMER_TYPES_EN, region_name_en
@@ -19,6 +18,7 @@ from survey.results import (
     round_values,
 )
 from survey.rounds import list_rounds
+from survey.topic_models import topic_summary
 from survey.users import parse_regions
 from ui import session
 from ui.charts import ci_chart
@@ -271,15 +271,14 @@ drill_view = drill_table.assign(**_estimates(drill, drill["indicator"], t("dash_
 st.dataframe(drill_view, hide_index=True, width="stretch", key="dash_drill")
 
 st.subheader(t("sugg_header"))
-topics = (
-    summarise_topics(classify_frame(frame, "suggestion"), examples=0)
-    if "suggestion" in frame
-    else pd.DataFrame()
-)
+topics = topic_summary(
+    db, round_id, scope=scope, response_ids=frame["response_id"]
+)  # the stored classification
 if len(topics):
+    st.caption(t("tm_dash_summary"))
     topic_table = pd.DataFrame({t("col_topic"): topics["label_zh" if lang() == "zh" else "label_en"],
-                                t("col_count"): topics["count"], t("col_complaints"): topics["complaints"],
-                                t("col_share"): topics["share"].map(pct)})  # fmt: skip
+                                t("col_complaints"): topics["complaints"], t("col_share"): topics["share"].map(pct),
+                                t("tm_col_praise"): topics["praise"], t("tm_col_mentions"): topics["count"]})  # fmt: skip
     st.dataframe(topic_table, hide_index=True, width="stretch", key="dash_topics")
 counts = follow_up_counts(db, region=scope or region or None, round_id=round_id)
 st.write(t("fu_counts", **counts))

@@ -1,7 +1,9 @@
 """Close the loop: follow-up items for unhappy customers (issue 5).
 
 A response opens one follow-up item when its overall or attitude score is 2 or lower, or when
-its suggestion complains about an aspect of the service (``analysis.suggestions.is_complaint_text``).
+the topic model's complaint decision says its suggestion complains (``survey.topic_models``: the store's
+current model, else the model trained from the shipped corpus, else the phrase dictionary; a staff
+correction of the suggestion overrides the model). Praise of a topic is not a complaint about it.
 The item carries the reasons, the customer's region, a due date (submission time + the SLA in
 days kept in ``settings``), an owner, a status ``open → contacted → resolved`` and a note.
 Every change and every read of a customer's phone number is audited.
@@ -14,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 import sqlite_utils
 
-from analysis.suggestions import complaint_topics, load_topics
+from analysis.suggestions import load_topics
+from analysis.topic_model import TopicPrediction, dictionary_predictions
 from survey.access import require_admin
 from survey.privacy import mask_name, mask_phone
 from survey.store import audit, get_setting, now, set_setting, transaction
@@ -77,14 +80,27 @@ def _score(value: object) -> float | None:
         return None
 
 
-def follow_up_reasons(answers: dict[str, object]) -> tuple[str, ...]:
+def _default_prediction(text: object) -> TopicPrediction:
+    from survey.topic_models import dictionary_only, shipped_model
+
+    model = None if dictionary_only() else shipped_model()
+    return model.predict_one(text) if model is not None else dictionary_predictions([text])[0]
+
+
+def follow_up_reasons(
+    answers: dict[str, object], prediction: TopicPrediction | None = None
+) -> tuple[str, ...]:
     """Why a response needs a call back: ``low_overall``, ``low_attitude``, ``complaint:<topics>``.
+
+    ``prediction`` is the suggestion's classification (default: the shipped model's, else the
+    dictionary's). A complaint names the topics complained about (``complaint:billing,repair``), or is
+    plain ``complaint`` when it names none ("太差劲了").
 
     Examples
     --------
-    >>> follow_up_reasons({"overall": "2", "attitude": "4", "suggestion": "电费太贵了"})
-    ('low_overall', 'complaint:billing')
-    >>> follow_up_reasons({"overall": "4", "attitude": "5", "suggestion": "态度很好"})
+    >>> follow_up_reasons({"overall": "2", "attitude": "4", "suggestion": ""})
+    ('low_overall',)
+    >>> follow_up_reasons({"overall": "4", "attitude": "5", "suggestion": "无"})
     ()
     """
     reasons = []
@@ -92,9 +108,12 @@ def follow_up_reasons(answers: dict[str, object]) -> tuple[str, ...]:
         score = _score(answers.get(item))
         if score is not None and score <= LOW_SCORE:
             reasons.append(f"low_{item}")
-    topics = complaint_topics(answers.get("suggestion"))
-    if topics:
-        reasons.append("complaint:" + ",".join(topics))
+    text = answers.get("suggestion")
+    if prediction is None and isinstance(text, str) and text.strip():
+        prediction = _default_prediction(text)
+    if prediction is not None and prediction.complaint:
+        topics = prediction.with_polarity("complaint")
+        reasons.append("complaint:" + ",".join(topics) if topics else "complaint")
     return tuple(reasons)
 
 
@@ -106,9 +125,23 @@ def _due(submitted_at: str, days: int) -> str:
 
 
 def warm_follow_up_rules() -> None:
-    """Load the suggestion-topic dictionary now (cached), so the first submission of a process
-    does not parse it while holding the database's write lock."""
+    """Load the suggestion-topic dictionary and the shipped topic model now (cached per process), so the
+    first submission of a process does not parse or train them while holding the database's write lock."""
     load_topics()
+    from survey.topic_models import dictionary_only, shipped_model
+
+    if not dictionary_only():
+        shipped_model()
+
+
+def _prediction(db: sqlite_utils.Database, response_id: int, text: object) -> TopicPrediction | None:
+    """The suggestion's classification: a staff correction, else the stored one, else the current
+    model's (then stored with its version); None without a suggestion."""
+    from survey.topic_models import classify_response, stored_prediction
+
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return stored_prediction(db, response_id) or classify_response(db, response_id, text)
 
 
 def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None:
@@ -131,7 +164,7 @@ def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None
     answers = dict(
         db.execute("SELECT question_id, value FROM answers WHERE response_id = ?", [response_id]).fetchall()
     )
-    reasons = follow_up_reasons(answers)
+    reasons = follow_up_reasons(answers, _prediction(db, response_id, answers.get("suggestion")))
     if not reasons:
         return None
     submitted_at, round_id, region = row

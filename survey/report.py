@@ -163,11 +163,10 @@ def build_report(
             raise ReportError(f"round {view.round_id} has no responses in this view ({view.detail()})")
         stats = dashboard_statistics(whole, list(items), view.item, group=view.group, domain=mask)
         frame = whole[mask].reset_index(drop=True)
-    if topics is None:
-        from analysis.suggestions import classify_frame, summarise_topics
+    if topics is None:  # complaints and praise per topic from the stored classification (survey.topic_models)
+        from survey.topic_models import topic_summary
 
-        topics = (summarise_topics(classify_frame(frame, "suggestion"), examples=0) if "suggestion" in frame
-                  else pd.DataFrame())  # fmt: skip
+        topics = topic_summary(db, view.round_id, scope=view.scope, response_ids=frame["response_id"])
     submitted = frame["submitted_at"].dropna() if "submitted_at" in frame else pd.Series(dtype=str)
     issued, rr1, rr3 = _rates(db, view)
     return Report(view=view, round_name=row[0], round_status=row[1], drawn_at=row[2],
@@ -262,7 +261,8 @@ def analyst_tables(report: Report) -> dict[str, pd.DataFrame]:
     pairs = stats.all_pairs.reindex(columns=PAIR_COLUMNS).reset_index(drop=True)
     pairs.insert(2, "group_by", group)
     drill = stats.drill.reindex(columns=["customer_type", *ESTIMATE_COLUMNS]).reset_index(drop=True)
-    topics = report.topics.reindex(columns=["topic", "label_zh", "label_en", "count", "complaints", "share"])
+    topics = report.topics.reindex(columns=["topic", "label_zh", "label_en", "count", "complaints", "praise", "share",
+                                            "weighted_share"])  # fmt: skip
     w = stats.weights
     weights = pd.DataFrame([{"n": w.n, "sum": w.sum, "min": w.min, "max": w.max, "kish_deff": w.kish_deff,
                              "effective_n": w.effective_n}])  # fmt: skip

@@ -124,6 +124,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_count": ("条数", "Count"),
     "col_complaints": ("其中投诉", "Complaints"),
     "col_share": ("占比", "Share"),
+    "col_praise": ("表扬", "Praise"),
     # values
     "all": ("全部", "All"),
     "yes": ("是", "Yes"),

@@ -280,13 +280,14 @@ def _drill_sheet(book, report: Report, lang: str) -> None:
 
 def _topics_sheet(book, report: Report, lang: str) -> None:
     sheet = _Sheet(book, text("sheet_topics", lang))
-    sheet.row([text(k, lang) for k in ("col_topic", "col_count", "col_complaints", "col_share")], header=True)
+    sheet.row([text(k, lang) for k in ("col_topic", "col_complaints", "col_share", "col_praise", "col_count")],
+              header=True)  # fmt: skip
     topics = report.topics
     if not len(topics):
         sheet.row([text("no_topics", lang)])
-    for row in topics.to_dict("records") if len(topics) else []:
-        sheet.row([row["label_en" if lang == "en" else "label_zh"], int(row["count"]), int(row["complaints"]),
-                   row["share"]], [None, "count", "count", "share"])  # fmt: skip
+    for row in topics.to_dict("records") if len(topics) else []:  # complaints per topic, praise beside them
+        sheet.row([row["label_en" if lang == "en" else "label_zh"], int(row["complaints"]), row["share"],
+                   int(row.get("praise", 0)), int(row["count"])], [None, "count", "share", "count", "count"])  # fmt: skip
     sheet.finish(freeze="A2")
 
 

@@ -50,7 +50,7 @@ ANALYST_COLUMNS = {
     "pairs": ["item", "kind", "group_by", "group_a", "group_b", "estimate_a", "estimate_b", "n_a", "n_b", "difference",
               "se", "statistic", "df", "pvalue", "pvalue_adj", "tested", "significant"],
     "drill_down": ["customer_type", "indicator", "item", "estimate", "se", "ci_low", "ci_high", "n", "small_cell"],
-    "topics": ["topic", "label_zh", "label_en", "count", "complaints", "share"],
+    "topics": ["topic", "label_zh", "label_en", "count", "complaints", "praise", "share", "weighted_share"],
     "weights": ["n", "sum", "min", "max", "kish_deff", "effective_n"],
     "tests": ["test", "item", "group_by", "statistic", "df_num", "df_den", "pvalue", "effect"],
 }  # fmt: skip
