@@ -33,6 +33,8 @@ from sampling.frame_schema import COLUMN_ALIASES, REQUIRED_COLUMNS, Problem, hea
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _EOL = re.compile(rb"\r\n|\r|\n")
+#: Lines of spaces and tabs only at the start of a decoded CSV (dropped before parsing, counted in row numbers).
+LEADING_BLANK_LINES = re.compile(r"(?:[ \t]*(?:\r\n|\r|\n))*")
 _USE_PYARROW = True  # tests switch this off to exercise pandas' C parser
 HEADER_SEARCH_ROWS = 20
 #: Limits checked before a file is parsed (see the module docstring).
@@ -121,6 +123,22 @@ def _check_csv_shape(data: bytes) -> Problem | None:
         if data.startswith(bom):
             data = data[len(bom) :]
             break
+    problem, widest = check_csv_head(data)
+    if problem is not None:
+        return problem
+    lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + (not data.endswith((b"\n", b"\r")))
+    if lines * widest > MAX_CELLS:
+        return _too_many_cells(lines, widest)
+    return None
+
+
+def check_csv_head(data: bytes) -> tuple[Problem | None, int]:
+    """The line limits of :func:`_check_csv_shape` on the first ``HEAD_LINES`` lines of ``data`` (its BOM
+    removed): a ``line_too_long`` or ``too_many_columns`` problem, and the widest field count seen.
+
+    ``data`` may be the head of the file only (:mod:`sampling.frame_stream`), provided it holds those lines
+    in full or at least ``HEAD_LINES × (MAX_LINE_BYTES + 2)`` bytes.
+    """
     position, widest, line_no = 0, 1, 0  # UTF-16 too: its ASCII separators and line breaks are bytes here
     for _ in range(HEAD_LINES):
         if position >= len(data):
@@ -130,20 +148,18 @@ def _check_csv_shape(data: bytes) -> Problem | None:
             window = data[position : position + MAX_LINE_BYTES]
             fields = 1 + max(window.count(sep) for sep in (b",", b"\t", b";"))
             if fields > MAX_COLUMNS:  # 1,000,000 columns on one line: say so, not only "too long"
-                return _too_many_columns(f"> {fields:,}" + ("" if line_no == 0 else f" (line {line_no + 1})"))
-            return make_problem("line_too_long", row=line_no + 1, limit=_size(MAX_LINE_BYTES))
+                found = f"> {fields:,}" + ("" if line_no == 0 else f" (line {line_no + 1})")
+                return _too_many_columns(found), widest
+            return make_problem("line_too_long", row=line_no + 1, limit=_size(MAX_LINE_BYTES)), widest
         end = len(data) if eol is None else eol.start()
         line = data[position:end]
         line_no += 1
         fields = 1 + max(line.count(sep) for sep in (b",", b"\t", b";"))
         if fields > MAX_COLUMNS:
-            return _too_many_columns(f"{fields:,}" + ("" if line_no == 1 else f" (line {line_no})"))
+            return _too_many_columns(f"{fields:,}" + ("" if line_no == 1 else f" (line {line_no})")), widest
         widest = max(widest, fields)
         position = len(data) if eol is None else eol.end()
-    lines = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n") + (not data.endswith((b"\n", b"\r")))
-    if lines * widest > MAX_CELLS:
-        return _too_many_cells(lines, widest)
-    return None
+    return None, widest
 
 
 def find_header_row(table: pd.DataFrame, mapping: dict[str, str | None] | None = None) -> int | None:
@@ -201,10 +217,10 @@ def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, P
         return None, problem
     if not text or text.isspace():
         return None, make_problem("empty_file")
-    leading = re.match(r"(?:[ \t]*(?:\r\n|\r|\n))*", text).group()  # blank lines above the header
+    leading = LEADING_BLANK_LINES.match(text).group()  # blank lines above the header
     end = text.find("\n", len(leading))
     first_line = text[len(leading) :] if end < 0 else text[len(leading) : end]
-    sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
+    sep = separator(first_line)
     try:
         if codec == "utf-8":  # the ASCII blank lines are as long in bytes as in characters
             payload = data.removeprefix(codecs.BOM_UTF8)[len(leading) :]
@@ -214,21 +230,37 @@ def _read_csv(data: bytes, encoding: str | None) -> tuple[pd.DataFrame | None, P
         blank = pd.DataFrame([[""] * raw.shape[1]] * len(re.findall(r"\r\n|\r|\n", leading)), dtype="str")
         return pd.concat([blank, raw], ignore_index=True) if len(blank) else raw, None
     except Exception as exc:  # any parser failure is a problem in the file, not a crash
-        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        line = re.search(r"line (\d+)", detail)
-        row = re.search(r"row (\d+)", detail)
-        where = int(line.group(1)) if line else (int(row.group(1)) + 1 if row else None)
-        return None, make_problem("parse_error", row=where, detail=shorten(detail, 200))
+        return None, parse_error(exc)
+
+
+def parse_error(exc: Exception) -> Problem:
+    """The ``parse_error`` problem for a CSV parser's exception (its line, when the message names one)."""
+    detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    line = re.search(r"line (\d+)", detail)
+    row = re.search(r"row (\d+)", detail)
+    where = int(line.group(1)) if line else (int(row.group(1)) + 1 if row else None)
+    return make_problem("parse_error", row=where, detail=shorten(detail, 200))
+
+
+def separator(first_line: str) -> str:
+    """The CSV separator of a file whose first non-blank line is ``first_line``: the most frequent of
+    ``,``, tab and ``;`` (a comma on a tie)."""
+    return max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
+
+
+def codec_name(encoding: str) -> str:
+    """The codec an explicit ``encoding`` is read with (GBK and GB2312 as their superset GB18030)."""
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError:
+        raise ValueError(f"encoding must be a known codec name, but got {encoding!r}") from None
+    return "gb18030" if codec in ("gbk", "gb2312", "cp936") else codec
 
 
 def _decode(data: bytes, encoding: str | None) -> tuple[str, str, Problem | None]:
     """Decoded text, the codec used and a problem (if the bytes are not text in a supported encoding)."""
     if encoding is not None:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise ValueError(f"encoding must be a known codec name, but got {encoding!r}") from None
-        codec = "gb18030" if codec in ("gbk", "gb2312", "cp936") else codec
+        codec = codec_name(encoding)
         try:
             return data.decode("utf-8-sig" if codec == "utf-8" else codec).lstrip("\ufeff"), codec, None
         except UnicodeDecodeError as exc:
@@ -313,7 +345,7 @@ def _read_plain_utf8(data: bytes) -> pd.DataFrame | None:
         return None
     if not first_line.strip():
         return None
-    sep = max([",", "\t", ";"], key=lambda c: (first_line.count(c), c == ","))
+    sep = separator(first_line)
     try:
         return _parse_arrow(body, sep)
     except Exception:  # invalid UTF-8 further down, ragged rows…: the general path reports it
@@ -323,29 +355,42 @@ def _read_plain_utf8(data: bytes) -> pd.DataFrame | None:
 def _parse_arrow(payload: bytes, sep: str) -> pd.DataFrame | None:
     """Parse UTF-8 CSV bytes with pyarrow into a header-less all-string table (raises on bad input;
     None when a column did not come out as text)."""
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(io.BytesIO(payload), **arrow_csv_options(payload, sep))
+    if not all_text(table.schema):
+        return None
+    frame = table.to_pandas()
+    frame.columns = range(frame.shape[1])
+    return frame
+
+
+def arrow_csv_options(head: bytes, sep: str, block_size: int | None = None) -> dict[str, Any]:
+    """pyarrow.csv's ``read_options``, ``parse_options`` and ``convert_options`` for a payload starting with
+    ``head`` (its first 64 KB at least, when it has them): every column read as text, nothing as null."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = pacsv.read_csv(
-        io.BytesIO(payload),
-        read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-        parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={
-                f"f{i}": pa.large_string() for i in range(payload.count(sep.encode(), 0, 65536) + 2)
-            },
+    read = {} if block_size is None else {"block_size": block_size}
+    return {
+        "read_options": pacsv.ReadOptions(autogenerate_column_names=True, **read),
+        "parse_options": pacsv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+        "convert_options": pacsv.ConvertOptions(
+            column_types={f"f{i}": pa.large_string() for i in range(head.count(sep.encode(), 0, 65536) + 2)},
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
             null_values=[],
             auto_dict_encode=False,
             check_utf8=True,
         ),
-    )
-    if not all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in table.schema.types):
-        return None
-    frame = table.to_pandas()
-    frame.columns = range(frame.shape[1])
-    return frame
+    }
+
+
+def all_text(schema: Any) -> bool:
+    """True when every column of an Arrow ``schema`` is a string column."""
+    import pyarrow as pa
+
+    return all(pa.types.is_string(t) or pa.types.is_large_string(t) for t in schema.types)
 
 
 def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
@@ -357,10 +402,14 @@ def _parse_csv(payload: bytes, sep: str) -> pd.DataFrame:
                 return frame
         except Exception:  # ragged rows etc.: pandas' parser below reports them by line
             pass
-    return pd.read_csv(
-        io.BytesIO(payload), header=None, sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
-        engine="c", encoding="utf-8",
-    )  # fmt: skip
+    return pd.read_csv(io.BytesIO(payload), sep=sep, **PANDAS_CSV_OPTIONS)
+
+
+#: pandas' C parser options for a header-less all-text table (the fallback parser).
+PANDAS_CSV_OPTIONS: dict[str, Any] = {
+    "header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": False, "engine": "c",
+    "encoding": "utf-8",
+}  # fmt: skip
 
 
 def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | None, Problem | None]:

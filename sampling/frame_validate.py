@@ -49,6 +49,8 @@ from sampling.places import PlaceList
 
 #: From this many rows on, columns are checked in threads (Arrow's string kernels release the GIL).
 PARALLEL_MIN_ROWS = 50_000
+#: At most this many distinct unknown values are listed in ``FrameResult.unknown`` (all rows are counted).
+MAX_UNKNOWN_VALUES = 100
 
 
 def check_arguments(mapping: Any, max_problems: Any) -> None:
@@ -170,13 +172,33 @@ def _validate(
     max_problems: int,
     places: PlaceList | None = None,
 ) -> FrameResult:
+    return validate_rows(headers, columns, rows, mapping, max_problems, places)[0]
+
+
+def validate_rows(
+    headers: list[str],
+    columns: list[pd.Series],
+    rows: np.ndarray,
+    mapping: dict[str, str | None] | None,
+    max_problems: int,
+    places: PlaceList | None = None,
+    *,
+    unknown_limit: int | None = None,
+) -> tuple[FrameResult, np.ndarray]:
+    """Validate the cells of ``columns`` (one per header, row ``k`` being spreadsheet row ``rows[k]``).
+
+    Returns the result and the spreadsheet rows of the non-blank rows (those of ``result.frame``, when
+    valid). ``unknown_limit`` caps the distinct values listed in ``result.unknown`` per column (None:
+    ``MAX_UNKNOWN_VALUES``; :mod:`sampling.frame_stream` lists them all in each chunk, then merges).
+    """
     index, problems = _resolve(headers, mapping)
     used = {headers[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
     if problems:
-        return failed(problems, len(rows), used)
+        return failed(problems, len(rows), used), rows
     pool = ThreadPoolExecutor(min(os.cpu_count() or 1, 4)) if len(rows) >= PARALLEL_MIN_ROWS else None
+    limit = MAX_UNKNOWN_VALUES if unknown_limit is None else unknown_limit
     try:
-        return _check_cells(index, columns, rows, used, max_problems, pool, places)
+        return _check_cells(index, columns, rows, used, max_problems, pool, places, limit)
     finally:
         if pool is not None:
             pool.shutdown()
@@ -218,7 +240,8 @@ def _check_cells(
     max_problems: int,
     pool: ThreadPoolExecutor | None,
     places: PlaceList | None = None,
-) -> FrameResult:
+    unknown_limit: int = MAX_UNKNOWN_VALUES,
+) -> tuple[FrameResult, np.ndarray]:
     names = list(index)
     cells = dict(
         zip(names, _run(pool, [lambda j=j: as_text(columns[j]) for j in index.values()]), strict=True)
@@ -234,7 +257,7 @@ def _check_cells(
         rows = rows[keep]
     n = len(rows)
     if n == 0:
-        return failed([make_problem("no_data_rows")], 0, used)
+        return failed([make_problem("no_data_rows")], 0, used), rows
 
     out = _Collector(rows, max_problems)
     flagged = {}
@@ -298,7 +321,9 @@ def _check_cells(
     bad = unknown & ~empty("customer_type") & ~flagged["customer_type"]
     out.add(bad, "unknown_customer_type", "customer_type", cells["customer_type"], allowed=allowed[0],
             allowed_en=allowed[1])  # fmt: skip
-    unknown_values += _group_unknown(bad, cells["customer_type"], rows, "customer_type", header_of)
+    unknown_values += _group_unknown(
+        bad, cells["customer_type"], rows, "customer_type", header_of, unknown_limit
+    )
 
     region = cells["region"]
     if done["region"] is not None:
@@ -306,7 +331,9 @@ def _check_cells(
         bad = unknown & ~empty("region") & ~flagged["region"]
         allowed = _allowed(places, "region")
         out.add(bad, "unknown_region", "region", cells["region"], allowed=allowed[0], allowed_en=allowed[1])
-        unknown_values = _group_unknown(bad, cells["region"], rows, "region", header_of) + unknown_values
+        unknown_values = (
+            _group_unknown(bad, cells["region"], rows, "region", header_of, unknown_limit) + unknown_values
+        )
 
     urban_rural = blank_column(n)
     if done["urban_rural"] is not None:
@@ -336,7 +363,7 @@ def _check_cells(
     if out.count:
         order = index
         items = sorted(out.items, key=lambda p: (p.row, order.get(p.column, -1)))[:max_problems]
-        return FrameResult(None, tuple(items), out.count, n, used, tuple(unknown_values))
+        return FrameResult(None, tuple(items), out.count, n, used, tuple(unknown_values)), rows
 
     def text(col: str) -> pd.Series:
         return cells[col] if col in cells else blank_column(n)
@@ -349,7 +376,7 @@ def _check_cells(
         "customer_type": customer_type, "urban_rural": urban_rural,
         "complaints_12m": complaints, "opted_out": opted_out, "has_valid_phone": has_phone,
     })  # fmt: skip
-    return FrameResult(frame, (), 0, n, used)
+    return FrameResult(frame, (), 0, n, used), rows
 
 
 def _allowed(places: PlaceList, kind: str) -> tuple[str, str]:
@@ -360,12 +387,13 @@ def _allowed(places: PlaceList, kind: str) -> tuple[str, str]:
     return zh, en
 
 
-#: At most this many distinct unknown values are listed in ``FrameResult.unknown`` (all rows are counted).
-MAX_UNKNOWN_VALUES = 100
-
-
 def _group_unknown(
-    mask: np.ndarray, cells: pd.Series, rows: np.ndarray, column: str, header_of: dict[str, str]
+    mask: np.ndarray,
+    cells: pd.Series,
+    rows: np.ndarray,
+    column: str,
+    header_of: dict[str, str],
+    limit: int = MAX_UNKNOWN_VALUES,
 ) -> list[UnknownValue]:
     """One ``UnknownValue`` per distinct value flagged in ``mask``: its count and first rows, in row order."""
     where = np.flatnonzero(mask)
@@ -376,7 +404,7 @@ def _group_unknown(
     order = np.argsort(codes, kind="stable")  # positions of each code, in row order
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     found = []
-    for c in range(min(len(uniques), MAX_UNKNOWN_VALUES)):  # codes number values in order of first row
+    for c in range(min(len(uniques), limit)):  # codes number values in order of first row
         first = rows[where[order[starts[c] : starts[c] + min(counts[c], UNKNOWN_ROWS_SHOWN)]]]
         found.append(UnknownValue(column, header_of.get(column, column), str(uniques[c]), int(counts[c]),
                                   tuple(int(r) for r in first)))  # fmt: skip
