@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from questionnaires import AnswerError
+from survey.busy import DatabaseBusy
 from survey.calls import (
     CALL_OUTCOMES,
     OUTCOMES,
@@ -15,9 +16,11 @@ from survey.calls import (
     call_list,
     call_queue,
     complete_by_phone,
+    interview_draft,
     open_contact,
     record_call,
     release_reserve,
+    save_interview_draft,
     stratum_completion,
 )
 from survey.fieldwork import INELIGIBLE_STATUSES, TokenError
@@ -101,6 +104,10 @@ st.dataframe(
 )
 
 by_id = {r["assignment_id"]: r for r in rows}
+# the customer being called is in the address (?call=…): a reload or a new tab comes back to them
+asked = st.query_params.get("call", "")
+if "fw_assignment" not in st.session_state and asked.isdigit() and int(asked) in by_id:
+    st.session_state["fw_assignment"] = int(asked)
 # the queue's head is preselected: after each save the page moves on to the next customer to call
 assignment_id = st.selectbox(
     t("fw_customer"),
@@ -109,6 +116,7 @@ assignment_id = st.selectbox(
     format_func=lambda a: f"{by_id[a]['name']} · {by_id[a]['phone']} · {t('outcome_' + by_id[a]['status'])}",
 )
 st.caption(t("fw_queue_note"))
+st.query_params["call"] = str(assignment_id)
 if st.session_state.get("fw_opened", {}).get("assignment_id") != assignment_id:  # audit each opening once
     st.session_state["fw_opened"] = open_contact(db, assignment_id, by=user.name, region=user.region)
 contact = st.session_state["fw_opened"]
@@ -157,8 +165,11 @@ outcome = st.radio(
     horizontal=True,
     format_func=lambda o: t(f"outcome_{o}"),
 )
+draft = interview_draft(db, assignment_id)
 if outcome is None:
     st.caption(t("fw_choose_outcome"))
+    if draft:
+        st.info(t("fw_draft_waiting", n=len(draft)))
     st.stop()
 
 
@@ -166,13 +177,23 @@ def _next_customer(flash: list) -> None:
     """After a save: the list is read again and the queue's head (the next customer to call) is selected."""
     st.session_state["fw_flash"] = flash
     st.session_state.pop("fw_assignment", None)
+    st.query_params.pop("call", None)
     st.rerun()
 
 
 if outcome == "complete":
     st.subheader(t("fw_interview"))
     questionnaire = round_questionnaire(db, round_id)
-    answers = render_questionnaire(questionnaire, prefix=f"ph{assignment_id}")
+    answers = render_questionnaire(questionnaire, prefix=f"ph{assignment_id}", draft=draft)
+    if answers and answers != draft:  # kept as a draft at every change: a reload loses nothing
+        try:
+            save_interview_draft(db, assignment_id, answers, region=user.region)
+        except DatabaseBusy:
+            st.caption(t("busy_draft"))
+        except (CallError, LookupError):
+            pass  # the unit is no longer open: the submit below says why
+    elif draft:
+        st.caption(t("fw_draft_resumed"))
     note = st.text_input(t("fw_note"), key=f"fw_note_complete_{k}")
     if st.button(t("fw_submit"), type="primary", key=f"fw_submit_{k}"):
         try:

@@ -10,11 +10,13 @@ in PRN rotation order — the rule picks it, never the interviewer.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlite_utils
 
+from survey.busy import busy_is_retry
 from survey.fieldwork import INELIGIBLE_STATUSES, submit_by_assignment
 from survey.store import audit, now, transaction
 from survey.users import region_filter
@@ -155,6 +157,28 @@ def complete_by_phone(
         response_id = submit_by_assignment(db, assignment_id, answers, interviewer=interviewer, mode="phone")
         _insert_call(db, assignment_id, "complete", interviewer, None, note)
     return response_id
+
+
+def save_interview_draft(
+    db: sqlite_utils.Database, assignment_id: int, answers: dict, *, region: str | None = None
+) -> None:
+    """Keep a phone interview's answers typed so far (the unit's draft, the same one its web link resumes), so
+    a reload, a new tab or another interviewer goes on where the call stopped. The unit's status is left as it
+    is (the call list filtered by status keeps showing the customer being interviewed). Raises :class:`survey.busy.DatabaseBusy` when the write lock stays taken (nothing is
+    written; the page keeps the answers)."""
+    with busy_is_retry(), transaction(db):
+        _in_scope(db, assignment_id, region)
+        _open_assignment(db, assignment_id)
+        db.execute(
+            "UPDATE assignments SET draft = ?, updated_at = ? WHERE id = ?",
+            [json.dumps(answers, ensure_ascii=False), now(), assignment_id],
+        )
+
+
+def interview_draft(db: sqlite_utils.Database, assignment_id: int) -> dict:
+    """The unit's saved answers (from an interrupted phone interview or its web link), or ``{}``."""
+    row = db.execute("SELECT draft FROM assignments WHERE id = ?", [assignment_id]).fetchone()
+    return json.loads(row[0]) if row and row[0] else {}
 
 
 def release_reserve(

@@ -140,4 +140,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "first), then the others; after each save the next customer is selected.",
     ),
     "fw_choose_outcome": ("请在通话后选择本次通话结果。", "Choose the outcome once the call is over."),
+    "fw_draft_waiting": (
+        "这位客户有未提交的访问答案（{n} 题已填）：选择“完成访问”即可接着填写。",
+        "This customer has unsubmitted interview answers ({n} answered): choose “Complete” to go on.",
+    ),
+    "fw_draft_resumed": (
+        "已恢复上次未提交的答案；答案随填随存，刷新页面不会丢失。",
+        "The answers not yet submitted were restored; answers are kept as you type, a reload loses nothing.",
+    ),
 }

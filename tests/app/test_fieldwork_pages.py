@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -356,3 +357,41 @@ def test_the_queue_puts_due_call_backs_first_then_never_called_by_stratum_need()
     order = call_queue(rows, now_local="2026-12-04T09:00:00", completion={"A": 0.5, "B": 0.1})
     # due call-back · never called (B is further behind than A) · called before · call-back not due · done
     assert [r["assignment_id"] for r in order] == [4, 3, 2, 1, 5, 6]
+
+
+def test_a_reload_during_a_phone_interview_keeps_the_customer_and_the_answers(app, demo_path):
+    """Answers typed during a call are kept as the unit's draft at every change; a reload (a new session
+    with the same address) comes back to the same customer — not the queue's head — and resumes them."""
+    drafts = "SELECT id FROM assignments WHERE draft IS NOT NULL"
+    before = set(query(demo_path, drafts))
+    at = _open_fieldwork(app)
+    at.selectbox(key="fw_status").set_value("issued").run()
+    head = at.selectbox(key="fw_assignment").value
+    aid = at.selectbox(key="fw_assignment").select_index(2).run().selectbox(key="fw_assignment").value
+    assert aid != head and at.query_params["call"] in (str(aid), [str(aid)])
+    at.radio(key=f"fw_outcome_{aid}").set_value("complete").run()
+    prefix = f"ph{aid}_"
+    first_two = dict(list(GOOD.items())[:2])
+    for qid, value in first_two.items():
+        at.radio(key=prefix + qid).set_value(value).run()
+    assert not at.exception
+    stored = query(demo_path, "SELECT draft, status FROM assignments WHERE id = ?", [aid])[0]
+    assert json.loads(stored[0]) == first_two and stored[1] == "issued"  # still listed under 未联系
+    assert set(query(demo_path, drafts)) == before | {(aid,)}  # on this unit only
+
+    again = app(STAFF)  # the reload: a new session, the same address
+    again.query_params["call"] = str(aid)
+    again.switch_page("app_pages/fieldwork.py").run()
+    assert again.selectbox(key="fw_assignment").value == aid  # not the queue's head
+    assert again.radio(key=f"fw_outcome_{aid}").value is None  # still chosen explicitly
+    assert "有未提交的访问答案（2 题已填）" in _texts(again)
+    again.radio(key=f"fw_outcome_{aid}").set_value("complete").run()
+    assert {q: again.radio(key=prefix + q).value for q in first_two} == first_two
+    for qid, value in GOOD.items():
+        again.radio(key=prefix + qid).set_value(value).run()
+    again.button(key=f"fw_submit_{aid}").click().run()
+    assert not again.exception
+    assert query(demo_path, "SELECT status, draft FROM assignments WHERE id = ?", [aid]) == [
+        ("complete", None)
+    ]
+    assert set(query(demo_path, drafts)) == before

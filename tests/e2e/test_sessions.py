@@ -79,3 +79,31 @@ def test_a_cross_site_post_cannot_sign_in(page: Page, app_server, demo_credentia
         max_redirects=0,
     )
     assert response.status == 403 and "set-cookie" not in response.headers
+
+
+def test_a_reload_during_a_phone_interview_comes_back_to_the_customer_and_the_answers(
+    page: Page, app_server, demo_credentials
+):
+    """Issue 12 item 1: a refresh during a phone interview lost the answers and landed on the queue's head."""
+    page.goto(f"{app_server['url']}/fieldwork")
+    _fill(page, "staff", demo_credentials["staff"])
+    _signed_in(page)
+    expect(page.get_by_role("heading", name="电话回访")).to_be_visible(timeout=30_000)
+    contact = page.get_by_text("☎").first
+    expect(contact).to_be_visible(timeout=30_000)
+    who = contact.inner_text()
+    page.get_by_role("radiogroup", name="本次通话结果").get_by_text("完成访问").click()
+    overall = page.get_by_role("radiogroup", name="总体而言，您对我们的供电服务满意吗？")
+    expect(overall).to_be_visible(timeout=30_000)
+    overall.locator("label").nth(3).click()
+    expect(overall.locator("input").nth(3)).to_be_checked()
+    page.wait_for_timeout(1500)  # the draft is written by the rerun the click started
+    assert "call=" in page.url
+    page.reload()
+    _signed_in(page)
+    expect(page.get_by_text("☎").first).to_have_text(who, timeout=30_000)  # the same customer
+    expect(page.get_by_text("有未提交的访问答案", exact=False)).to_be_visible()
+    page.get_by_role("radiogroup", name="本次通话结果").get_by_text("完成访问").click()
+    overall = page.get_by_role("radiogroup", name="总体而言，您对我们的供电服务满意吗？")
+    expect(overall.locator("input").nth(3)).to_be_checked(timeout=30_000)
+    page.screenshot(path=str(app_server["db_path"].parent / "interview_resumed.png"), full_page=True)
