@@ -37,7 +37,6 @@ from analysis.topic_model import (
     TopicPrediction,
     TopicScore,
     _is_blank,
-    calibrated,
     combine,
     dictionary_predictions,
     fit_binary,
@@ -182,7 +181,7 @@ def choose_settings(
             values = np.zeros(len(rows))
             for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
                 x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
-                model = fit_binary(calibrated(c, seed, target[train]), x_train, target[train])
+                model = fit_binary(logistic(c, seed), x_train, target[train])
                 values[test] = positive(model, combine(b_test, use_words=fs[0], use_dictionary=fs[1]))
             oofs[c] = values
             ap = average_precision_score(target, values) if 0 < target.sum() < len(target) else 0.0

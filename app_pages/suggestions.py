@@ -100,9 +100,9 @@ else:
     summary = summary[summary["count"] > 0]
 region_label = summary["region"] if lang() == "zh" else summary["region"].map(region_name_en)
 counts = pd.DataFrame({t("col_region"): region_label, t("col_topic"): summary["topic"].map(topic_name),
-                       t("tm_col_complaints"): summary["complaints"], t("tm_col_share"): summary["share"].map(pct),
-                       t("tm_col_weighted"): summary["weighted_share"].map(pct), t("tm_col_praise"): summary["praise"],
-                       t("tm_col_mentions"): summary["count"],
+                       t("tm_col_mentions"): summary["count"], t("tm_col_complaints"): summary["complaints"],
+                       t("tm_col_share"): summary["share"].map(pct), t("tm_col_weighted"): summary["weighted_share"].map(pct),
+                       t("tm_col_praise"): summary["praise"],
                        t("tm_col_confidence"): summary["mean_probability"].map(pct)})  # fmt: skip
 st.dataframe(counts, hide_index=True, width="stretch", key="sugg_counts_table")
 whole = general.groupby("topic")["count"].sum()
@@ -111,16 +111,11 @@ st.write(t("tm_general", complaint=int(whole.get("_complaint", 0)), praise=int(w
 
 st.subheader(t("sugg_examples"))
 rows = topic_rows(classified)
-shown = rows[rows["topic"] == topic] if topic else rows
+shown = rows[rows["topic"] == topic] if topic else rows[rows["topic"].notna()]
 shown_ids = list(dict.fromkeys(shown["response_id"]))[:50]
+shown = shown[shown["response_id"].isin(shown_ids)]
 by_id = classified.set_index("response_id")
 polarity_name = {p: t(f"tm_polarity_{p}") for p in POLARITIES}
-
-
-def _topics_text(prediction) -> str:
-    return (
-        "、".join(f"{topic_name[s.topic]}（{polarity_name[s.polarity]}）" for s in prediction.topics) or "—"
-    )
 
 
 def _corrected_text(rid: int) -> str:
@@ -130,26 +125,24 @@ def _corrected_text(rid: int) -> str:
     return t("tm_corrected_by", by=row["corrected_by"], at=local_time(row["corrected_at"]))
 
 
-if not shown_ids:
+if shown.empty:
     st.info(t("sugg_none"))
 else:
-    picked = by_id.loc[shown_ids]
     examples = pd.DataFrame({
-        t("tm_col_id"): shown_ids,
-        t("col_region"): picked["region"] if lang() == "zh" else picked["region"].map(region_name_en),
-        t("col_text"): picked["text"],
-        t("tm_col_topics"): picked["prediction"].map(_topics_text),
-        t("tm_col_complaint"): picked["prediction"].map(lambda p: "✔" if p.complaint else ""),
-        t("tm_col_confidence"): picked["prediction"].map(lambda p: pct(p.complaint_probability)),
-        t("tm_col_corrected"): [_corrected_text(rid) for rid in shown_ids],
-        t("tm_col_version"): picked["model_version"],
+        t("col_region"): shown["region"] if lang() == "zh" else shown["region"].map(region_name_en),
+        t("col_topic"): shown["topic"].map(topic_name), t("tm_col_polarity"): shown["polarity"].map(polarity_name),
+        t("col_text"): shown["text"],
+        t("tm_col_complaint"): shown["prediction"].map(lambda p: "✔" if p.complaint else ""),
+        t("tm_col_confidence"): shown["probability"].map(pct),
+        t("tm_col_corrected"): shown["response_id"].map(_corrected_text),
+        t("tm_col_id"): shown["response_id"], t("tm_col_version"): shown["model_version"],
     })  # fmt: skip
     st.dataframe(
         examples, hide_index=True, width="stretch", key="sugg_examples_table"
     )  # text cells are never HTML
 
 # staff corrections: every widget keyed by the response it edits
-if user is not None and user.role in ("staff", "manager", "admin") and shown_ids:
+if user is not None and user.role in ("staff", "manager", "admin") and shown_ids:  # scope: rows are in it
     st.subheader(t("tm_correct_header"))
     texts = {rid: f"{rid} · {str(by_id.loc[rid, 'text'])[:60]}" for rid in shown_ids}
     rid = st.selectbox(t("tm_correct_pick"), shown_ids, format_func=texts.get, key="tm_correct_pick")

@@ -4,7 +4,8 @@ and what managers count (issue 13).
 Which model classifies (:func:`current_model`):
 
 1. the newest model version in ``topic_models`` (``v1``, ``v2``, … trained by ``python -m survey
-   train-topics`` or the admins' button on 意见建议 from the shipped corpus plus staff corrections);
+   train-topics`` or the admins' button on 意见建议 from the shipped corpus — or ``$SURVEY_TOPIC_CORPUS`` —
+   plus staff corrections);
 2. else the model trained from the corpus shipped with the project (``analysis/data/corpus``), trained
    once per process (and kept in the owner-only cache folder ``$SURVEY_MODEL_CACHE``, default
    ``~/.cache/power-survey``, so the next process loads it) — shown as the shipped version;
@@ -111,6 +112,13 @@ def _trusted(path: Path) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
+def corpus_folder() -> Path | None:
+    """The labelled corpus folder: ``$SURVEY_TOPIC_CORPUS`` if set (an installation's own labelled
+    suggestions, same format), else None (the shipped ``analysis/data/corpus``)."""
+    value = os.environ.get("SURVEY_TOPIC_CORPUS", "").strip()
+    return Path(value) if value else None
+
+
 def dictionary_only() -> bool:
     """True when ``SURVEY_TOPIC_MODEL=dictionary`` asks for the phrase dictionary alone."""
     return os.environ.get("SURVEY_TOPIC_MODEL", "").strip().lower() == DICTIONARY_VERSION
@@ -119,6 +127,7 @@ def dictionary_only() -> bool:
 def shipped_model(corpus_dir: str | os.PathLike | None = None) -> TopicModel | None:
     """The model trained from the shipped corpus (once per process; the file cache spares later processes
     the training), or None when there is no usable corpus."""
+    corpus_dir = corpus_dir if corpus_dir is not None else corpus_folder()
     key = str(corpus_dir or "")
     if key in _SHIPPED:
         return _SHIPPED[key]  # type: ignore[return-value]
@@ -264,7 +273,7 @@ def train_and_store(
     if user is not None and user.role != "admin":
         raise NotPermitted(f"training a topic model is for admins, but {user.name!r} is {user.role!r}")
     try:
-        corpus = load_corpus(corpus_dir)
+        corpus = load_corpus(corpus_dir if corpus_dir is not None else corpus_folder())
     except CorpusError as e:
         raise TopicModelError(str(e)) from e
     corrections = correction_rows(db)

@@ -43,7 +43,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tm_col_share": ("投诉占比（未加权）", "Complaint share (unweighted)"),
     "tm_col_weighted": ("投诉占比（加权）", "Complaint share (weighted)"),
     "tm_col_confidence": ("模型置信度", "Model confidence"),
-    "tm_col_topics": ("主题（褒贬）", "Topics (polarity)"),
+    "tm_col_polarity": ("褒贬", "Polarity"),
     "tm_col_complaint": ("投诉", "Complaint"),
     "tm_col_corrected": ("更正", "Corrected"),
     "tm_col_id": ("编号", "No."),
