@@ -28,7 +28,10 @@ from survey.store import transaction
         ({"overall": "3", "attitude": "1", "suggestion": "无"}, ("low_attitude",)),
         ({"overall": "1", "attitude": "2"}, ("low_overall", "low_attitude")),
         ({"overall": "3", "attitude": "3", "suggestion": "电费太贵了"}, ("complaint:billing",)),
-        ({"overall": "4", "attitude": "4", "suggestion": "上个月停电没有提前通知"}, ("complaint:outage_notice",)),
+        (
+            {"overall": "4", "attitude": "4", "suggestion": "上个月停电没有提前通知"},
+            ("complaint:outage_notice",),
+        ),
         # no follow-up: scores above 2, praise (of a topic, or in general), an unanswered item
         ({"overall": "3", "attitude": "3", "suggestion": "态度很好"}, ()),
         ({"overall": "4", "attitude": "4", "suggestion": "服务很好"}, ()),
@@ -56,7 +59,9 @@ def test_a_complaint_in_a_mixed_or_wishing_text_opens_a_follow_up(suggestion):
 
 def test_follow_up_rules_in_dictionary_mode(monkeypatch):
     monkeypatch.setenv("SURVEY_TOPIC_MODEL", "dictionary")  # installations without training data
-    assert follow_up_reasons({"overall": "3", "attitude": "3", "suggestion": "电费太贵了"}) == ("complaint:billing",)
+    assert follow_up_reasons({"overall": "3", "attitude": "3", "suggestion": "电费太贵了"}) == (
+        "complaint:billing",
+    )
     assert follow_up_reasons({"overall": "3", "attitude": "3", "suggestion": "态度很好"}) == ()
 
 
