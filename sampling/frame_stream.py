@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -277,6 +278,7 @@ class _CsvTable:
                 for block in self._arrow(head, rest, sep):
                     delivered += len(block)
                     yield block
+                self.problem = decoder.problem  # the payload ends early at an encoding problem
                 return
             except Exception:  # noqa: BLE001 — Arrow refused the file: pandas' parser reads it, as in read_frame
                 if decoder.problem is not None:
@@ -498,11 +500,11 @@ class FrameStream:
             total = table.leading + len(parsed) + below  # the table's rows, as read_frame counts them
             return failed(list(stop.problems), total - header.row - 1, stop.mapping)
         start = header.row + 1  # table index of the first pending row
-        pending = [parsed.iloc[start - table.leading :]]
-        del parsed
+        body = parsed.iloc[start - table.leading :]
         size = max(1, min(self.chunk_rows, frame_read.MAX_CELLS // len(header.names)))
-        count = len(pending[0])
-        for block in blocks:
+        pending: list[pd.DataFrame] = []
+        count = 0
+        for block in itertools.chain([body], blocks):
             pending.append(block)
             count += len(block)
             if count < size:
