@@ -158,7 +158,7 @@ if user is not None and user.role in ("staff", "manager", "admin") and shown_ids
             t("tm_correct_is_complaint"), value=prediction.complaint, key=f"tm_correct_c_{rid}"
         )
         is_praise = st.checkbox(t("tm_correct_is_praise"), value=prediction.praise, key=f"tm_correct_p_{rid}")
-        if st.form_submit_button(t("tm_correct_save")):
+        if st.form_submit_button(t("tm_correct_save"), key=f"tm_correct_save_{rid}"):
             twice = [k for k in TOPICS if sum(k in chosen[p] for p in POLARITIES) > 1]
             if twice:
                 st.error(t("tm_correct_twice", topics="、".join(topic_name[k] for k in twice)))
