@@ -67,6 +67,8 @@ def main() -> None:
         first, rss_first, said = _measure(cli)
         again, rss_again, said_again = _measure(cli)
         print(f"{n:>12,} rows ({size:,.0f} MB CSV)")
+        complete = said.startswith(f"added {n}, ") and said_again.startswith(f"added 0, updated {n}, ")
+        print(f"  every row stored         {verdict(complete)}")  # a parser that stops early fails here
         if base:
             print(f"  sqlite3 .import          {base:8.1f} s")
             ratio = first / base
