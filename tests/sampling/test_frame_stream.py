@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sampling.frame_decode as frame_decode
 import sampling.frame_stream as frame_stream
 from sampling.frame import OUTPUT_COLUMNS, read_frame
 from sampling.frame_read import MAX_COLUMNS
@@ -33,7 +34,7 @@ from tests.sampling.test_places import PLACES
 @pytest.fixture
 def small_pieces(monkeypatch):
     """Read 37 bytes at a time and parse in tiny blocks, so that every boundary falls inside the samples."""
-    monkeypatch.setattr(frame_stream, "PIECE_BYTES", 37)
+    monkeypatch.setattr(frame_decode, "PIECE_BYTES", 37)
     monkeypatch.setattr(frame_stream, "ARROW_BLOCK_BYTES", 4096)
     monkeypatch.setattr(frame_stream, "PANDAS_BLOCK_ROWS", 5)
 
@@ -270,7 +271,7 @@ def _big(rows: int, line=_row) -> list[str]:
 def test_a_line_in_another_encoding_in_a_late_chunk_is_named(
     tmp_path, monkeypatch, late_encoding, early_encoding
 ):
-    monkeypatch.setattr(frame_stream, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(frame_decode, "PIECE_BYTES", 4096)
     lines = [HEADER_ZH, *_big(3_000)]
     data = b"".join(
         (line + "\n").encode(late_encoding if k == 2_500 else early_encoding) for k, line in enumerate(lines)
@@ -286,7 +287,7 @@ def test_a_line_in_another_encoding_in_a_late_chunk_is_named(
 
 
 def test_an_ascii_file_whose_first_hanzi_is_gbk_far_down_is_read_as_gbk(tmp_path, monkeypatch):
-    monkeypatch.setattr(frame_stream, "PIECE_BYTES", 4096)
+    monkeypatch.setattr(frame_decode, "PIECE_BYTES", 4096)
     lines = [
         HEADER_EN,
         *[_row(i, name="Zhang", region="fz", district="", customer_type="residential") for i in range(3_000)],
