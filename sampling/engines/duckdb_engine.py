@@ -191,11 +191,10 @@ class DuckDBEngine(FrameEngine):
         if self.kind == "csv":
             return _locate_csv(self.files[0], self.mapping["id"], wanted)
         self._set_ids("survey_picked", list(wanted))
-        idcol = DUCKDB.quote(self.mapping["id"])
+        idexpr = DUCKDB.strip(f"coalesce(CAST({DUCKDB.quote(self.mapping['id'])} AS VARCHAR), '')")
         sql = (
-            f"SELECT trim(coalesce(CAST({idcol} AS VARCHAR), ''), p.ws) AS id, filename, file_row_number"
+            f"SELECT {idexpr} AS id, filename, file_row_number"
             f" FROM read_parquet({_list([str(p) for p in self.files])}, filename = true, file_row_number = true)"
-            " CROSS JOIN survey_params p"
         )
         for i, name, row in self.con.execute(
             f"SELECT * FROM ({sql}) WHERE id IN (SELECT id FROM survey_picked) ORDER BY filename, file_row_number"

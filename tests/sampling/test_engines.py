@@ -16,7 +16,7 @@ import sampling.engines.base as engines_base
 from sampling.engines import open_engine
 from sampling.engines.draw import FrameProblems, eligible_counts, resolve_cells, select_all
 from sampling.engines.generate import write_frame
-from sampling.engines.rule import DUCKDB, SPARK, candidate_threshold, prn_sql
+from sampling.engines.rule import DUCKDB, SPARK, WHITESPACE, candidate_threshold, prn_sql
 from sampling.frame_validate import validate_frame
 from sampling.places import PlaceList
 from sampling.prn import prn_array
@@ -57,6 +57,38 @@ def test_spark_prn_is_bit_identical_to_python(spark):
         f"SELECT {prn_sql(SPARK, 's.id')} AS prn FROM ids s CROSS JOIN survey_params p ORDER BY k"
     )
     assert np.array_equal(_bits([r[0] for r in got.collect()]), _bits(prn_array(SALT, IDS)))
+
+
+#: Values whose ends are each whitespace character, or characters next to the cheap check's bounds.
+STRIP_CASES = [
+    *(f"{c}C1{c}" for c in WHITESPACE),
+    *(f"{c}C2" for c in WHITESPACE),
+    *(f"C3{c}" for c in WHITESPACE),
+    *(c * 3 for c in WHITESPACE),
+    "", "C4", "!", "~\x7f", "\x84a\x86", "\x00C5\x08", "\u3001C6\u3000", "ü", "户号 \u3000", "a\r\n", "e\u0301",
+    " 户 号 ", "\u2029", "\x1bx\x1b",
+]  # fmt: skip
+
+
+def _strip_sql(d) -> str:
+    return f"SELECT k, {d.strip('v')} AS s, {d.is_blank('v')} AS b FROM vals ORDER BY k"
+
+
+def test_duckdb_strips_as_python_does():
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("vals", pa.table({"k": range(len(STRIP_CASES)), "v": STRIP_CASES}))
+    got = con.execute(_strip_sql(DUCKDB)).fetchall()
+    assert [r[1] for r in got] == [v.strip() for v in STRIP_CASES]
+    assert [r[2] for r in got] == [v.strip() == "" for v in STRIP_CASES]
+
+
+def test_spark_strips_as_python_does(spark):
+    spark.createDataFrame(list(enumerate(STRIP_CASES)), "k INT, v STRING").createOrReplaceTempView("vals")
+    got = spark.sql(_strip_sql(SPARK)).collect()
+    assert [r[1] for r in got] == [v.strip() for v in STRIP_CASES]
+    assert [r[2] for r in got] == [v.strip() == "" for v in STRIP_CASES]
 
 
 @pytest.fixture(scope="module")
