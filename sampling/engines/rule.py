@@ -161,14 +161,22 @@ def cell_join(d: Dialect, exprs: Mapping[str, str], cells: str = "c") -> str:
     return " AND ".join([*on, f"{exprs['has_phone']} = {cells}.has_phone"])
 
 
-def source_sql(d: Dialect, mapping: Mapping[str, str], *, prepared: bool = False, where: str = "") -> str:
-    """The frame as the columns of :func:`frame_exprs` and, for a prepared frame, ``prn`` and ``stratum0`` (the
-    stratum label at preparation)."""
+def source_sql(
+    d: Dialect,
+    mapping: Mapping[str, str],
+    *,
+    prepared: bool = False,
+    where: str = "",
+    table: str = "frame_src",
+) -> str:
+    """The frame (``table``, columns as in the source) as the columns of :func:`frame_exprs` and, for a prepared
+    frame, ``prn`` and ``stratum0`` (the stratum label at preparation)."""
     cols = [f"{e} AS {d.quote(name)}" for name, e in frame_exprs(d, mapping).items()]
     if prepared:
         cols.append(f"CAST(frame_src.{d.quote(PRN_COLUMN)} AS DOUBLE) AS prn")
         cols.append(f"CAST(frame_src.{d.quote(STRATUM_COLUMN)} AS {d.text}) AS stratum0")
-    sql = f"SELECT {', '.join(cols)} FROM frame_src CROSS JOIN survey_params p"
+    source = "frame_src" if table == "frame_src" else f"{table} frame_src"
+    sql = f"SELECT {', '.join(cols)} FROM {source} CROSS JOIN survey_params p"
     return sql + (f" WHERE {where}" if where else "")
 
 

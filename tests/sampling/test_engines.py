@@ -194,3 +194,33 @@ def test_candidate_threshold_covers_the_take():
         below = rng.binomial(population, t, size=2000)
         assert (below >= take).all()
         assert t < 1.0 or population < 200
+
+
+def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
+    """The row groups chosen from the footer's statistics hold every row in the ranges, and few others."""
+    from sampling.engines.duckdb_engine import prepared_row_groups
+    from sampling.engines.rule import PRN_COLUMN, STRATUM_COLUMN
+
+    rng = np.random.default_rng(4)
+    strata = np.sort(
+        rng.choice(["泉州|居民", "福州|居民", "厦门|大工业", "a"], 20_000, p=[0.5, 0.3, 0.05, 0.15])
+    )
+    prn = rng.integers(0, 2**52, 20_000) / 2**52
+    order = np.lexsort((prn, strata))
+    table = pa.table({STRATUM_COLUMN: strata[order], PRN_COLUMN: prn[order]})
+    path = tmp_path / "prepared.parquet"
+    pq.write_table(table, path, row_group_size=500)
+    group_of = np.repeat(np.arange(40), 500)
+    for trial in range(20):
+        some = rng.choice(sorted(set(strata)), int(rng.integers(1, 4)), replace=False)
+        ranges = [(str(h), lo, min(lo + 0.03, 1.0)) for h in some for lo in [rng.random()]]
+        ranges.append(("厦门|大工业", 0.0, 2.0**-52))  # a range narrower than any gap
+        if trial < 2:
+            ranges.append(("泉州|居民" if trial else "福州|居民", 0.0, 1.0))  # whole strata
+        keep = set(prepared_row_groups(path, ranges))
+        s, p = table[STRATUM_COLUMN].to_numpy(zero_copy_only=False), table[PRN_COLUMN].to_numpy()
+        hit = np.zeros(len(s), dtype=bool)
+        for h, lo, hi in ranges:
+            hit |= (s == h) & (p >= lo) & (p < hi)
+        assert set(group_of[hit]) <= keep
+        assert len(keep) < 40 or trial < 2
