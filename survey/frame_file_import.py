@@ -30,6 +30,7 @@ import pandas as pd
 import sqlite_utils
 
 from sampling.frame import FrameResult, Problem, UnknownValue
+from sampling.frame_cells import strictly_increasing
 from sampling.frame_schema import MAX_PROBLEMS, make_problem
 from sampling.frame_stream import FrameStream
 from sampling.places import PlaceChoices
@@ -78,6 +79,8 @@ class StagedFile:
     scope: str | None
     cells: Counter = field(default_factory=Counter)
     values: dict[str, set] = field(default_factory=lambda: {"region": set(), "customer_type": set()})
+    #: The staged ids strictly increase in staging order (no duplicates; written in that order).
+    ids_sorted: bool = True
 
     @property
     def ok(self) -> bool:
@@ -126,8 +129,14 @@ def stage_file(
         def sql(k: int) -> str:
             return f"INSERT INTO temp.incoming ({_COLS}, prn, row_no) VALUES {', '.join([row] * k)}"  # noqa: S608
 
-        done = 0
+        done, last = 0, None
         for frame, rows in stream.chunks():
+            ids = frame["id"]
+            if staged.ids_sorted and len(
+                ids
+            ):  # sorted distinct ids so far (as exported): no duplicate possible
+                staged.ids_sorted = strictly_increasing(ids) and (last is None or ids.iloc[0] > last)
+                last = ids.iloc[-1]
             columns = _columns(frame)
             columns.append(prn_array(salt, columns[0]).tolist())
             columns.append(np.asarray(rows, dtype=np.int64).tolist())
@@ -136,19 +145,25 @@ def stage_file(
             done += len(frame)
             if progress is not None:
                 progress(done)
-        db.execute("CREATE INDEX temp.idx_incoming_id ON incoming (id)")
-    problems, count = _duplicates(db, max_problems)
+    # an unsorted file needs the id index to find its duplicates; a sorted one gets it only if a re-import needs it
+    problems, count = ([], 0) if staged.ids_sorted else _duplicates(_indexed(db), max_problems)
     if count:
         stream.add_problems(problems, count)
     result = stream.result
     if result.ok and parse_regions(scope) is not None:
-        scoped = staged_scope_problems(db, scope) + _new_entry_problems(choices, scope)
+        scoped = staged_scope_problems(_indexed(db), scope) + _new_entry_problems(choices, scope)
         if scoped:
             result = replace(result, problems=tuple(scoped), problem_count=len(scoped))
     staged.result = result
     if not result.ok:
         drop_staged(db)
     return staged
+
+
+def _indexed(db: sqlite_utils.Database) -> sqlite_utils.Database:
+    """Index the staged rows by id (joins with ``customers``, duplicates), once."""
+    db.execute("CREATE INDEX IF NOT EXISTS temp.idx_incoming_id ON incoming (id)")
+    return db
 
 
 def _count_cells(staged: StagedFile, frame: pd.DataFrame) -> None:
@@ -238,10 +253,16 @@ def staged_impact(db: sqlite_utils.Database, staged: StagedFile) -> StagedImpact
     if not staged.ok:
         raise ValueError("the staged file has problems: nothing can be imported")
     total = db.execute("SELECT COUNT(*) FROM temp.incoming").fetchone()[0]
-    updated, moved = db.execute(
-        "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0) FROM temp.incoming i"
-        " JOIN customers c ON c.id = i.id"
-    ).fetchone()
+    if not db.execute("SELECT EXISTS (SELECT 1 FROM customers)").fetchone()[0]:
+        return StagedImpact(total, 0, 0, 0)  # a first import: no join needed
+    updated, moved = (
+        _indexed(db)
+        .execute(
+            "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0) FROM temp.incoming i"
+            " JOIN customers c ON c.id = i.id"
+        )
+        .fetchone()
+    )
     scope_sql, scope_params = region_filter("customers.region", staged.scope)
     deactivated = db.execute(
         "SELECT COUNT(*) FROM customers WHERE active = 1"  # noqa: S608 (fixed text)
@@ -304,6 +325,7 @@ def import_staged(
     db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
     try:
         if db.execute("SELECT EXISTS (SELECT 1 FROM customers)").fetchone()[0]:
+            _indexed(db)
 
             def before_insert(existing: int, moved: int, deactivated: int) -> None:
                 if deactivated and not allow_deactivation:
@@ -334,7 +356,7 @@ def import_staged(
                 drop_indexes(db)
                 db.execute(
                     f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
-                    f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming ORDER BY id",
+                    f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming ORDER BY {'rowid' if staged.ids_sorted else 'id'}",
                     [stamp],
                 )
                 report(0.8)

@@ -55,9 +55,12 @@ def _both(tmp_path, steps, chunk_rows):
     return states
 
 
+@pytest.mark.parametrize("shuffled", [False, True])  # sorted ids (no index, no duplicate search) or not
 @pytest.mark.parametrize("chunk_rows", [7, 250, 100_000])
-def test_a_streamed_import_stores_what_the_in_memory_import_stores(tmp_path, chunk_rows):
+def test_a_streamed_import_stores_what_the_in_memory_import_stores(tmp_path, chunk_rows, shuffled):
     first = make_frame(900, seed=3)
+    if shuffled:
+        first = first.sample(frac=1, random_state=1)
     second = make_frame(900, seed=3).iloc[100:].copy()  # 100 vanish …
     second.loc[second.index[:40], "region"] = "厦门"  # … 40 move …
     second = pd.concat([second, make_frame(60, seed=5).assign(id=lambda f: "N" + f["id"])])  # … 60 are new
@@ -75,6 +78,11 @@ def test_duplicate_ids_in_different_chunks_are_named_with_both_rows_and_nothing_
     duplicate = [p for p in staged.result.problems if p.code == "duplicate_id"]
     assert [(p.row, p.value) for p in duplicate] == [(42, frame.loc[frame.index[3], "id"])]
     assert "5" in duplicate[0].message_zh  # the first row is named
+    later = make_frame(50, seed=1)  # sorted within each chunk, but a later chunk repeats an earlier id
+    later.loc[later.index[45], "id"] = later.loc[later.index[2], "id"]
+    later = later.drop(index=later.index[46:]).iloc[[*range(0, 45), 45]]
+    staged = stage_file(db, _csv(tmp_path / "dup2.csv", later), chunk_rows=45)
+    assert [(p.code, p.row) for p in staged.result.problems] == [("duplicate_id", 47)]
     assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
     assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
 
