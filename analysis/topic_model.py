@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 #: Version of the model's layout (features, parts); bumped whenever a change makes older pickles unusable.
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4
 #: A clause is about a topic when its topic probability is at least this share of the text's best clause's.
 CONTEXT_SHARE = 0.5
 #: Texts are cut to this many characters before classification (a pasted essay costs no more than this).
@@ -132,6 +132,7 @@ class ModelSettings:
     """Hyper-parameters and decision thresholds (chosen by cross-validation on the training rows)."""
 
     topic_c: float = 8.0
+    topic_balanced: bool = False
     complaint_c: float = 4.0
     praise_c: float = 4.0
     polarity_c: float = 16.0  # 5-fold CV on the training split compared 1, 4, 16, 64 (16 and 64 tied, best)
@@ -282,7 +283,8 @@ class TopicModel:
         x = self.features_.transform(texts)
         y = np.array([[t in r.topics for t in TOPICS] for r in rows], dtype=int)
         self.topic_models_ = [
-            fit_binary(logistic(s.topic_c, self.seed), x, y[:, k]) for k in range(len(TOPICS))
+            fit_binary(logistic(s.topic_c, self.seed, balanced=s.topic_balanced), x, y[:, k])
+            for k in range(len(TOPICS))
         ]
         complaint = np.array([r.complaint for r in rows], dtype=int)
         self.complaint_model_ = fit_binary(logistic(s.complaint_c, self.seed), x, complaint)

@@ -20,6 +20,8 @@ model in every count.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -33,6 +35,7 @@ import sqlite_utils
 from analysis.corpus import CorpusError, load_corpus
 from analysis.topic_model import (
     DICTIONARY_VERSION,
+    MODEL_FORMAT,
     TopicModel,
     TopicPrediction,
     TopicScore,
@@ -100,7 +103,7 @@ def _cache_dir() -> Path:
 def _cached_file(data_hash: str) -> Path:
     import sklearn
 
-    return _cache_dir() / f"topic-model-{data_hash[:16]}-sklearn{sklearn.__version__}.joblib"
+    return _cache_dir() / f"topic-model-{data_hash[:16]}-f{MODEL_FORMAT}-sklearn{sklearn.__version__}.joblib"
 
 
 def _trusted(path: Path) -> bool:
@@ -150,24 +153,47 @@ def _train_shipped(corpus_dir) -> TopicModel | None:
         return None
     data_hash = corpus_hash(corpus)
     path = _cached_file(data_hash)
-    if _trusted(path):
+    with _cache_lock(path):  # several processes starting at once: one trains, the others load its file
+        model = _load_cached(path, data_hash)
+        if model is not None:
+            return model
+        model = train_topic_model(corpus, evaluate=False, version=f"{SHIPPED}-{data_hash[:8]}").model
         try:
-            model = loads(path.read_bytes())
-            if model.info.get("data_hash") == data_hash:
-                return model
-        except Exception as e:  # noqa: BLE001 - a stale or broken cache file is retrained
-            log.warning("topic model cache %s not usable (%s); retraining", path, e)
-    model = train_topic_model(corpus, evaluate=False, version=f"{SHIPPED}-{data_hash[:8]}").model
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(dumps(model))
+            os.replace(temporary, path)
+        except OSError as e:
+            log.warning("topic model cache not written (%s)", e)
+    return model
+
+
+def _load_cached(path: Path, data_hash: str) -> TopicModel | None:
+    if not _trusted(path):
+        return None
+    try:
+        model = loads(path.read_bytes())
+    except Exception as e:  # noqa: BLE001 - a stale or broken cache file is retrained
+        log.warning("topic model cache %s not usable (%s); retraining", path, e)
+        return None
+    return model if model.info.get("data_hash") == data_hash else None
+
+
+@contextlib.contextmanager
+def _cache_lock(path: Path):
+    """An exclusive ``flock`` on ``path.lock`` (no lock, and no waiting, when the folder cannot be made)."""
     try:
         private_folder(path.parent)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(dumps(model))
-        os.replace(temporary, path)
-    except OSError as e:
-        log.warning("topic model cache not written (%s)", e)
-    return model
+        fd = os.open(path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, PRIVATE_FILE)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------- stored versions
@@ -194,7 +220,12 @@ def current_model(db: sqlite_utils.Database) -> TopicModel | None:
     if dictionary_only():
         return None
     version = _newest(db)
-    return _load_stored(db, version) if version is not None else shipped_model()
+    if version is not None:
+        try:
+            return _load_stored(db, version)
+        except (ValueError, TypeError) as e:  # a version this code cannot read: say so, use the shipped one
+            log.warning("topic model v%s not usable (%s); using the shipped model", version, e)
+    return shipped_model()
 
 
 def current_version(db: sqlite_utils.Database) -> str:
