@@ -18,7 +18,7 @@ from survey.results import (
     round_values,
 )
 from survey.rounds import list_rounds
-from survey.topic_models import topic_summary
+from survey.topic_classification import topic_summary
 from survey.users import parse_regions
 from ui import session
 from ui.charts import ci_chart

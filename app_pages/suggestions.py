@@ -11,17 +11,15 @@ from analysis.topic_counts import topic_rows
 from survey.access import NotPermitted
 from survey.regions import region_name_en
 from survey.rounds import list_rounds
-from survey.topic_corrections import CorrectionError, correct_suggestion
-from survey.topic_models import (
-    list_models,
-    model_info,
+from survey.topic_classification import (
     reclassify_round,
     round_classification,
     topic_labels,
     topic_summary,
-    train_and_store,
     versions_used,
 )
+from survey.topic_corrections import CorrectionError, correct_suggestion
+from survey.topic_models import list_models, model_info, train_and_store
 from ui import session
 from ui.fmt import local_time, num, pct
 from ui.i18n import lang, t

@@ -11,7 +11,7 @@ import pytest
 
 from survey.auditing import audit_entries
 from survey.store import open_db
-from survey.topic_models import round_classification
+from survey.topic_classification import round_classification
 from survey.users import User, create_user
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
