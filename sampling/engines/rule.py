@@ -266,8 +266,9 @@ def _literal(text: str) -> str:
 
 def duplicates_sql(d: Dialect, mapping: Mapping[str, str]) -> str:
     """Pass 3: how often each picked id occurs in the whole frame (ids in ``survey_picked``), those > 1."""
+    ids = f"SELECT {frame_exprs(d, mapping)['id']} AS id FROM frame_src"
     return (
-        f"SELECT s.id, count(*) AS n FROM ({source_sql(d, mapping)}) s"
+        f"SELECT s.id, count(*) AS n FROM ({ids}) s"
         " WHERE s.id IN (SELECT id FROM survey_picked) GROUP BY s.id HAVING count(*) > 1"
     )
 
