@@ -53,6 +53,7 @@ from survey.frames import (
     INDEX_CACHE_KIB,
     ImportSummary,
     _audit,
+    _clear_cells,
     _columns,
     _insert_rows,
 )
@@ -310,8 +311,7 @@ def import_staged(
             raise UnknownPlaces(unknown, "stage the file again with the region list's choices")
 
     def write_cells() -> None:
-        scope_sql, scope_params = region_filter("region", scope)
-        db.execute("DELETE FROM frame_cells WHERE 1 = 1" + scope_sql, scope_params)  # noqa: S608 (fixed text)
+        _clear_cells(db, scope)  # as survey.frames writes them: the scope's cells replaced
         db.conn.executemany(
             f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
             [(*key, n) for key, n in staged.cells.items()],
