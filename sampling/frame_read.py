@@ -8,12 +8,8 @@ Hostile files are refused before they are parsed (issue 11, item 8), each with a
 and what was found: more than ``MAX_FRAME_BYTES`` bytes (``file_too_large``); a CSV whose first lines (the
 ones the header is searched in) are longer than ``MAX_LINE_BYTES`` (``line_too_long``) or have more than
 ``MAX_COLUMNS`` fields (``too_many_columns``, counted on the bytes: the separators are ASCII in every
-supported encoding), or whose lines × columns exceed ``MAX_CELLS`` (``too_many_cells``); an XLSX that
-unzips to more than ``MAX_XLSX_UNZIPPED`` bytes, or whose sheet dimension (read in openpyxl's read-only
-mode before any cell) exceeds the columns or cells. An XLSX sheet whose dimension tag is missing or wrong
-is read at most ``MAX_COLUMNS + 1`` columns wide (``iter_rows(max_col=…)``; a value in column
-``MAX_COLUMNS + 1`` refuses it, values further right are not read), so one cell in column XFD per row no
-longer makes 16,384-wide rows (108 s and 1.2 GB for a 2.5 KB file before).
+supported encoding), or whose lines × columns exceed ``MAX_CELLS`` (``too_many_cells``). Workbooks are read by
+:mod:`sampling.frame_xlsx` under the same limits.
 """
 
 from __future__ import annotations
@@ -23,7 +19,6 @@ import functools
 import io
 import os
 import re
-import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -81,7 +76,9 @@ def read_table(
         return None, make_problem("file_too_large", found=_size(len(data)), limit=_size(MAX_FRAME_BYTES))
     suffix = Path(filename).suffix.lower()
     if data[:4] == b"PK\x03\x04" or suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(data, sheet)
+        from sampling.frame_xlsx import read_xlsx  # imported when needed (openpyxl is slow to import)
+
+        return read_xlsx(data, sheet)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or suffix == ".xls":
         return None, make_problem("unsupported_format")
     problem = _check_csv_shape(data)
@@ -410,98 +407,3 @@ PANDAS_CSV_OPTIONS: dict[str, Any] = {
     "header": None, "dtype": str, "keep_default_na": False, "skip_blank_lines": False, "engine": "c",
     "encoding": "utf-8",
 }  # fmt: skip
-
-
-def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | None, Problem | None]:
-    if sheet is not None and (isinstance(sheet, bool) or not isinstance(sheet, (str, int))):
-        raise TypeError(
-            f"sheet must be a sheet name, a 0-based index or None, but got {type(sheet).__name__}"
-        )
-    import openpyxl
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unzipped = sum(member.file_size for member in archive.infolist())
-        if unzipped > MAX_XLSX_UNZIPPED:
-            return None, make_problem(
-                "file_too_large", found=f"{_size(unzipped)} unzipped", limit=_size(MAX_XLSX_UNZIPPED)
-            )
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # corrupt zip, not a workbook, …
-        return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
-    try:
-        names = book.sheetnames
-        if sheet is None:
-            sheet = 0
-        if (isinstance(sheet, str) and sheet not in names) or (
-            isinstance(sheet, int) and not 0 <= sheet < len(names)
-        ):
-            return None, make_problem("sheet_not_found", value=sheet, sheets="、".join(names))
-        ws = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
-        title = ws.title
-        tagged_rows, tagged_columns = ws.max_row, ws.max_column  # the dimension tag, before any cell is read
-        if tagged_columns and tagged_columns > MAX_COLUMNS:
-            return None, _too_many_columns(f"{tagged_columns:,}", title)
-        if tagged_rows and tagged_columns and tagged_rows * tagged_columns > MAX_CELLS:
-            return None, _too_many_cells(tagged_rows, tagged_columns, title)
-        ws.reset_dimensions()  # some writers store a wrong dimension tag
-        rows, width = [], 0
-        widest = _watch_width(ws)
-        for row in ws.iter_rows(min_row=1, max_col=MAX_COLUMNS + 1, values_only=True):
-            if widest[0] > MAX_COLUMNS:  # a value further right than is read: refused, not ignored
-                return None, _too_many_columns(f"{widest[0]:,}", title)
-            used = len(row)
-            while used and row[used - 1] is None:  # read-only mode pads rows to max_col
-                used -= 1
-            if used > MAX_COLUMNS:
-                return None, _too_many_columns(f"> {MAX_COLUMNS}", title)
-            width = max(width, used)
-            rows.append(tuple(_cell_text(v) for v in row[:used]))
-            if len(rows) * max(width, 1) > MAX_CELLS:
-                return None, _too_many_cells(len(rows), width, title)
-    except Exception as exc:
-        return None, make_problem("bad_xlsx", detail=shorten(f"{type(exc).__name__}: {exc}", 200))
-    finally:
-        book.close()
-    if not any(any(row) for row in rows):
-        return None, make_problem("empty_file")
-    width = max(map(len, rows))
-    return pd.DataFrame([row + ("",) * (width - len(row)) for row in rows], dtype=object).astype("str"), None
-
-
-def _watch_width(ws: Any) -> list[int]:
-    """``[widest filled column so far]``, updated as a read-only sheet's rows are parsed.
-
-    ``iter_rows(max_col=…)`` pads or cuts each row to ``max_col`` columns, so a value further right (a writer
-    without a dimension tag) would be dropped without a word; openpyxl's parser gives each cell's column
-    before that, which is watched here (openpyxl 3.1 ``ReadOnlyWorksheet._get_row``; without it, nothing is
-    watched)."""
-    widest = [0]
-    real = getattr(ws, "_get_row", None)
-    if real is None:
-        return widest
-
-    def get_row(row, min_col=1, max_col=None, values_only=False):  # noqa: ANN001, ANN202 (openpyxl's)
-        for cell in reversed(row):  # cells come in column order: the filled one furthest right
-            if cell.get("value") not in (None, ""):
-                widest[0] = max(widest[0], int(cell["column"]))
-                break
-        return real(row, min_col, max_col, values_only)
-
-    ws._get_row = get_row  # noqa: SLF001 (the instance only)
-    return widest
-
-
-def _cell_text(value: Any) -> str:
-    """Spreadsheet cell → text as the user sees it (integral floats lose their '.0'; formulas stay '=…')."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(getattr(value, "text", value))  # ArrayFormula keeps its '=…' in .text
