@@ -76,7 +76,8 @@ def translate_sql(sql: str) -> tuple[str, int]:
             out.append(f":p{count}")
             count += 1
         elif kind == "word":
-            out.append(_WORDS.get(text.lower(), text))
+            lower = text.lower()
+            out.append("pg_temp." + text[5:] if lower.startswith("temp.") else _WORDS.get(lower, text))
         elif kind in ("str", "ident", "comment"):
             out.append(text.replace(":", r"\:"))
         elif kind == "colon":
@@ -84,12 +85,13 @@ def translate_sql(sql: str) -> tuple[str, int]:
         else:
             out.append(text)
     out.append(sql[pos:])
-    text = "".join(out)
+    text = _TEMP_INDEX.sub(r"\1", "".join(out))  # an index is created in its table's schema
     if _DDL.match(text):
         text = translate_ddl(text)
     return text, count
 
 
+_TEMP_INDEX = re.compile(r"(CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)pg_temp\.", re.I)
 _DDL = re.compile(r"\s*(CREATE\s+(TEMP\w*\s+)?TABLE|ALTER\s+TABLE)", re.I)
 _ROWID_KEY = re.compile(r"\bINTEGER\s+PRIMARY\s+KEY\b", re.I)
 
@@ -117,9 +119,13 @@ def _only_comments(text: str) -> bool:
     return not re.sub(r"--[^\n]*|/\*.*?\*/", "", text, flags=re.S).strip()
 
 
-def starts_with_digit(db, expr: str) -> str:
-    """SQL condition: the text ``expr`` starts with a digit (SQLite ``GLOB '[0-9]*'``, PostgreSQL ``~``)."""
-    return f"{expr} ~ '^[0-9]'" if name(db) == POSTGRESQL else f"{expr} GLOB '[0-9]*'"
+def is_number(db, expr: str) -> str:
+    """SQL condition: the stored answer text ``expr`` is a number to average (SQLite: starts with a digit,
+    ``GLOB '[0-9]*'``, and ``CAST`` reads its leading number; PostgreSQL's ``CAST`` needs the whole text to be one,
+    so there the test is a full match)."""
+    if name(db) == POSTGRESQL:
+        return f"{expr} ~ '^[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$'"
+    return f"{expr} GLOB '[0-9]*'"
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -359,11 +365,17 @@ def sync_identity(db, table: str, column: str = "id") -> None:
         )
 
 
+def has_copy(db) -> bool:
+    """True when bulk loads should go through :func:`bulk_insert`'s ``COPY`` (PostgreSQL)."""
+    return isinstance(db, PgDatabase)
+
+
 def bulk_insert(db, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Append ``rows`` to ``table``: ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` on SQLite."""
     if isinstance(db, PgDatabase):
-        cols = ", ".join(_WORDS.get(c, c) if c == "user" else c for c in columns)
-        with db.conn.dbapi.cursor() as cur, cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+        cols = ", ".join('"user"' if c == "user" else c for c in columns)
+        target = "pg_temp." + table[5:] if table.startswith("temp.") else table
+        with db.conn.dbapi.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         return
@@ -400,31 +412,46 @@ def index_build_threads(db) -> None:
 def add_rowid(db, table: str) -> None:
     """Give the temporary ``table`` an insertion-order ``rowid`` column (SQLite tables have one already)."""
     if isinstance(db, PgDatabase):
-        db.execute(f"ALTER TABLE {table} ADD COLUMN rowid BIGSERIAL")
+        db.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS rowid BIGSERIAL")
+
+
+#: Transaction-local switch that pauses the row triggers of :func:`create_triggers` on PostgreSQL.
+PAUSE_SETTING = "survey.triggers_paused"
 
 
 def create_triggers(db, triggers: dict[str, tuple[str, str, str]]) -> None:
     """Row triggers ``name -> (timing and event, table, body)``; ``body`` is SQLite trigger SQL with NEW/OLD.
 
     On PostgreSQL each becomes a plpgsql function ``<name>_fn`` running the body's statements and an
-    ``AFTER … FOR EACH ROW`` trigger calling it.
+    ``AFTER … FOR EACH ROW`` trigger calling it. There a bulk import pauses them (:func:`drop_triggers`
+    inside a transaction sets :data:`PAUSE_SETTING` for that transaction) instead of dropping them: dropping
+    a trigger would lock the table against readers until the commit.
     """
     for trigger, (event, table, body) in triggers.items():
         if isinstance(db, PgDatabase):
+            if db.execute("SELECT 1 FROM pg_trigger WHERE tgname = ?", [trigger]).fetchone():
+                continue
             statements = ";\n".join(translate_sql(s)[0].replace("\\:", ":") for s in split_script(body))
             db.execute(
-                f"CREATE OR REPLACE FUNCTION {trigger}_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$"
-                f" BEGIN {statements}; RETURN NULL; END $fn$"
+                f"CREATE OR REPLACE FUNCTION {trigger}_fn() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN"
+                f" IF current_setting('{PAUSE_SETTING}', true) = 'on' THEN RETURN NULL; END IF;"
+                f" {statements}; RETURN NULL; END $fn$"
             )
-            db.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
             db.execute(f"CREATE TRIGGER {trigger} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}_fn()")
         else:
             db.execute(f"CREATE TRIGGER IF NOT EXISTS {trigger} {event} ON {table} BEGIN {body} END")
+    if isinstance(db, PgDatabase) and db.conn.in_transaction:
+        db.execute(f"SELECT set_config('{PAUSE_SETTING}', 'off', true)")
 
 
 def drop_triggers(db, triggers: dict[str, tuple[str, str, str]]) -> None:
+    """Stop the row triggers until :func:`create_triggers` (SQLite: drop them; PostgreSQL: pause them for the
+    rest of the transaction, or drop them outside one)."""
     for trigger, (_event, table, _body) in triggers.items():
         if isinstance(db, PgDatabase):
+            if db.conn.in_transaction:
+                db.execute(f"SELECT set_config('{PAUSE_SETTING}', 'on', true)")
+                return
             db.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
         else:
             db.execute(f"DROP TRIGGER IF EXISTS {trigger}")

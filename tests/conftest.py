@@ -48,8 +48,8 @@ def postgres(tmp_path_factory):
     ``$SURVEY_TEST_DATABASE_URL`` names a server of your own instead of starting one."""
     import psycopg
 
-    from tests import postgres_server
     from survey import dialect
+    from tests import postgres_server
 
     own = os.environ.get("SURVEY_TEST_DATABASE_URL")
     server = None
@@ -116,6 +116,9 @@ def database_target(backend, tmp_path, request):
         return
     server = request.getfixturevalue("postgres")
     url = server.new_database()
+    # the link key of a PostgreSQL store is not beside a file: this test's key is where a SQLite test's would be
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    monkeypatch.setenv("SURVEY_SECRET_FILE", str(tmp_path / "secret.key"))
     yield url
     server.drop(url)
 
