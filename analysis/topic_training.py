@@ -50,8 +50,8 @@ __all__ = ["COMPLAINT_RECALL_TARGET", "TrainingResult", "choose_settings", "trai
 FOLDS = 5
 SEED = 0
 COMPLAINT_RECALL_TARGET = 0.95
-TOPIC_C = (4.0, 16.0, 64.0)
-BINARY_C = (8.0, 32.0)
+TOPIC_C = (4.0, 16.0, 64.0, 256.0)
+BINARY_C = (8.0, 32.0, 128.0)
 FEATURE_SETS = ((True, True), (False, True))  # (jieba words, dictionary verdicts) beside the characters
 _GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 
@@ -145,23 +145,23 @@ def choose_settings(
         blocks.append((features.blocks([texts[i] for i in train]), features.blocks([texts[i] for i in test])))
     oof: dict[tuple, np.ndarray] = {}
 
-    def run_topics(fs: tuple[bool, bool], c: float) -> None:
+    def run_topics(fs: tuple[bool, bool], c: float, balanced: bool = False) -> None:
         probs = np.zeros(y.shape)
         for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
             x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
             x_test = combine(b_test, use_words=fs[0], use_dictionary=fs[1])
             for k in range(len(TOPICS)):
-                probs[test, k] = positive(fit_binary(logistic(c, seed), x_train, y[train, k]), x_test)
-        oof[fs, c] = probs
+                model = fit_binary(logistic(c, seed, balanced=balanced), x_train, y[train, k])
+                probs[test, k] = positive(model, x_test)
+        oof[fs, c, balanced] = probs
         pred = np.column_stack(
             [probs[:, k] >= _best_f1_threshold(y[:, k], probs[:, k]) for k in range(len(TOPICS))]
         )
-        records.append(
-            {"part": "topics", "words": fs[0], "dictionary": fs[1], "C": c, "score": _micro_f1(y, pred)}
-        )
+        records.append({"part": "topics", "words": fs[0], "dictionary": fs[1], "C": c, "balanced": balanced,
+                        "score": _micro_f1(y, pred)})  # fmt: skip
 
     records: list[dict] = []
-    # the feature set at the middle C, then C for that feature set (sequential search, half the fits)
+    # the feature set at the middle C, then C for that feature set, then class weights (sequential search)
     middle = TOPIC_C[len(TOPIC_C) // 2]
     for fs in FEATURE_SETS:
         run_topics(fs, middle)
@@ -171,8 +171,10 @@ def choose_settings(
         if c != middle:
             run_topics(fs, c)
     best = max((r for r in records if (r["words"], r["dictionary"]) == fs), key=lambda r: r["score"])
-    topic_c = best["C"]
-    probs = oof[fs, topic_c]
+    run_topics(fs, best["C"], balanced=True)
+    best = max((r for r in records if (r["words"], r["dictionary"]) == fs), key=lambda r: r["score"])
+    topic_c, topic_balanced = best["C"], best["balanced"]
+    probs = oof[fs, topic_c, topic_balanced]
     thresholds = {t: _best_f1_threshold(y[:, k], probs[:, k]) for k, t in enumerate(TOPICS)}
     chosen = {}
     for name, target in (("complaint", complaint), ("praise", praise)):
@@ -185,14 +187,15 @@ def choose_settings(
                 values[test] = positive(model, combine(b_test, use_words=fs[0], use_dictionary=fs[1]))
             oofs[c] = values
             ap = average_precision_score(target, values) if 0 < target.sum() < len(target) else 0.0
-            records.append({"part": name, "words": fs[0], "dictionary": fs[1], "C": c, "score": float(ap)})
+            records.append({"part": name, "words": fs[0], "dictionary": fs[1], "C": c, "balanced": False,
+                            "score": float(ap)})  # fmt: skip
         c_best = max((r for r in records if r["part"] == name), key=lambda r: r["score"])["C"]
         values = oofs[c_best]
         threshold = (_recall_threshold(target, values, COMPLAINT_RECALL_TARGET) if name == "complaint"
                      else _best_f1_threshold(target, values))  # fmt: skip
         chosen[name] = (c_best, threshold)
         oof[name] = values
-    settings = ModelSettings(topic_c=topic_c, complaint_c=chosen["complaint"][0], praise_c=chosen["praise"][0],
+    settings = ModelSettings(topic_c=topic_c, topic_balanced=topic_balanced, complaint_c=chosen["complaint"][0], praise_c=chosen["praise"][0],
                              use_words=fs[0], use_dictionary=fs[1], topic_thresholds=thresholds,
                              complaint_threshold=chosen["complaint"][1], praise_threshold=chosen["praise"][1])  # fmt: skip
     quick = _oof_scores(rows, settings, probs, oof["complaint"], oof["praise"])

@@ -18,7 +18,7 @@ from survey.results import (
     round_values,
 )
 from survey.rounds import list_rounds
-from survey.topic_models import topic_summary
+from survey.topic_classification import topic_summary
 from survey.users import parse_regions
 from ui import session
 from ui.charts import ci_chart
@@ -277,8 +277,8 @@ topics = topic_summary(
 if len(topics):
     st.caption(t("tm_dash_summary"))
     topic_table = pd.DataFrame({t("col_topic"): topics["label_zh" if lang() == "zh" else "label_en"],
-                                t("col_complaints"): topics["complaints"], t("col_share"): topics["share"].map(pct),
-                                t("tm_col_praise"): topics["praise"], t("tm_col_mentions"): topics["count"]})  # fmt: skip
+                                t("tm_col_mentions"): topics["count"], t("tm_col_complaints"): topics["complaints"],
+                                t("tm_col_share"): topics["share"].map(pct), t("tm_col_praise"): topics["praise"]})  # fmt: skip
     st.dataframe(topic_table, hide_index=True, width="stretch", key="dash_topics")
 counts = follow_up_counts(db, region=scope or region or None, round_id=round_id)
 st.write(t("fu_counts", **counts))

@@ -11,17 +11,15 @@ from analysis.topic_counts import topic_rows
 from survey.access import NotPermitted
 from survey.regions import region_name_en
 from survey.rounds import list_rounds
-from survey.topic_corrections import CorrectionError, correct_suggestion
-from survey.topic_models import (
-    list_models,
-    model_info,
+from survey.topic_classification import (
     reclassify_round,
     round_classification,
     topic_labels,
     topic_summary,
-    train_and_store,
     versions_used,
 )
+from survey.topic_corrections import CorrectionError, correct_suggestion
+from survey.topic_models import list_models, model_info, train_and_store
 from ui import session
 from ui.fmt import local_time, num, pct
 from ui.i18n import lang, t
@@ -158,7 +156,7 @@ if user is not None and user.role in ("staff", "manager", "admin") and shown_ids
             t("tm_correct_is_complaint"), value=prediction.complaint, key=f"tm_correct_c_{rid}"
         )
         is_praise = st.checkbox(t("tm_correct_is_praise"), value=prediction.praise, key=f"tm_correct_p_{rid}")
-        if st.form_submit_button(t("tm_correct_save")):
+        if st.form_submit_button(t("tm_correct_save"), key=f"tm_correct_save_{rid}"):
             twice = [k for k in TOPICS if sum(k in chosen[p] for p in POLARITIES) > 1]
             if twice:
                 st.error(t("tm_correct_twice", topics="、".join(topic_name[k] for k in twice)))

@@ -446,7 +446,10 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
             return None, _too_many_cells(tagged_rows, tagged_columns, title)
         ws.reset_dimensions()  # some writers store a wrong dimension tag
         rows, width = [], 0
+        widest = _watch_width(ws)
         for row in ws.iter_rows(min_row=1, max_col=MAX_COLUMNS + 1, values_only=True):
+            if widest[0] > MAX_COLUMNS:  # a value further right than is read: refused, not ignored
+                return None, _too_many_columns(f"{widest[0]:,}", title)
             used = len(row)
             while used and row[used - 1] is None:  # read-only mode pads rows to max_col
                 used -= 1
@@ -464,6 +467,29 @@ def _read_xlsx(data: bytes, sheet: str | int | None) -> tuple[pd.DataFrame | Non
         return None, make_problem("empty_file")
     width = max(map(len, rows))
     return pd.DataFrame([row + ("",) * (width - len(row)) for row in rows], dtype=object).astype("str"), None
+
+
+def _watch_width(ws: Any) -> list[int]:
+    """``[widest filled column so far]``, updated as a read-only sheet's rows are parsed.
+
+    ``iter_rows(max_col=…)`` pads or cuts each row to ``max_col`` columns, so a value further right (a writer
+    without a dimension tag) would be dropped without a word; openpyxl's parser gives each cell's column
+    before that, which is watched here (openpyxl 3.1 ``ReadOnlyWorksheet._get_row``; without it, nothing is
+    watched)."""
+    widest = [0]
+    real = getattr(ws, "_get_row", None)
+    if real is None:
+        return widest
+
+    def get_row(row, min_col=1, max_col=None, values_only=False):  # noqa: ANN001, ANN202 (openpyxl's)
+        for cell in reversed(row):  # cells come in column order: the filled one furthest right
+            if cell.get("value") not in (None, ""):
+                widest[0] = max(widest[0], int(cell["column"]))
+                break
+        return real(row, min_col, max_col, values_only)
+
+    ws._get_row = get_row  # noqa: SLF001 (the instance only)
+    return widest
 
 
 def _cell_text(value: Any) -> str:

@@ -34,9 +34,8 @@ in that chunk. Files with CR-only line ends are one physical line (refused past 
 from __future__ import annotations
 
 import codecs
-import io
+import itertools
 import os
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -45,14 +44,18 @@ import numpy as np
 import pandas as pd
 
 import sampling.frame_read as frame_read
+from sampling.frame_decode import (
+    _STREAMED_CODECS,
+    MAX_STREAM_LINE_BYTES,
+    _Decoder,
+    _open_payload,
+    _payload_file,
+)
 from sampling.frame_read import (
     HEAD_LINES,
-    LEADING_BLANK_LINES,
     MAX_COLUMNS,
     MAX_LINE_BYTES,
     PANDAS_CSV_OPTIONS,
-    _first_utf8_line,
-    _size,
     _too_many_columns,
     all_text,
     arrow_csv_options,
@@ -78,181 +81,10 @@ from sampling.places import PlaceList
 
 __all__ = ["FrameStream", "MAX_STREAM_LINE_BYTES"]
 
-#: Bytes read from the file at a time (then cut after the last line break).
-PIECE_BYTES = 4 * 2**20
 #: Arrow's CSV block size and pandas' rows per parsed block.
 ARROW_BLOCK_BYTES = 2**20
 PANDAS_BLOCK_ROWS = 50_000
-#: A physical line longer than this (past the head) is refused: it would have to be held whole.
-MAX_STREAM_LINE_BYTES = 64 * 2**20
 _HEAD_BYTES = HEAD_LINES * (MAX_LINE_BYTES + 2)
-_STREAMED_CODECS = ("utf-8", "gb18030")
-_LEADING_BLANK = re.compile(LEADING_BLANK_LINES.pattern.encode())  # the same lines, in the UTF-8 payload
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
-
-
-class _Stop(Exception):
-    """A file-level problem ends the reading."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message_en)
-        self.problem = problem
-
-
-def _pieces(path: Path, offset: int, line0: int = 0) -> Iterator[tuple[bytes, int, int]]:
-    """``(piece, lines before it, byte offset)`` from ``offset`` on: pieces end after a ``\\n`` but the last."""
-    rest = b""
-    with path.open("rb") as f:
-        f.seek(offset)
-        while block := f.read(PIECE_BYTES):
-            block = rest + block
-            cut = block.rfind(b"\n") + 1
-            if cut == 0:
-                if len(block) > MAX_STREAM_LINE_BYTES:
-                    limit = _size(MAX_STREAM_LINE_BYTES)
-                    raise _Stop(make_problem("line_too_long", row=line0 + 1, limit=limit))
-                rest = block
-                continue
-            yield block[:cut], line0, offset
-            line0 += block.count(b"\n", 0, cut)
-            offset += cut
-            rest = block[cut:]
-    if rest:
-        yield rest, line0, offset
-
-
-def _bad_utf8_line(piece: bytes, line0: int) -> int | None:
-    """The file line of the first byte of ``piece`` that is not UTF-8, if any."""
-    try:
-        piece.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return line0 + piece.count(b"\n", 0, exc.start) + 1
-    return None
-
-
-def _utf8_line(piece: bytes, line0: int, bom: bool) -> int | None:
-    """The file line of the first plausibly UTF-8 Chinese line of ``piece`` (read_frame's ``_first_utf8_line``)."""
-    found = _first_utf8_line(("\ufeff" if bom else "") + piece.decode("utf-8", errors="replace"))
-    return None if found is None else line0 + found
-
-
-class _Decoder:
-    """The file's text as UTF-8 pieces (BOM removed); ``problem`` is set when it is not text in one encoding."""
-
-    def __init__(self, path: Path, encoding: str | None, bom: bool) -> None:
-        self.path, self.encoding, self.bom = path, encoding, bom
-        self.codec = None if encoding is None else codec_name(encoding)
-        self.problem: Problem | None = None
-
-    def __iter__(self) -> Iterator[bytes]:
-        try:
-            if self.codec is not None:
-                yield from self._explicit()
-            else:
-                yield from self._detected()
-        except _Stop as stop:
-            self.problem = stop.problem
-
-    def _start(self) -> int:
-        return 3 if self.bom and self.codec in (None, "utf-8") else 0
-
-    def _explicit(self) -> Iterator[bytes]:
-        for piece, line0, _ in _pieces(self.path, self._start()):
-            try:
-                text = piece.decode(self.codec)
-            except UnicodeDecodeError as exc:
-                row = line0 + piece.count(b"\n", 0, exc.start) + 1
-                raise _Stop(make_problem("bad_encoding", row=row, encoding=self.encoding)) from None
-            if line0 == 0:
-                text = text.lstrip("\ufeff")
-            yield piece if self.codec == "utf-8" and line0 else text.encode("utf-8")
-
-    def _detected(self) -> Iterator[bytes]:
-        codec = None  # None while every byte so far is ASCII (the same text in both encodings)
-        for piece, line0, offset in _pieces(self.path, self._start()):
-            bom = self.bom and line0 == 0
-            if codec is None:
-                if piece.isascii():
-                    yield piece
-                    continue
-                codec = self._decide(offset, line0)
-            if codec == "utf-8":
-                bad = _bad_utf8_line(piece, line0)
-                if bad is not None:  # a plausible UTF-8 line came before it
-                    raise _Stop(make_problem("mixed_encoding", row=bad))
-                yield piece
-                continue
-            utf8 = _utf8_line(piece, line0, bom)  # after the first non-UTF-8 line: read_frame's max(…)
-            if utf8 is not None:
-                raise _Stop(make_problem("mixed_encoding", row=utf8))
-            try:
-                text = piece.decode("gb18030")
-            except UnicodeDecodeError as exc:
-                row = line0 + piece.count(b"\n", 0, exc.start) + 1
-                later = next(
-                    (u for p, l0, _ in _pieces(self.path, offset + len(piece), line0 + piece.count(b"\n"))
-                     if (u := _utf8_line(p, l0, False)) is not None),
-                    None,
-                )  # fmt: skip
-                code = "not_text" if later is None else "mixed_encoding"
-                raise _Stop(make_problem(code, row=row if later is None else later)) from None
-            yield text.encode("utf-8")
-
-    def _decide(self, offset: int, line0: int) -> str:
-        """UTF-8 when a plausible UTF-8 line comes before the first invalid one (or none is invalid)."""
-        for piece, l0, _ in _pieces(self.path, offset, line0):
-            utf8 = _utf8_line(piece, l0, self.bom and l0 == 0)
-            bad = _bad_utf8_line(piece, l0)
-            if bad is not None:
-                return "utf-8" if utf8 is not None and utf8 < bad else "gb18030"
-            if utf8 is not None:
-                return "utf-8"
-        return "utf-8"
-
-
-class _PayloadIO(io.RawIOBase):
-    """A binary file over an iterator of byte pieces (what the CSV parsers read)."""
-
-    def __init__(self, first: bytes, rest: Iterator[bytes]) -> None:
-        self._buffer, self._rest = memoryview(first), rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, out) -> int:  # noqa: ANN001 (a writable buffer)
-        while not len(self._buffer):
-            piece = next(self._rest, None)
-            if piece is None:
-                return 0
-            self._buffer = memoryview(piece)
-        n = min(len(out), len(self._buffer))
-        out[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-
-def _open_payload(decoder: _Decoder) -> tuple[int, bytes, Iterator[bytes] | None]:
-    """(blank lines above the first text line, the payload's first 64 KB or more, the rest of the payload or
-    None when the head is all of it)."""
-    pieces = iter(decoder)
-    leading, head = 0, b""
-    for piece in pieces:  # pieces end after a line break: a blank line is never cut
-        head += piece
-        blank = _LEADING_BLANK.match(head).end()
-        leading += len(_LINE_BREAK.findall(head, 0, blank))
-        head = head[blank:]
-        if head:
-            break
-    for piece in pieces:
-        if len(head) >= 65536:
-            return leading, head, _chain(piece, pieces)
-        head += piece
-    return leading, head, None
-
-
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield first
-    yield from rest
 
 
 class _CsvTable:
@@ -277,6 +109,7 @@ class _CsvTable:
                 for block in self._arrow(head, rest, sep):
                     delivered += len(block)
                     yield block
+                self.problem = decoder.problem  # the payload ends early at an encoding problem
                 return
             except Exception:  # noqa: BLE001 — Arrow refused the file: pandas' parser reads it, as in read_frame
                 if decoder.problem is not None:
@@ -288,7 +121,7 @@ class _CsvTable:
         import pyarrow.csv as pacsv
 
         options = arrow_csv_options(head, sep, block_size=ARROW_BLOCK_BYTES)
-        reader = pacsv.open_csv(_PayloadIO(head, rest or iter(())), **options)
+        reader = pacsv.open_csv(_payload_file(head, rest), **options)
         if not all_text(reader.schema):
             raise ValueError("a column is not text")
         for batch in reader:
@@ -302,7 +135,7 @@ class _CsvTable:
         rest = rest or iter(())
         try:
             reader = pd.read_csv(
-                _PayloadIO(head, rest), sep=sep, chunksize=PANDAS_BLOCK_ROWS, **PANDAS_CSV_OPTIONS
+                _payload_file(head, rest), sep=sep, chunksize=PANDAS_BLOCK_ROWS, **PANDAS_CSV_OPTIONS
             )
             for frame in reader:
                 if skip >= len(frame):
@@ -498,11 +331,11 @@ class FrameStream:
             total = table.leading + len(parsed) + below  # the table's rows, as read_frame counts them
             return failed(list(stop.problems), total - header.row - 1, stop.mapping)
         start = header.row + 1  # table index of the first pending row
-        pending = [parsed.iloc[start - table.leading :]]
-        del parsed
+        body = parsed.iloc[start - table.leading :]
         size = max(1, min(self.chunk_rows, frame_read.MAX_CELLS // len(header.names)))
-        count = len(pending[0])
-        for block in blocks:
+        pending: list[pd.DataFrame] = []
+        count = 0
+        for block in itertools.chain([body], blocks):
             pending.append(block)
             count += len(block)
             if count < size:

@@ -3,8 +3,6 @@ from a frame file or table through DuckDB or Spark), prepare a Parquet frame for
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from survey.cli import _open, acting_user, cli, db_option, library_errors
@@ -38,20 +36,24 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
 
     Regions and customer types are mapped onto the list (usual aliases such as 泉州市供电公司 → 泉州 are
     recognised); an unknown one stops the import unless --region-map maps it or --add-regions /
-    --add-types adds it.
+    --add-types adds it. The file is read in chunks (memory bounded whatever its size) and staged on disk
+    before anything is written; big imports write in short transactions (customers keep answering).
     """
     from sampling.places import PlaceChoices
-    from survey.frame_import import adding_unknown, import_frame, import_impact, load_place_map, read_import
+    from survey.frame_file_import import drop_staged, import_staged, stage_file, staged_impact
+    from survey.frame_import import adding_unknown, load_place_map
 
     db = _open(db_path, create=True)
     user = acting_user(db, as_user)
     scope = user.region if user else None
     choices = load_place_map(region_map) if region_map else PlaceChoices()
-    result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
+    staged = stage_file(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
+    result = staged.result
     kinds = [k for k, wanted in (("region", add_regions), ("customer_type", add_types)) if wanted]
     if not result.ok and kinds and any(u.column in kinds for u in result.unknown):
         choices = choices.merged(adding_unknown(result, kinds))
-        result = read_import(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
+        staged = stage_file(db, file, choices=choices, encoding=encoding, sheet=sheet, scope=scope)
+        result = staged.result
     if not result.ok:
         places = {"unknown_region", "unknown_customer_type"} if result.unknown else set()
         for u in result.unknown:
@@ -74,18 +76,18 @@ def import_frame(db_path, file, encoding, sheet, region_map, add_regions, add_ty
                 " or add them with --add-regions / --add-types (see `python -m survey regions list`)"
             )
         raise click.ClickException(f"{file}: {result.problem_count} problem(s); nothing was imported{hint}")
-    impact = import_impact(db, result.frame, scope=scope)
+    impact = staged_impact(db, staged)
     for kind, name in choices.new:
         click.echo(f"new {kind.replace('_', ' ')}: {name}", err=True)
     if dry_run:
+        drop_staged(db)
         click.echo(
             f"would add {impact.added}, update {impact.updated} (moved to another region {impact.moved}),"
             f" deactivate {impact.deactivated}; nothing was written"
         )
         return
-    summary = import_frame(
-        db, result.frame, choices=choices, allow_deactivation=True, by=user.name if user else "cli",
-        source=Path(file).name, by_user=user,
+    summary = import_staged(
+        db, staged, allow_deactivation=True, by=user.name if user else "cli", by_user=user,
     )  # fmt: skip
     click.echo(
         f"added {summary.added}, updated {summary.updated}, deactivated {summary.deactivated}"

@@ -83,7 +83,8 @@ def topic_models_cmd(db_path):
 def reclassify_topics(db_path, round_id, yes, as_user):
     """Classify a round's suggestions again with the current model (a closed round's published topic
     counts change; managers and admins of all regions; audited)."""
-    from survey.topic_models import model_info, reclassify_round
+    from survey.topic_classification import reclassify_round
+    from survey.topic_models import model_info
 
     db = _open(db_path)
     user = acting_user(db, as_user)

@@ -137,7 +137,7 @@ def warm_follow_up_rules() -> None:
 def _prediction(db: sqlite_utils.Database, response_id: int, text: object) -> TopicPrediction | None:
     """The suggestion's classification: a staff correction, else the stored one, else the current
     model's (then stored with its version); None without a suggestion."""
-    from survey.topic_models import classify_response, stored_prediction
+    from survey.topic_classification import classify_response, stored_prediction
 
     if not isinstance(text, str) or not text.strip():
         return None

@@ -164,7 +164,7 @@ def build_report(
         stats = dashboard_statistics(whole, list(items), view.item, group=view.group, domain=mask)
         frame = whole[mask].reset_index(drop=True)
     if topics is None:  # complaints and praise per topic from the stored classification (survey.topic_models)
-        from survey.topic_models import topic_summary
+        from survey.topic_classification import topic_summary
 
         topics = topic_summary(db, view.round_id, scope=view.scope, response_ids=frame["response_id"])
     submitted = frame["submitted_at"].dropna() if "submitted_at" in frame else pd.Series(dtype=str)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sampling.engines.base import (
     CELL_COUNT_COLUMNS,
@@ -40,7 +41,6 @@ from sampling.engines.rule import (
     duplicates_sql,
     frame_exprs,
     prn_sql,
-    pruned_source_sql,
     select_sql,
     source_sql,
 )
@@ -49,6 +49,46 @@ from sampling.engines.rule import (
 MEMORY_LIMIT = os.environ.get("SURVEY_DUCKDB_MEMORY", "1GB")
 #: Rows per row group of a prepared frame: small groups let a draw skip all but a few per stratum.
 PREPARED_ROW_GROUP = 16_384
+#: A prepared frame's draw reads its row groups itself (pyarrow) while it needs at most this share of them, else
+#: it lets DuckDB scan the file.
+MAX_PRUNED_SHARE = 0.5
+
+
+def prepared_row_groups(path: str | os.PathLike, ranges: Sequence[tuple[str, float, float]]) -> list[int]:
+    """The row groups of a prepared frame (sorted by ``survey_stratum``, ``survey_prn``) that may hold a row of
+    one of the ``(stratum, lo, hi)`` PRN ranges, by the footer's min/max statistics (read once, no row read).
+
+    Conservative: a group without statistics, or spanning several strata of which the range's is one, is
+    kept; the bounds are widened by 2⁻⁴⁰ (the exact rule runs on the rows read). One DuckDB scan with one
+    ``OR`` branch per range prunes nothing, and one ``UNION ALL`` branch per range costs ~1 s of planning for 36
+    strata, so the groups are chosen here.
+    """
+    eps = 2.0**-40
+    meta = pq.ParquetFile(path).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    si, pi = names.index(STRATUM_COLUMN), names.index(PRN_COLUMN)
+    wanted: dict[str, list[tuple[float, float]]] = {}
+    for stratum, lo, hi in ranges:
+        wanted.setdefault(stratum, []).append((lo - eps, hi + eps))
+    keep = []
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        s_stats, p_stats = group.column(si).statistics, group.column(pi).statistics
+        if s_stats is None or p_stats is None or not (s_stats.has_min_max and p_stats.has_min_max):
+            keep.append(g)
+            continue
+        s_min, s_max = _text(s_stats.min), _text(s_stats.max)
+        if s_min != s_max:
+            if any(s_min <= h <= s_max for h in wanted):
+                keep.append(g)
+            continue
+        if any(p_stats.max >= lo and p_stats.min < hi for lo, hi in wanted.get(s_min, ())):
+            keep.append(g)
+    return keep
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def frame_files(frame: str | os.PathLike) -> tuple[str, list[Path]]:
@@ -122,6 +162,9 @@ class DuckDBEngine(FrameEngine):
         self.prepared = self._read_prepared() if PRN_COLUMN in columns and STRATUM_COLUMN in columns else None
         self._register("survey_params", pa.table({"salt": pa.array([""]), "ws": pa.array([WHITESPACE])}))
 
+    def _row_group_count(self) -> int:
+        return pq.ParquetFile(self.files[0]).metadata.num_row_groups
+
     def _register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
@@ -173,7 +216,15 @@ class DuckDBEngine(FrameEngine):
         self._register("survey_cells", pa.Table.from_pandas(cells, preserve_index=False))
         self._register("survey_takes", pa.Table.from_pandas(takes, preserve_index=False))
         prepared = self.prepared is not None
-        source = pruned_source_sql(DUCKDB, self.mapping, ranges) if prepared and ranges else None
+        source = None
+        if prepared and ranges is not None:
+            groups = prepared_row_groups(self.files[0], ranges)
+            if len(groups) <= MAX_PRUNED_SHARE * self._row_group_count():
+                columns = [*self.mapping.values(), PRN_COLUMN, STRATUM_COLUMN]
+                self._register(
+                    "survey_pruned", pq.ParquetFile(self.files[0]).read_row_groups(groups, columns)
+                )
+                source = source_sql(DUCKDB, self.mapping, prepared=True, table="survey_pruned")
         sql = select_sql(DUCKDB, self.mapping, excluded=bool(excluded), prepared=prepared, source=source)
         out = self.con.execute(sql).df()
         out.columns = list(SELECTION_COLUMNS)
@@ -191,11 +242,10 @@ class DuckDBEngine(FrameEngine):
         if self.kind == "csv":
             return _locate_csv(self.files[0], self.mapping["id"], wanted)
         self._set_ids("survey_picked", list(wanted))
-        idcol = DUCKDB.quote(self.mapping["id"])
+        idexpr = DUCKDB.strip(f"coalesce(CAST({DUCKDB.quote(self.mapping['id'])} AS VARCHAR), '')")
         sql = (
-            f"SELECT trim(coalesce(CAST({idcol} AS VARCHAR), ''), p.ws) AS id, filename, file_row_number"
+            f"SELECT {idexpr} AS id, filename, file_row_number"
             f" FROM read_parquet({_list([str(p) for p in self.files])}, filename = true, file_row_number = true)"
-            " CROSS JOIN survey_params p"
         )
         for i, name, row in self.con.execute(
             f"SELECT * FROM ({sql}) WHERE id IN (SELECT id FROM survey_picked) ORDER BY filename, file_row_number"

@@ -31,7 +31,12 @@ HEADERS = {
         "zh": ["组 A", "组 B", "组 A 估计值", "组 B 估计值", "差值 A−B", "标准误", "校正 p 值", "显著"],
         "en": ["Group A", "Group B", "Estimate A", "Estimate B", "Difference A−B", "SE", "adjusted p", "significant"],
     },
-    "topics": {"zh": ["主题", "条数", "其中投诉", "占比"], "en": ["Topic", "Count", "Complaints", "Share"]},
+    # suggestion topics (issue 13): complaints per topic with praise beside them
+    "topics": {"zh": ["主题", "提及", "投诉", "投诉占比（未加权）", "表扬"],
+               "en": ["Topic", "Mentions", "Complaints", "Complaint share (unweighted)", "Praise"]},
+    "suggestion_topics": {"zh": ["地区", "主题", "提及", "投诉", "投诉占比（未加权）", "投诉占比（加权）", "表扬", "模型置信度"],
+                          "en": ["Region", "Topic", "Mentions", "Complaints", "Complaint share (unweighted)",
+                                 "Complaint share (weighted)", "Praise", "Model confidence"]},
     "trend": {
         "zh": ["轮次", "估计值", "标准误", "95% 下限", "95% 上限", "样本数", "较上轮变化", "变化 p 值", "样本<1"],
         "en": ["Round", "Estimate", "SE", "95% CI low", "95% CI high", "n", "Change", "p (change)", "n<1"],
@@ -130,10 +135,9 @@ def test_dashboard_drill_down_formats_each_row_by_its_indicator(app, lang):
 def test_suggestion_shares_are_percentages(app, lang):
     at = _page(app, "suggestions", lang=lang)
     counts, examples = at.dataframe[0].value, at.dataframe[1].value
-    assert list(counts.columns) == (["地区", *HEADERS["topics"]["zh"]] if lang == "zh"
-                                    else ["Region", *HEADERS["topics"]["en"]])  # fmt: skip
-    assert counts.iloc[:, 4].str.fullmatch(PERCENT).all()
-    assert list(examples.columns)[-1] == ("投诉" if lang == "zh" else "Complaint")
+    assert list(counts.columns) == HEADERS["suggestion_topics"][lang]
+    assert counts.iloc[:, 4].str.fullmatch(PERCENT).all() and counts.iloc[:, 5].str.fullmatch(PERCENT).all()
+    assert ("投诉" if lang == "zh" else "Complaint") in list(examples.columns)
     _assert_clean(counts)
 
 

@@ -16,7 +16,7 @@ import sampling.engines.base as engines_base
 from sampling.engines import open_engine
 from sampling.engines.draw import FrameProblems, eligible_counts, resolve_cells, select_all
 from sampling.engines.generate import write_frame
-from sampling.engines.rule import DUCKDB, SPARK, candidate_threshold, prn_sql
+from sampling.engines.rule import DUCKDB, SPARK, WHITESPACE, candidate_threshold, prn_sql
 from sampling.frame_validate import validate_frame
 from sampling.places import PlaceList
 from sampling.prn import prn_array
@@ -57,6 +57,38 @@ def test_spark_prn_is_bit_identical_to_python(spark):
         f"SELECT {prn_sql(SPARK, 's.id')} AS prn FROM ids s CROSS JOIN survey_params p ORDER BY k"
     )
     assert np.array_equal(_bits([r[0] for r in got.collect()]), _bits(prn_array(SALT, IDS)))
+
+
+#: Values whose ends are each whitespace character, or characters next to the cheap check's bounds.
+STRIP_CASES = [
+    *(f"{c}C1{c}" for c in WHITESPACE),
+    *(f"{c}C2" for c in WHITESPACE),
+    *(f"C3{c}" for c in WHITESPACE),
+    *(c * 3 for c in WHITESPACE),
+    "", "C4", "!", "~\x7f", "\x84a\x86", "\x00C5\x08", "\u3001C6\u3000", "ü", "户号 \u3000", "a\r\n", "e\u0301",
+    " 户 号 ", "\u2029", "\x1bx\x1b",
+]  # fmt: skip
+
+
+def _strip_sql(d) -> str:
+    return f"SELECT k, {d.strip('v')} AS s, {d.is_blank('v')} AS b FROM vals ORDER BY k"
+
+
+def test_duckdb_strips_as_python_does():
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("vals", pa.table({"k": range(len(STRIP_CASES)), "v": STRIP_CASES}))
+    got = con.execute(_strip_sql(DUCKDB)).fetchall()
+    assert [r[1] for r in got] == [v.strip() for v in STRIP_CASES]
+    assert [r[2] for r in got] == [v.strip() == "" for v in STRIP_CASES]
+
+
+def test_spark_strips_as_python_does(spark):
+    spark.createDataFrame(list(enumerate(STRIP_CASES)), "k INT, v STRING").createOrReplaceTempView("vals")
+    got = spark.sql(_strip_sql(SPARK)).collect()
+    assert [r[1] for r in got] == [v.strip() for v in STRIP_CASES]
+    assert [r[2] for r in got] == [v.strip() == "" for v in STRIP_CASES]
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +194,33 @@ def test_candidate_threshold_covers_the_take():
         below = rng.binomial(population, t, size=2000)
         assert (below >= take).all()
         assert t < 1.0 or population < 200
+
+
+def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
+    """The row groups chosen from the footer's statistics hold every row in the ranges, and few others."""
+    from sampling.engines.duckdb_engine import prepared_row_groups
+    from sampling.engines.rule import PRN_COLUMN, STRATUM_COLUMN
+
+    rng = np.random.default_rng(4)
+    strata = np.sort(
+        rng.choice(["泉州|居民", "福州|居民", "厦门|大工业", "a"], 20_000, p=[0.5, 0.3, 0.05, 0.15])
+    )
+    prn = rng.integers(0, 2**52, 20_000) / 2**52
+    order = np.lexsort((prn, strata))
+    table = pa.table({STRATUM_COLUMN: strata[order], PRN_COLUMN: prn[order]})
+    path = tmp_path / "prepared.parquet"
+    pq.write_table(table, path, row_group_size=500)
+    group_of = np.repeat(np.arange(40), 500)
+    for trial in range(20):
+        some = rng.choice(sorted(set(strata)), int(rng.integers(1, 4)), replace=False)
+        ranges = [(str(h), lo, min(lo + 0.03, 1.0)) for h in some for lo in [rng.random()]]
+        ranges.append(("厦门|大工业", 0.0, 2.0**-52))  # a range narrower than any gap
+        if trial < 2:
+            ranges.append(("泉州|居民" if trial else "福州|居民", 0.0, 1.0))  # whole strata
+        keep = set(prepared_row_groups(path, ranges))
+        s, p = table[STRATUM_COLUMN].to_numpy(zero_copy_only=False), table[PRN_COLUMN].to_numpy()
+        hit = np.zeros(len(s), dtype=bool)
+        for h, lo, hi in ranges:
+            hit |= (s == h) & (p >= lo) & (p < hi)
+        assert set(group_of[hit]) <= keep
+        assert len(keep) < 40 or trial < 2

@@ -52,6 +52,7 @@ def _arguments(tmp_path, backup_copy) -> dict[str, list[str]]:
         "follow-ups": [],
         "import-frame": [str(frame)],
         "import-questionnaire": [questionnaire],
+        "prepare-frame": [str(frame), str(tmp_path / "prepared.parquet")],
         "invitations": ["2"],
         "progress": ["2"],
         "regions list": [],

@@ -241,6 +241,11 @@ def _calls(db, blank):
     fid = db.execute("SELECT id FROM follow_ups ORDER BY id LIMIT 1").fetchone()[0]
     aid = db.execute("SELECT id FROM assignments WHERE round_id = 2 ORDER BY id LIMIT 1").fetchone()[0]
 
+    def frame_file():
+        path = db_path_of(db).parent / "frame.csv"
+        path.write_bytes(FRAME_CSV)
+        return path
+
     def new_frame():
         from survey.frame_import import read_import
 
@@ -304,6 +309,16 @@ def _calls(db, blank):
         "survey.users.create_user": lambda: users.create_user(db, "z", "staff", "password123", region=blank),
         "survey.users.set_scope": lambda: users.set_scope(db, "staff", region=blank),
         "survey.users.region_filter": lambda: users.region_filter("a.region", blank),
+        "survey.calls.save_interview_draft": lambda: calls.save_interview_draft(
+            db, aid, {"overall": 4}, region=blank
+        ),
+        "survey.frame_file_import.stage_file": lambda: _fn("survey.frame_file_import.stage_file")(
+            db, frame_file(), scope=blank
+        ),
+        "survey.frame_file_import.staged_scope_problems": lambda: (
+            _fn("survey.frame_file_import.stage_file")(db, frame_file()),
+            _fn("survey.frame_file_import.staged_scope_problems")(db, blank),
+        )[1],
     }
 
 

@@ -14,17 +14,9 @@ import pytest
 
 from survey.access import NotPermitted
 from survey.auditing import audit_entries
+from survey.topic_classification import classify_round, reclassify_round, round_classification, topic_summary
 from survey.topic_corrections import CorrectionError, correct_suggestion, correction_rows, corrections_frame
-from survey.topic_models import (
-    classify_round,
-    current_model,
-    list_models,
-    model_info,
-    reclassify_round,
-    round_classification,
-    topic_summary,
-    train_and_store,
-)
+from survey.topic_models import current_model, list_models, model_info, train_and_store
 from survey.users import User
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
