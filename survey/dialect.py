@@ -437,7 +437,9 @@ def create_triggers(db, triggers: dict[str, tuple[str, str, str]]) -> None:
                 f" IF current_setting('{PAUSE_SETTING}', true) = 'on' THEN RETURN NULL; END IF;"
                 f" {statements}; RETURN NULL; END $fn$"
             )
-            db.execute(f"CREATE TRIGGER {trigger} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}_fn()")
+            db.execute(
+                f"CREATE TRIGGER {trigger} {event} ON {table} FOR EACH ROW EXECUTE FUNCTION {trigger}_fn()"
+            )
         else:
             db.execute(f"CREATE TRIGGER IF NOT EXISTS {trigger} {event} ON {table} BEGIN {body} END")
     if isinstance(db, PgDatabase) and db.conn.in_transaction:

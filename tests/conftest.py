@@ -20,7 +20,9 @@ BACKENDS = ("sqlite", "postgresql")
 
 
 def _chosen_backends() -> tuple[str, ...]:
-    chosen = tuple(b.strip() for b in os.environ.get("SURVEY_TEST_BACKENDS", ",".join(BACKENDS)).split(",") if b)
+    chosen = tuple(
+        b.strip() for b in os.environ.get("SURVEY_TEST_BACKENDS", ",".join(BACKENDS)).split(",") if b
+    )
     unknown = set(chosen) - set(BACKENDS)
     if unknown:
         raise pytest.UsageError(f"SURVEY_TEST_BACKENDS must name {BACKENDS}, but got {sorted(unknown)!r}")
@@ -33,7 +35,9 @@ def pytest_collection_modifyitems(config, items):
     keep, drop = [], []
     for item in items:
         backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
-        if backend and (backend not in chosen or (backend != "sqlite" and item.get_closest_marker("sqlite_only"))):
+        if backend and (
+            backend not in chosen or (backend != "sqlite" and item.get_closest_marker("sqlite_only"))
+        ):
             drop.append(item)
         else:
             keep.append(item)
@@ -121,6 +125,7 @@ def database_target(backend, tmp_path, request):
     monkeypatch.setenv("SURVEY_SECRET_FILE", str(tmp_path / "secret.key"))
     yield url
     server.drop(url)
+
 
 DEMO_CUSTOMERS = 3000
 

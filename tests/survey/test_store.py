@@ -1,4 +1,3 @@
-
 import pytest
 
 from survey import dialect, store
@@ -110,7 +109,9 @@ def test_int_parameters_compare_with_text_columns_as_on_sqlite(fresh_db):
 def test_generated_ids_follow_explicit_ones(fresh_db):
     fresh_db.execute("INSERT INTO audit_log (id, at, action) VALUES (41, 'x', 'explicit')")
     store.ids_inserted(fresh_db, "audit_log")
-    new = fresh_db.execute("INSERT INTO audit_log (at, action) VALUES ('y', 'generated') RETURNING id").fetchone()[0]
+    new = fresh_db.execute(
+        "INSERT INTO audit_log (at, action) VALUES ('y', 'generated') RETURNING id"
+    ).fetchone()[0]
     assert new == 42
 
 
@@ -124,9 +125,13 @@ def test_database_url_from_environment(monkeypatch, tmp_path):
 
 
 def test_sql_translation_for_postgresql():
-    text, count = dialect.translate_sql("SELECT user, CAST(v AS REAL) FROM t WHERE a = ? AND b = '?:x' -- ?\n")
+    text, count = dialect.translate_sql(
+        "SELECT user, CAST(v AS REAL) FROM t WHERE a = ? AND b = '?:x' -- ?\n"
+    )
     assert count == 1
-    assert text.startswith('SELECT "user", CAST(v AS DOUBLE PRECISION) FROM t WHERE a = :p0 AND b = \'?\\:x\'')
+    assert text.startswith(
+        "SELECT \"user\", CAST(v AS DOUBLE PRECISION) FROM t WHERE a = :p0 AND b = '?\\:x'"
+    )
     assert "IDENTITY" in dialect.translate_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)")[0]
     assert dialect.split_script("CREATE TABLE a (x TEXT); -- one; two\nCREATE TABLE b (y TEXT);") == [
         "CREATE TABLE a (x TEXT)",
