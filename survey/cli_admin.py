@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from survey.cli import _open, cli, db_option, library_errors
-from survey.store import audit, default_db_path, transaction
+from survey.store import audit, default_database, default_db_path, transaction
 
 
 @cli.command("users")
@@ -79,11 +79,12 @@ def set_scope_cmd(db_path, name, regions, all_regions, role):
 @click.argument("dest", type=click.Path(dir_okay=False))
 @library_errors
 def backup_cmd(db_path, dest):
-    """Copy the live database to DEST (SQLite online backup API; consistent under writes)."""
+    """Copy the live database to DEST (SQLite online backup API, or pg_dump for a PostgreSQL store;
+    consistent under writes)."""
     from survey.backup import BackupError, backup
 
     try:
-        out = backup(db_path or default_db_path(), dest)
+        out = backup(db_path or default_database(), dest)
     except BackupError as e:
         raise click.ClickException(str(e)) from e
     db = _open(db_path)  # a copy of every customer's personal data: audited (issue 11, item 7)
@@ -101,7 +102,7 @@ def restore_cmd(db_path, source, yes):
     """Replace the database with the backup SOURCE (checked first)."""
     from survey.backup import BackupError, restore
 
-    target = db_path or default_db_path()
+    target = db_path or default_database()
     if not yes:
         click.confirm(f"Replace {target} with {source}?", abort=True)
     try:

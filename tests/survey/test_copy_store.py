@@ -85,3 +85,19 @@ def test_cli_copy_store(demo_path, pg_url):
 def test_the_target_must_be_postgresql(demo_path, tmp_path):
     with pytest.raises(CopyStoreError, match="postgresql://"):
         copy_store(demo_path, str(tmp_path / "other.db"))
+
+
+def test_backup_and_restore_of_a_postgresql_store_use_pg_dump(demo_path, pg_url, tmp_path):
+    from survey.backup import backup, restore
+
+    copy_store(demo_path, pg_url)
+    saved = backup(pg_url, tmp_path / "saved.dump")
+    assert saved.stat().st_mode & 0o777 == 0o600
+    db = open_db(pg_url)
+    db.execute("DELETE FROM audit_log")
+    db.conn.close()
+    restore(saved, pg_url)
+    db = open_db(pg_url)
+    assert db.execute("SELECT COUNT(*) FROM audit_log").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 3000
+    db.conn.close()
