@@ -30,13 +30,16 @@ def _chosen_backends() -> tuple[str, ...]:
 
 
 def pytest_collection_modifyitems(config, items):
-    """Drop the postgresql variant of tests marked ``sqlite_only`` and of backends not chosen."""
+    """Drop the postgresql variant of tests marked ``sqlite_only``, of ``demo_db`` tests in modules not marked
+    ``demo_on_postgresql`` (not ported yet) and of backends not chosen."""
     chosen = _chosen_backends()
     keep, drop = [], []
     for item in items:
         backend = getattr(item, "callspec", None) and item.callspec.params.get("backend")
+        not_ported = "demo_db" in item.fixturenames and not item.get_closest_marker("demo_on_postgresql")
         if backend and (
-            backend not in chosen or (backend != "sqlite" and item.get_closest_marker("sqlite_only"))
+            backend not in chosen
+            or (backend != "sqlite" and (item.get_closest_marker("sqlite_only") or not_ported))
         ):
             drop.append(item)
         else:
@@ -92,10 +95,24 @@ class _Postgres:
     def __init__(self, admin, admin_url: str) -> None:
         self.admin, self.admin_url = admin, admin_url
 
-    def new_database(self) -> str:
+    def new_database(self, template: str = "survey_template") -> str:
         name = f"survey_test_{os.getpid()}_{next(self._numbers)}"
-        self.admin.execute(f"CREATE DATABASE {name} TEMPLATE survey_template STRATEGY FILE_COPY")
+        self.admin.execute(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
         return _database_url(self.admin_url, name)
+
+    def demo_template(self, sqlite_demo: Path) -> str:
+        """``survey_demo_template``: the SQLite demo database copied once (survey.copy_store)."""
+        from survey import dialect
+        from survey.copy_store import copy_store
+
+        if getattr(self, "_demo", None) is None:
+            self.admin.execute("DROP DATABASE IF EXISTS survey_demo_template")
+            self.admin.execute("CREATE DATABASE survey_demo_template TEMPLATE survey_template STRATEGY FILE_COPY")
+            url = _database_url(self.admin_url, "survey_demo_template")
+            copy_store(sqlite_demo, url, by="tests")
+            dialect.dispose_engines(url)
+            self._demo = "survey_demo_template"
+        return self._demo
 
     def drop(self, url: str) -> None:
         from sqlalchemy.engine import make_url
@@ -177,10 +194,21 @@ def demo_path(demo_template, tmp_path) -> Path:
 
 
 @pytest.fixture
-def demo_db(demo_path):
-    db = open_db(demo_path)
+def demo_db(backend, demo_path, request, monkeypatch):
+    """The demo store for one test: a copy of the SQLite file, or (modules marked ``demo_on_postgresql``) a
+    new PostgreSQL database copied from the demo (same rows, same link key)."""
+    if backend == "sqlite":
+        db = open_db(demo_path)
+        yield db
+        db.conn.close()
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database(server.demo_template(request.getfixturevalue("demo_template")))
+    monkeypatch.setenv("SURVEY_SECRET_FILE", str(demo_path.parent / "secret.key"))
+    db = open_db(url)
     yield db
     db.conn.close()
+    server.drop(url)
 
 
 @pytest.fixture(scope="session")

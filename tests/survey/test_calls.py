@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from questionnaires import AnswerError
 from survey.calls import (
     CALL_OUTCOMES,

@@ -2,6 +2,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from survey.demo import DEMO_ZONE, FIRST_ROUND, SECOND_ROUND, Timeline, build_demo, make_frame
 from survey.fieldwork import reminder_rows
 from survey.follow_ups import get_sla_days, list_follow_ups

@@ -5,6 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import openpyxl
 import pytest
+
+pytestmark = pytest.mark.demo_on_postgresql
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from survey.follow_ups import (
     FollowUpError,
     follow_up_counts,

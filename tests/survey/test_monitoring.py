@@ -6,6 +6,8 @@ import math
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from survey.calls import record_call
 from survey.fieldwork import _store_response
 from survey.forms import round_questionnaire

@@ -10,6 +10,8 @@ import zipfile
 
 import pandas as pd
 import pytest
+
+pytestmark = pytest.mark.demo_on_postgresql
 from click.testing import CliRunner
 from openpyxl import load_workbook
 

@@ -6,6 +6,8 @@ import io
 
 import numpy as np
 import pytest
+
+pytestmark = pytest.mark.demo_on_postgresql
 from openpyxl import load_workbook
 
 from survey.results import (

@@ -13,6 +13,8 @@ import io
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.demo_on_postgresql
 from click.testing import CliRunner
 
 from survey.access import NotPermitted

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from survey.access import NotPermitted
 from survey.calls import complete_by_phone, record_call, release_reserve
 from survey.rounds import close_round

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.demo_on_postgresql
+
 from survey.access import NotPermitted
 from survey.auditing import audit_entries
 from survey.topic_classification import classify_round, reclassify_round, round_classification, topic_summary
