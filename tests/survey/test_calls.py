@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.demo_on_postgresql
-
 from questionnaires import AnswerError
 from survey.calls import (
     CALL_OUTCOMES,
@@ -19,6 +17,8 @@ from survey.calls import (
     release_reserve,
 )
 from survey.rounds import close_round, draw_round
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 GOOD = {"overall": 4, "attitude": 5, "skill": 4, "reliability": 3, "voltage": 4, "planned_outage": "no",
         "reported_fault": "no", "billing": 4, "complained": "no", "vs_last_year": "same"}  # fmt: skip

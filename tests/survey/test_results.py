@@ -6,8 +6,6 @@ import io
 
 import numpy as np
 import pytest
-
-pytestmark = pytest.mark.demo_on_postgresql
 from openpyxl import load_workbook
 
 from survey.results import (
@@ -23,6 +21,8 @@ from survey.results import (
     trend_table,
     workbook_bytes,
 )
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 
 def test_weights_sum_to_stratum_populations(demo_db):

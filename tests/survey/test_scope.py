@@ -13,8 +13,6 @@ import io
 from pathlib import Path
 
 import pytest
-
-pytestmark = pytest.mark.demo_on_postgresql
 from click.testing import CliRunner
 
 from survey.access import NotPermitted
@@ -26,6 +24,8 @@ from survey.frame_import import OutOfScope, import_frame, import_impact, read_im
 from survey.migrations.m0002_eligible_prn_indexes import CELL, ELIGIBLE
 from survey.rounds import draw_round
 from survey.users import User, create_user
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 ROOT = Path(__file__).resolve().parents[2]
 QZ = User("qz_staff", "staff", "泉州")
@@ -182,6 +182,7 @@ def qz_cli(demo_path):
     return lambda *args: runner.invoke(cli, [*args, "--db", str(demo_path)])
 
 
+@pytest.mark.postgresql_todo  # the CLI runs on the SQLite demo file (qz_cli)
 def test_cli_import_as_a_scoped_user(qz_cli, demo_db, tmp_path):
     before = _active_by_region(demo_db)
     path = tmp_path / "qz.csv"
@@ -202,6 +203,7 @@ def test_cli_draw_as_a_scoped_user_is_refused(qz_cli):
     assert "all regions" in result.output and "Traceback" not in result.output
 
 
+@pytest.mark.postgresql_todo  # the CLI runs on the SQLite demo file (qz_cli)
 def test_cli_invitations_and_reminders_as_a_scoped_user(qz_cli, demo_db, tmp_path):
     out = qz_cli("invitations", "2", "--as-user", "qz_staff", "--with-expiry")
     assert out.exit_code == 0, out.output
@@ -370,6 +372,7 @@ def test_cli_follow_ups_backfill_as_a_scoped_manager(qz_cli, demo_db):
 # ---- item 7 on the command line: every export of personal data is audited under the acting user ---------
 
 
+@pytest.mark.postgresql_todo  # the CLI runs on the SQLite demo file (qz_cli)
 def test_cli_invitations_to_stdout_backup_and_export_report_are_audited(qz_cli, demo_db, tmp_path):
     out = qz_cli("invitations", "2")
     assert out.exit_code == 0

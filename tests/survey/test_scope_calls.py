@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.demo_on_postgresql
-
 from survey.access import NotPermitted
 from survey.calls import complete_by_phone, record_call, release_reserve
 from survey.rounds import close_round
 from survey.users import User
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 
 def _unit(db, region: str, *, other: bool = False) -> int:

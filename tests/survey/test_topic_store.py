@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.demo_on_postgresql
-
 from survey.access import NotPermitted
 from survey.auditing import audit_entries
 from survey.topic_classification import classify_round, reclassify_round, round_classification, topic_summary
 from survey.topic_corrections import CorrectionError, correct_suggestion, correction_rows, corrections_frame
 from survey.topic_models import current_model, list_models, model_info, train_and_store
 from survey.users import User
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 from topic_fixture import write_fixture_corpus  # noqa: E402
