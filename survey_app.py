@@ -37,7 +37,7 @@ PAGES = {
 }
 #: The pages each role may open, in menu order (the first is the start page).
 ROLE_PAGES = {
-    "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires"],
+    "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires", "suggestions"],
     "manager": ["dashboard", "suggestions", "follow_ups", "trends", "monitor"],
     "admin": [
         "dashboard",

@@ -26,6 +26,15 @@ from ui.i18n import lang, t
 
 db, user = session.db(), session.user()
 st.title(t("suggestions"))
+
+
+def _version(version: str) -> str:
+    """A model version as the reader's language says it (``shipped-1a2b3c4d`` → 随附模型 1a2b3c4d)."""
+    if version.startswith("shipped-"):
+        return t("tm_shipped_version", hash=version.split("-", 1)[1])
+    return version
+
+
 rounds = [r for r in list_rounds(db) if r["completed"]]
 if not rounds:
     st.info(t("no_responses_any_round"))
@@ -66,24 +75,24 @@ for info, n in versions_used(db, classified):
         st.caption(
             t(
                 "tm_by_stored",
-                version=info.version,
+                version=_version(info.version),
                 date=local_time(info.created_at, date_only=True),
                 f1=f1,
                 n=n,
             )
         )
     elif info.kind == "shipped":
-        st.caption(t("tm_by_shipped", version=info.version, f1=f1, n=n))
+        st.caption(t("tm_by_shipped", version=_version(info.version), f1=f1, n=n))
     else:
         st.caption(t("tm_by_dictionary", n=n))
 if status[round_id] == "closed":
-    st.caption(t("tm_frozen", version=current.version))
+    st.caption(t("tm_frozen", version=_version(current.version)))
     may_reclassify = user is None or (user.role in ("manager", "admin") and user.regions is None)
     if may_reclassify and any(info.version != current.version for info, _ in versions_used(db, classified)):
         sure = st.checkbox(t("tm_reclassify_confirm"), key=f"tm_reclassify_sure_{round_id}")
         if st.button(t("tm_reclassify"), key=f"tm_reclassify_{round_id}", disabled=not sure):
             n = reclassify_round(db, round_id, user=user)
-            st.session_state["tm_flash"] = t("tm_reclassified", version=current.version, n=n)
+            st.session_state["tm_flash"] = t("tm_reclassified", version=_version(current.version), n=n)
             st.rerun()
 if st.session_state.get("tm_flash"):
     st.success(st.session_state.pop("tm_flash"))
@@ -184,7 +193,7 @@ if user is not None and user.role == "admin" and user.regions is None:
     st.subheader(t("tm_admin_header"))
     versions = list_models(db)
     if versions.empty:
-        st.caption(t("tm_no_versions", version=current.version))
+        st.caption(t("tm_no_versions", version=_version(current.version)))
     else:
         st.dataframe(pd.DataFrame({
             t("tm_col_version"): versions["version"], t("tm_col_created"): versions["created_at"].map(local_time),
@@ -196,5 +205,7 @@ if user is not None and user.role == "admin" and user.regions is None:
         with st.spinner(t("tm_retrain")):
             info, result = train_and_store(db, user=user, evaluate=False)
         f1 = num(info.held_out_f1) if info.held_out_f1 is not None else "—"
-        st.session_state["tm_flash"] = t("tm_retrained", version=info.version, f1=f1, seconds=result.seconds)
+        st.session_state["tm_flash"] = t(
+            "tm_retrained", version=_version(info.version), f1=f1, seconds=result.seconds
+        )
         st.rerun()

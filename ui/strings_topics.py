@@ -2,7 +2,7 @@
 
 STRINGS: dict[str, tuple[str, str]] = {
     "tm_method": (
-        "意见按训练好的主题模型归类（字符 n-gram、结巴分词与主题词典为特征）：一条意见可属于多个主题，每个主题带褒贬"
+        "意见按训练好的主题模型归类（以字符片段、结巴分词和主题词典为特征）：一条意见可属于多个主题，每个主题带褒贬"
         "（投诉 / 表扬 / 中性），“投诉”另有单独的判定（它决定是否回访）。工作人员的更正优先于模型。"
         "投诉占比 = 对该主题投诉的意见数 / 有内容的意见数；加权占比按受访者权重计算（估计的客户占比）。",
         "Suggestions are classified by a trained topic model (character n-grams, jieba words and the topic "
@@ -15,9 +15,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "按模型 {version}（{date}，留出集 F1 {f1}）归类 {n} 条",
         "{n} classified by model {version} ({date}, held-out F1 {f1})",
     ),
+    "tm_shipped_version": ("随附模型 {hash}", "shipped model {hash}"),
     "tm_by_shipped": (
-        "按随系统提供的模型 {version}（由项目自带语料训练，留出集 F1 {f1}）归类 {n} 条",
-        "{n} classified by the shipped model {version} (trained on the project's corpus, held-out F1 {f1})",
+        "按{version}（由系统自带语料训练，留出集 F1 {f1}）归类 {n} 条",
+        "{n} classified by the {version} (trained on the project's corpus, held-out F1 {f1})",
     ),
     "tm_by_dictionary": (
         "按主题词典归类 {n} 条（未使用训练模型）",

@@ -190,13 +190,17 @@ def _not_excluded(excluded: bool) -> str:
 
 def cell_counts_sql(d: Dialect, mapping: Mapping[str, str], *, excluded: bool) -> str:
     """Pass 1: customers per raw cell, phone present and blank id, not excluded (no hashing: the id and cell
-    columns only). Resolved onto the region list by the caller, these give N_h of every stratum."""
-    keys = ", ".join(_KEYS)
-    where = _not_excluded(excluded)
+    columns only). Resolved onto the region list by the caller, these give N_h of every stratum.
+
+    The expressions run on the frame's columns directly (no subquery, no params): a blank id is found from its
+    first character, the stripped id is computed only to leave out ``survey_excluded`` ids."""
+    x = frame_exprs(d, mapping)
+    cols = [f"{x[k]} AS {k}" for k in _KEYS]
+    blank = d.is_blank(f"coalesce({x['raw_id']}, {_EMPTY})")
+    where = f" WHERE NOT EXISTS (SELECT 1 FROM survey_excluded x WHERE x.id = {x['id']})" if excluded else ""
     return (
-        f"SELECT {keys}, has_phone, (id = {_EMPTY}) AS blank_id, count(*) AS n"
-        f" FROM ({source_sql(d, mapping)}) s{' WHERE ' + where if where else ''}"
-        f" GROUP BY {', '.join(str(i) for i in range(1, len(_KEYS) + 3))}"
+        f"SELECT {', '.join(cols)}, {x['has_phone']} AS has_phone, {blank} AS blank_id, count(*) AS n"
+        f" FROM frame_src{where} GROUP BY {', '.join(str(i) for i in range(1, len(_KEYS) + 3))}"
     )
 
 
@@ -262,8 +266,9 @@ def _literal(text: str) -> str:
 
 def duplicates_sql(d: Dialect, mapping: Mapping[str, str]) -> str:
     """Pass 3: how often each picked id occurs in the whole frame (ids in ``survey_picked``), those > 1."""
+    ids = f"SELECT {frame_exprs(d, mapping)['id']} AS id FROM frame_src"
     return (
-        f"SELECT s.id, count(*) AS n FROM ({source_sql(d, mapping)}) s"
+        f"SELECT s.id, count(*) AS n FROM ({ids}) s"
         " WHERE s.id IN (SELECT id FROM survey_picked) GROUP BY s.id HAVING count(*) > 1"
     )
 

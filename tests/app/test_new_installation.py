@@ -16,7 +16,7 @@ from survey.users import User, create_user
 
 APP = str(Path(__file__).resolve().parents[2] / "survey_app.py")
 PAGES = {
-    "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires"],
+    "staff": ["rounds", "frame", "fieldwork", "monitor", "questionnaires", "suggestions"],
     "manager": ["dashboard", "suggestions", "follow_ups", "trends", "monitor"],
     "admin": ["users", "audit", "rounds", "questionnaires"],
 }

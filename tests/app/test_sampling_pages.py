@@ -1,4 +1,5 @@
 import io
+import re
 
 import pytest
 from openpyxl import Workbook
@@ -15,8 +16,11 @@ def _texts(at) -> str:
 
 
 def _table(at, column: str):
-    """The first dataframe on the page with ``column`` (AppTest does not expose dataframe keys)."""
-    return next(df.value for df in at.dataframe if column in df.value.columns)
+    """The first dataframe or table on the page with ``column`` (AppTest does not expose dataframe keys);
+    st.table cells are markdown (the page escapes them), compared as a reader sees them."""
+    shown = [df.value for df in at.dataframe]
+    shown += [tb.value.map(lambda v: re.sub(r"\\(.)", r"\1", str(v))) for tb in at.table]
+    return next(df for df in shown if column in df.columns)
 
 
 def test_rounds_page_previews_the_design_live(app):

@@ -224,3 +224,16 @@ def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
             hit |= (s == h) & (p >= lo) & (p < hi)
         assert set(group_of[hit]) <= keep
         assert len(keep) < 40 or trial < 2
+
+
+def test_blank_ids_stop_the_draw_with_their_row_count(tmp_path):
+    path = tmp_path / "f.parquet"
+    ids = ["1", "", "  ", "\u3000", None, " 2 ", "\u30003"]
+    pq.write_table(pa.table({"id": ids, "region": ["泉州"] * 7, "customer_type": ["居民"] * 7,
+                             "phone": ["13800000000", "", " ", None, "\u3000", "13800000001", " 1"]}), path)  # fmt: skip
+    with open_engine("duckdb", path) as engine:
+        counts = engine.cell_counts()
+        with pytest.raises(FrameProblems) as e:
+            resolve_cells(counts, STRATA, PlaceList.default(), source=str(path))
+    assert e.value.total == 4 and e.value.problems[0].column == "id"
+    assert int(counts.loc[counts["has_phone"], "n"].sum()) == 3

@@ -201,3 +201,19 @@ def test_cli_draw_frame_and_prepare_frame(frames, tmp_path):
     bad = runner.invoke(cli, ["draw", "--db", str(db), "--frame", str(_bad_frame(tmp_path)), "--size", "20",
                               "--strata", "region"])  # fmt: skip
     assert bad.exit_code == 1 and "bad.csv, row " in bad.output and "nothing was drawn" in bad.output
+
+
+def test_a_selected_id_repeated_anywhere_in_the_frame_stops_the_draw(tmp_path):
+    """Every id occurs twice, once opted out (with spaces around it): the selected ids are reported duplicated."""
+    rows = [(f"C{i:04d}", "泉州" if i % 2 else "福州", "居民", "13800000000", "否") for i in range(1, 201)]
+    rows += [(f" {i}\u3000", r, t, p, "是") for i, r, t, p, _ in rows[::-1]]
+    path = tmp_path / "dup.parquet"
+    pd.DataFrame(rows, columns=["户号", "供电单位", "用户类别", "联系电话", "拒访"]).to_parquet(
+        path, index=False
+    )
+    db = open_db(tmp_path / "d.db")
+    with open_engine("duckdb", path) as e, pytest.raises(FrameProblems) as caught:
+        draw_from_frame(db, e, size=20, strata=("region",))
+    assert caught.value.total >= 20 and all(p.column == "id" for p in caught.value.problems)
+    assert "occurs 2 times" in caught.value.problems[0].message_en
+    assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 0
