@@ -39,7 +39,13 @@ from sampling.prn import prn_array
 from survey import dialect
 from survey.access import STAFF_ROLES, NotPermitted, outside_scope, require_role
 from survey.frame_apply import apply_staged, refuse_while_importing
-from survey.frame_import import OutOfScope, UnknownPlaces, _new_entry_problems
+from survey.frame_import import (
+    OutOfScope,
+    UnknownPlaces,
+    _customer_out_of_scope,
+    _new_entry_problems,
+    _region_out_of_scope,
+)
 from survey.frames import (
     _CHANGED,
     _COLS,
@@ -49,6 +55,7 @@ from survey.frames import (
     INDEX_CACHE_KIB,
     ImportSummary,
     _audit,
+    _clear_cells,
     _columns,
     _insert_rows,
 )
@@ -216,12 +223,7 @@ def staged_scope_problems(db: sqlite_utils.Database, scope: str | None) -> list[
         n = db.execute("SELECT COUNT(*) FROM temp.incoming WHERE region = ?", [region]).fetchone()[0]
         ids = [i for (i,) in db.execute("SELECT id FROM temp.incoming WHERE region = ? ORDER BY row_no LIMIT ?",
                                         [region, SHOWN_IDS])]  # fmt: skip
-        problems.append(Problem(
-            None, "region", region, "region_out_of_scope",
-            f"{n:,} 行属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据（客户编号 {_ids(ids, n)}）",
-            f"{n:,} rows are of {region}, outside your regions ({scope}); nothing was imported"
-            f" (customers {_ids(ids, n)})",
-        ))  # fmt: skip
+        problems.append(_region_out_of_scope(region, n, _ids(ids, n), scope))
     foreign = sorted(outside_scope(scope, staged))
     ours = "".join(" AND i.region != ?" for _ in foreign)  # rows already refused above are not counted again
     stored = db.execute(
@@ -235,12 +237,7 @@ def staged_scope_problems(db: sqlite_utils.Database, scope: str | None) -> list[
         ids = [i for (i,) in db.execute(
             "SELECT i.id FROM temp.incoming i JOIN customers c ON c.id = i.id"  # noqa: S608 (fixed text)
             f" WHERE c.region = ?{ours} ORDER BY i.row_no LIMIT ?", [region, *foreign, SHOWN_IDS])]  # fmt: skip
-        problems.append(Problem(
-            None, "id", region, "customer_out_of_scope",
-            f"{n:,} 位客户目前属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据（客户编号 {_ids(ids, n)}）",
-            f"{n:,} customers are now {region}'s, outside your regions ({scope}); nothing was imported"
-            f" (customers {_ids(ids, n)})",
-        ))  # fmt: skip
+        problems.append(_customer_out_of_scope(region, n, _ids(ids, n), scope))
     return problems
 
 
@@ -320,8 +317,7 @@ def import_staged(
             raise UnknownPlaces(unknown, "stage the file again with the region list's choices")
 
     def write_cells() -> None:
-        scope_sql, scope_params = region_filter("region", scope)
-        db.execute("DELETE FROM frame_cells WHERE 1 = 1" + scope_sql, scope_params)  # noqa: S608 (fixed text)
+        _clear_cells(db, scope)  # as survey.frames writes them: the scope's cells replaced
         db.conn.executemany(
             f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
             [(*key, n) for key, n in staged.cells.items()],

@@ -96,6 +96,26 @@ def _ids(ids: pd.Series) -> str:
     return shown + (", …" if len(ids) > SHOWN_IDS else "")
 
 
+def _region_out_of_scope(region: str, rows: int, shown_ids: str, allowed: str | None) -> Problem:
+    """The problem of ``rows`` frame rows of ``region``, outside the importing user's ``allowed``."""
+    return Problem(
+        None, "region", region, "region_out_of_scope",
+        f"{rows:,} 行属于 {region}，不在您的地区范围（{allowed}）内，未导入任何数据（客户编号 {shown_ids}）",
+        f"{rows:,} rows are of {region}, outside your regions ({allowed}); nothing was imported"
+        f" (customers {shown_ids})",
+    )  # fmt: skip
+
+
+def _customer_out_of_scope(region: str, customers: int, shown_ids: str, allowed: str | None) -> Problem:
+    """The problem of ``customers`` stored customers of ``region`` (outside ``allowed``) the frame would take."""
+    return Problem(
+        None, "id", region, "customer_out_of_scope",
+        f"{customers:,} 位客户目前属于 {region}，不在您的地区范围（{allowed}）内，未导入任何数据（客户编号 {shown_ids}）",
+        f"{customers:,} customers are now {region}'s, outside your regions ({allowed}); nothing was imported"
+        f" (customers {shown_ids})",
+    )  # fmt: skip
+
+
 def scope_problems(db: sqlite_utils.Database, frame: pd.DataFrame, scope: str | None) -> list[Problem]:
     """Why a user of ``scope`` may not import ``frame``: one problem per region outside the scope (rows of
     that region in the file, or customers stored under it that the file would take over). Empty when the
@@ -104,12 +124,7 @@ def scope_problems(db: sqlite_utils.Database, frame: pd.DataFrame, scope: str | 
     regions = frame["region"].astype(str)
     for region in outside_scope(scope, regions):
         ids = frame.loc[regions == region, "id"]
-        problems.append(Problem(
-            None, "region", region, "region_out_of_scope",
-            f"{len(ids):,} 行属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据（客户编号 {_ids(ids)}）",
-            f"{len(ids):,} rows are of {region}, outside your regions ({scope}); nothing was imported"
-            f" (customers {_ids(ids)})",
-        ))  # fmt: skip
+        problems.append(_region_out_of_scope(region, len(ids), _ids(ids), scope))
     stored = pd.DataFrame(
         db.execute("SELECT id, region FROM customers").fetchall(), columns=["id", "region"]
     ).set_index("id")["region"]
@@ -117,13 +132,7 @@ def scope_problems(db: sqlite_utils.Database, frame: pd.DataFrame, scope: str | 
     before = stored.reindex(frame.loc[ours, "id"].astype(str)).dropna().astype(str)
     for region in outside_scope(scope, before):
         taken = pd.Series(before.index[before == region])
-        problems.append(Problem(
-            None, "id", region, "customer_out_of_scope",
-            f"{len(taken):,} 位客户目前属于 {region}，不在您的地区范围（{scope}）内，未导入任何数据"
-            f"（客户编号 {_ids(taken)}）",
-            f"{len(taken):,} customers are now {region}'s, outside your regions ({scope}); nothing was imported"
-            f" (customers {_ids(taken)})",
-        ))  # fmt: skip
+        problems.append(_customer_out_of_scope(region, len(taken), _ids(taken), scope))
     return problems
 
 

@@ -63,6 +63,8 @@ def test_restore_replaces_the_database(demo_path, tmp_path):
     db = open_db(demo_path)
     db.execute("DELETE FROM answers")
     db.execute("DELETE FROM follow_ups")
+    db.execute("DELETE FROM suggestion_topics")  # the stored topic classification of each response
+    db.execute("DELETE FROM topic_corrections")
     db.execute("DELETE FROM responses")
     db.conn.close()
     restore(saved, demo_path)

@@ -23,7 +23,7 @@ from survey.cli import cli
 NO_DATABASE = {"demo", "up"}
 #: Commands that (may) only read: under a write lock held elsewhere they may succeed, as WAL readers are not
 #: blocked (``follow-ups`` writes only missing items, ``backup`` its audit line); else they fail in one line.
-MAY_ONLY_READ = {"backup", "follow-ups", "progress", "regions list", "report", "users"}
+MAY_ONLY_READ = {"backup", "follow-ups", "progress", "regions list", "report", "topic-models", "users"}
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> set[str]:
@@ -54,6 +54,9 @@ def _arguments(tmp_path, backup_copy) -> dict[str, list[str]]:
         "import-frame": [str(frame)],
         "import-questionnaire": [questionnaire],
         "prepare-frame": [str(frame), str(tmp_path / "prepared.parquet")],
+        "reclassify-topics": ["--round", "1", "--yes"],
+        "topic-models": [],
+        "train-topics": [],
         "invitations": ["2"],
         "progress": ["2"],
         "regions list": [],

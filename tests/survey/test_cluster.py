@@ -4,6 +4,7 @@ a dead worker, clean stop. Runs real nginx and two Streamlit processes on a demo
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import re
@@ -21,6 +22,13 @@ from survey.cluster import Cluster, NginxMissing, find_nginx, free_port_block, n
 from survey.store import open_db
 from survey.tokens import make_token, secret_key, token_hash
 from tests.conftest import copy_demo, query
+
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: pytest-playwright's sync API keeps an event loop running in the
+    main thread for the whole session once a browser test has run."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _require_nginx() -> None:
@@ -108,7 +116,7 @@ def test_a_form_session_over_the_websocket_is_stored_once_by_the_worker_that_ser
             await session.close()
         return sessions
 
-    sessions = asyncio.run(both())
+    sessions = _run(both())
     for token, session in zip(tokens, sessions, strict=True):
         rows = query(db_path, "SELECT COUNT(*) FROM responses r JOIN assignments a ON a.id = r.assignment_id"
                      " WHERE a.token_hash = ?", [token_hash(token)])  # fmt: skip
@@ -125,7 +133,7 @@ def test_a_form_session_over_the_websocket_is_stored_once_by_the_worker_that_ser
     async def reopen():
         return await http_get(f"{cluster.url}/?t={tokens[0]}", {})
 
-    assert asyncio.run(reopen())[0] == 200
+    assert _run(reopen())[0] == 200
 
 
 def test_session_routes_work_through_nginx(running, demo_credentials):

@@ -307,6 +307,7 @@ def test_arbitrary_answers_are_stored_whole_or_refused_with_named_problems(demo_
         stored = demo_db.execute("SELECT COUNT(*) FROM answers WHERE response_id = ?", [rid]).fetchone()[0]
         assert stored >= 10  # every required answer is there
         demo_db.execute("DELETE FROM follow_ups WHERE response_id = ?", [rid])
+        demo_db.execute("DELETE FROM suggestion_topics WHERE response_id = ?", [rid])
         demo_db.execute("DELETE FROM answers WHERE response_id = ?", [rid])
         demo_db.execute("DELETE FROM responses WHERE id = ?", [rid])
         demo_db.execute("UPDATE assignments SET status = 'issued' WHERE id = ?", [aid])

@@ -30,7 +30,8 @@ def _assignments(db, round_id):
 def _fresh_copy(demo_path, tmp_path):
     """The demo frame with no rounds drawn, so the first draw starts at the survey's own start points."""
     db = open_db(demo_path)
-    for table in ("answers", "follow_ups", "calls", "responses", "assignments", "round_strata", "rounds"):
+    for table in ("suggestion_topics", "topic_corrections", "answers", "follow_ups", "calls", "responses",
+                  "assignments", "round_strata", "round_frames", "rounds"):  # fmt: skip
         db.execute(f"DELETE FROM {table}")
     db.execute("UPDATE customers SET last_surveyed_at = NULL")
     return db

@@ -312,6 +312,15 @@ def _calls(db, blank):
         "survey.calls.save_interview_draft": lambda: calls.save_interview_draft(
             db, aid, {"overall": 4}, region=blank
         ),
+        "survey.topic_classification.round_classification": lambda: _fn(
+            "survey.topic_classification.round_classification"
+        )(db, 1, scope=blank),
+        "survey.topic_classification.topic_summary": lambda: _fn("survey.topic_classification.topic_summary")(
+            db, 1, scope=blank
+        ),
+        "survey.topic_corrections.corrections_frame": lambda: _fn(
+            "survey.topic_corrections.corrections_frame"
+        )(db, scope=blank),
         "survey.frame_file_import.stage_file": lambda: _fn("survey.frame_file_import.stage_file")(
             db, frame_file(), scope=blank
         ),
