@@ -4,6 +4,7 @@
 #   - R with the survey package, the statistical reference;
 #   - a Java runtime (17) for Spark's local[2] mode in the engine tests;
 #   - nginx, the proxy in front of several app processes (tests/survey/test_cluster.py);
+#   - PostgreSQL 15 (server binaries, pg_dump), the shared store: tests/conftest.py starts a throwaway server;
 #   - the pinned Python packages (runtime + test).
 set -euo pipefail
 need=()
@@ -13,6 +14,7 @@ if ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(survey)' >/dev/
   need+=(r-base-core r-cran-survey)
 fi
 command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null 2>&1 || need+=(postgresql)
 if ((${#need[@]})); then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq

@@ -1,14 +1,16 @@
-"""Online backup and restore with SQLite's backup API (consistent while others keep writing)."""
+"""Online backup and restore: SQLite's backup API (consistent while others keep writing), or ``pg_dump`` /
+``pg_restore`` for a PostgreSQL store (one consistent snapshot as well)."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 from survey.busy import BUSY_MESSAGE, DatabaseBusy
-from survey.store import StoreError, open_db, open_private
+from survey.store import StoreError, is_database_url, open_db, open_private
 
 #: How long a backup or restore waits for a lock held by another process (open_db's busy timeout).
 BUSY_SECONDS = 30.0
@@ -40,13 +42,50 @@ def _check(conn: sqlite3.Connection, what: str) -> None:
         raise BackupError(f"{what} failed its integrity check: {result}")
 
 
+def _libpq_url(url: str) -> str:
+    return "postgresql://" + url.split("://", 1)[1]
+
+
+def pg_backup(url: str, dest: str | os.PathLike) -> Path:
+    """``pg_dump --format=custom`` of the PostgreSQL store at ``url`` into ``dest`` (a new 0600 file)."""
+    dest = Path(dest)
+    try:
+        open_private(dest, "wb", exclusive=True).close()
+    except FileExistsError:
+        raise BackupError(f"{dest} already exists; choose a new file name") from None
+    done = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", f"--file={dest}", f"--dbname={_libpq_url(url)}"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        dest.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed: {done.stderr.strip().splitlines()[-1:]!r}")
+    os.chmod(dest, 0o600)
+    return dest
+
+
+def pg_restore(backup_path: str | os.PathLike, url: str) -> None:
+    """Replace the PostgreSQL store at ``url`` with a ``pg_dump`` backup, in one transaction."""
+    done = subprocess.run(
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+         f"--dbname={_libpq_url(url)}", str(backup_path)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BackupError(f"pg_restore failed: {done.stderr.strip().splitlines()[-1:]!r}")
+    open_db(url).conn.close()  # migrate an older backup to the current schema
+
+
 def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, pages: int = 1024) -> Path:
-    """Copy a live database to ``dest`` (a new file) as one consistent snapshot.
+    """Copy a live database to ``dest`` (a new file) as one consistent snapshot (a PostgreSQL URL:
+    :func:`pg_backup`).
 
     Uses ``sqlite3.Connection.backup`` (the SQLite online backup API): writers may go on
     meanwhile; the copy is checked with ``PRAGMA integrity_check``. The copy is readable only by its
     owner (0600; a folder created for it 0700), like the database.
     """
+    if is_database_url(str(db_path)):
+        return pg_backup(str(db_path), dest)
     src_path, dest = Path(db_path), Path(dest)
     if not src_path.exists():
         raise BackupError(f"database file {str(src_path)!r} does not exist")
@@ -78,6 +117,8 @@ def restore(backup_path: str | os.PathLike, db_path: str | os.PathLike) -> None:
     the old or the new database, never a mix. Stop the app's writers first if you can.
     The HMAC key (secret.key) is not part of the database: keep it with your backups.
     """
+    if is_database_url(str(db_path)):
+        return pg_restore(backup_path, str(db_path))
     backup_path, db_path = Path(backup_path), Path(db_path)
     if not backup_path.exists():
         raise BackupError(f"backup file {str(backup_path)!r} does not exist")

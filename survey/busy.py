@@ -7,9 +7,10 @@ keep the answers; the CLI prints one line.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+from survey.dialect import database_errors, is_busy_error
 
 BUSY_MESSAGE = "database is busy (locked by another process); try again"
 
@@ -19,9 +20,9 @@ class DatabaseBusy(Exception):
 
 
 def is_locked(error: BaseException) -> bool:
-    """True when ``error`` is SQLite's "database is locked" / "database table is locked" / busy."""
-    text = str(error).lower()
-    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    """True when ``error`` is SQLite's "database is locked" / "database table is locked" / busy, or
+    PostgreSQL's lock timeout, serialization failure or deadlock (:func:`survey.dialect.is_busy_error`)."""
+    return is_busy_error(error)
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def busy_is_retry() -> Iterator[None]:
     """Turn "database is locked" raised inside the block into :class:`DatabaseBusy` (other errors pass)."""
     try:
         yield
-    except sqlite3.OperationalError as error:
+    except database_errors() as error:
         if is_locked(error):
             raise DatabaseBusy(BUSY_MESSAGE) from error
         raise

@@ -133,9 +133,10 @@ def _in_scope(db: sqlite_utils.Database, assignment_id: int, region: str | None)
 
 def _insert_call(db, assignment_id: int, outcome: str, interviewer: str, callback_at, note) -> int:
     return db.execute(
-        "INSERT INTO calls (assignment_id, at, interviewer, outcome, callback_at, note) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO calls (assignment_id, at, interviewer, outcome, callback_at, note) VALUES (?, ?, ?, ?, ?, ?)"
+        " RETURNING id",
         [assignment_id, now(), interviewer, outcome, callback_at, (note or "").strip() or None],
-    ).lastrowid
+    ).fetchone()[0]
 
 
 def complete_by_phone(
@@ -266,7 +267,7 @@ def call_list(
                (SELECT callback_at FROM calls k2 WHERE k2.assignment_id = a.id ORDER BY k2.id DESC LIMIT 1)
         FROM assignments a JOIN customers c ON c.id = a.customer_id LEFT JOIN calls k ON k.assignment_id = a.id
         WHERE a.round_id = ? AND (a.is_reserve = 0 OR a.released_at IS NOT NULL){where}
-        GROUP BY a.id ORDER BY a.stratum, a.prn
+        GROUP BY a.id, c.name, c.phone ORDER BY a.stratum, a.prn
     """  # noqa: S608 - column names are fixed above, values are parameters
     cols = ("assignment_id", "customer_id", "name", "phone", "region", "district", "stratum", "status",
             "attempts", "last_call_at", "callback_at")  # fmt: skip
@@ -280,7 +281,7 @@ DONE_STATUSES = ("complete", "refusal", *INELIGIBLE_STATUSES)
 def stratum_completion(db: sqlite_utils.Database, round_id: int) -> dict[str, float]:
     """Per stratum, completed interviews ÷ sampled units (sample and released reserve): how far each is."""
     rows = db.execute(
-        "SELECT stratum, SUM(status = 'complete'), COUNT(*) FROM assignments WHERE round_id = ?"
+        "SELECT stratum, SUM(CAST(status = 'complete' AS INTEGER)), COUNT(*) FROM assignments WHERE round_id = ?"
         " AND (is_reserve = 0 OR released_at IS NOT NULL) GROUP BY stratum",
         [round_id],
     ).fetchall()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,14 +16,16 @@ from pathlib import Path
 import click
 
 from survey.busy import BUSY_MESSAGE, DatabaseBusy, is_locked
-from survey.store import StoreError, default_db_path, open_db
+from survey.store import StoreError, database_errors, default_database, default_db_path, open_db
 
 db_option = click.option(
     "--db",
+    "--database-url",
     "db_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="SQLite database file (default: $SURVEY_DB or data/survey.db).",
+    help="SQLite database file or postgresql://user@host/db URL (default: $SURVEY_DATABASE_URL, $SURVEY_DB or"
+    " data/survey.db).",
 )
 
 
@@ -44,7 +45,7 @@ def library_errors(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (DatabaseBusy, sqlite3.Error) as e:
+        except (DatabaseBusy, *database_errors()) as e:
             raise click.ClickException(_database_error(e)) from e
         except StoreError as e:  # open_db's "not a usable SQLite database" may only mean "locked"
             raise click.ClickException(_database_error(e) if _locked(e) else str(e)) from e
@@ -88,7 +89,7 @@ class _OneLineErrors(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except (DatabaseBusy, sqlite3.Error) as e:
+        except (DatabaseBusy, *database_errors()) as e:
             raise click.ClickException(_database_error(e)) from e
         except click.ClickException as e:  # e.g. BackupError / StoreError text that only means "locked"
             if _locked(e.__cause__):
@@ -97,7 +98,7 @@ class _OneLineErrors(click.Group):
 
 
 def _open(db_path: str | None, *, create: bool = False):
-    return open_db(db_path or default_db_path(), create=create)
+    return open_db(db_path or default_database(), create=create)
 
 
 as_user_option = click.option(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from survey.cli import _open, cli, db_option, library_errors
-from survey.store import audit, default_db_path, transaction
+from survey.store import audit, default_database, default_db_path, transaction
 
 
 @cli.command("users")
@@ -79,11 +79,12 @@ def set_scope_cmd(db_path, name, regions, all_regions, role):
 @click.argument("dest", type=click.Path(dir_okay=False))
 @library_errors
 def backup_cmd(db_path, dest):
-    """Copy the live database to DEST (SQLite online backup API; consistent under writes)."""
+    """Copy the live database to DEST (SQLite online backup API, or pg_dump for a PostgreSQL store;
+    consistent under writes)."""
     from survey.backup import BackupError, backup
 
     try:
-        out = backup(db_path or default_db_path(), dest)
+        out = backup(db_path or default_database(), dest)
     except BackupError as e:
         raise click.ClickException(str(e)) from e
     db = _open(db_path)  # a copy of every customer's personal data: audited (issue 11, item 7)
@@ -101,7 +102,7 @@ def restore_cmd(db_path, source, yes):
     """Replace the database with the backup SOURCE (checked first)."""
     from survey.backup import BackupError, restore
 
-    target = db_path or default_db_path()
+    target = db_path or default_database()
     if not yes:
         click.confirm(f"Replace {target} with {source}?", abort=True)
     try:
@@ -109,3 +110,21 @@ def restore_cmd(db_path, source, yes):
     except BackupError as e:
         raise click.ClickException(str(e)) from e
     click.echo(f"restored {target} from {source}")
+
+
+@cli.command("copy-store")
+@db_option
+@click.option("--to", "target", required=True, help="The new PostgreSQL store: postgresql://user@host/db.")
+@library_errors
+def copy_store_cmd(db_path, target):
+    """Copy the SQLite store into a new PostgreSQL store (all tables, ids, the audit log), verified by row
+    counts and per-table checksums; nothing is written unless every table matches."""
+    from survey.copy_store import CopyStoreError, copy_store
+
+    try:
+        copied = copy_store(db_path or default_db_path(), target, by="cli")
+    except CopyStoreError as e:
+        raise click.ClickException(str(e)) from e
+    for t in copied:
+        click.echo(f"{t.table}\t{t.rows}\t{t.checksum[:16]}\tok")
+    click.echo(f"copied {len(copied)} tables, {sum(t.rows for t in copied):,} rows; counts and checksums match")

@@ -19,6 +19,7 @@ from sampling.allocation import METHODS, MIN_PER_STRATUM
 from sampling.coordination import arc_length, arc_overlap
 from sampling.design import ALL_DOMAIN, DesignPlan, plan_design
 from sampling.select import stratum_key
+from survey import dialect
 from survey.users import parse_regions, region_filter
 
 #: Frame columns that may define strata (column names cannot be SQL parameters, so whitelist).
@@ -69,13 +70,14 @@ def eligible_counts(
     check_strata(strata)
     cutoff = cutoff or exclusion_cutoff(exclude_days)
     cols = ", ".join(strata) if strata else "'all'"
+    group = ", ".join(strata) if strata else "1"  # PostgreSQL groups by no constant but an output column
     counts: dict[tuple, int] = {}
-    for row in db.execute(f"SELECT {cols}, SUM(eligible) FROM frame_cells GROUP BY {cols}"):  # noqa: S608
+    for row in db.execute(f"SELECT {cols}, SUM(eligible) FROM frame_cells GROUP BY {group}"):  # noqa: S608
         counts[tuple(row[:-1]) if strata else ()] = row[-1]
     if cutoff is not None:
         recent = db.execute(
             f"SELECT {cols}, COUNT(*) FROM customers WHERE {ELIGIBLE}"  # noqa: S608
-            f" AND id IN (SELECT DISTINCT customer_id FROM ({_RECENT})) GROUP BY {cols}",
+            f" AND id IN (SELECT DISTINCT customer_id FROM ({_RECENT})) GROUP BY {group}",
             [cutoff],
         ).fetchall()
         for row in recent:
@@ -124,8 +126,8 @@ def previous_sd(
     sql = f"""
         SELECT {cols}, COUNT(*), AVG(CAST(an.value AS REAL)), AVG(CAST(an.value AS REAL) * CAST(an.value AS REAL))
         FROM answers an JOIN responses r ON r.id = an.response_id JOIN assignments a ON a.id = r.assignment_id
-        WHERE a.round_id = ? AND an.question_id = ? AND an.value GLOB '[0-9]*'
-        GROUP BY {cols}
+        WHERE a.round_id = ? AND an.question_id = ? AND {dialect.is_number(db, 'an.value')}
+        GROUP BY {", ".join(f"a.{c}" for c in strata) or "1"}
     """  # noqa: S608
     groups = db.execute(sql, [row[0], item]).fetchall()
     k = max(len(strata), 1)

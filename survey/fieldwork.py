@@ -441,10 +441,10 @@ def _store_response(
     stamp = submitted_at or now()
     cur = db.execute(
         "INSERT INTO responses (assignment_id, submitted_at, mode, interviewer, questionnaire_sha256)"
-        " VALUES (?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?) RETURNING id",
         [assignment_id, stamp, mode, interviewer, questionnaire.sha256()],
     )
-    response_id = cur.lastrowid
+    response_id = cur.fetchone()[0]
     db.conn.executemany(
         "INSERT INTO answers (response_id, question_id, value) VALUES (?, ?, ?)",
         [

@@ -171,8 +171,8 @@ def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None
     stamp = now()
     with transaction(db):
         cursor = db.execute(
-            "INSERT OR IGNORE INTO follow_ups (response_id, reason, status, due_at, created_at, updated_at,"
-            " round_id, region) VALUES (?, ?, 'open', ?, ?, ?, ?, ?)",
+            "INSERT INTO follow_ups (response_id, reason, status, due_at, created_at, updated_at,"
+            " round_id, region) VALUES (?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [
                 response_id,
                 ";".join(reasons),

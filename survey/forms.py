@@ -26,7 +26,8 @@ def save_questionnaire(db: sqlite_utils.Database, questionnaire: Questionnaire) 
         if row:
             return row[0]
         cur = db.execute(
-            "INSERT INTO questionnaires (name, version, sha256, definition, created_at) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO questionnaires (name, version, sha256, definition, created_at) VALUES (?, ?, ?, ?, ?)"
+            " RETURNING id",
             [
                 questionnaire.id,
                 questionnaire.version,
@@ -35,7 +36,7 @@ def save_questionnaire(db: sqlite_utils.Database, questionnaire: Questionnaire) 
                 now(),
             ],
         )
-        return cur.lastrowid
+        return cur.fetchone()[0]
 
 
 def default_questionnaire_id(db: sqlite_utils.Database) -> int:

@@ -63,7 +63,7 @@ def visible(db: sqlite_utils.Database, alias: str = "customers") -> tuple[str, l
     pending = pending_import(db)
     if pending is None:
         return "", []
-    return f" AND {alias}.import_batch IS NOT ?", [int(pending["batch"])]
+    return f" AND {alias}.import_batch IS DISTINCT FROM ?", [int(pending["batch"])]
 
 
 def _stale(pending: dict) -> bool:
@@ -168,7 +168,7 @@ def apply_staged(
                 f" WHERE {changed.replace('excluded.', 'i.')}"
             )
             existing, moved = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0)"
+                "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.region IS DISTINCT FROM i.region THEN 1 ELSE 0 END), 0)"
                 " FROM temp.incoming i JOIN customers c ON c.id = i.id"
             ).fetchone()
             scope_sql, scope_params = deactivate_where

@@ -20,6 +20,7 @@ Memory is bounded by the chunk (``CHUNK_ROWS`` rows) whatever the number of rows
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from sampling.frame_schema import MAX_PROBLEMS, make_problem
 from sampling.frame_stream import FrameStream
 from sampling.places import PlaceChoices
 from sampling.prn import prn_array
+from survey import dialect
 from survey.access import STAFF_ROLES, NotPermitted, outside_scope, require_role
 from survey.frame_apply import apply_staged, refuse_while_importing
 from survey.frame_import import (
@@ -129,8 +131,9 @@ def stage_file(
     with transaction(db, immediate=False):  # writes only the temp database: no write lock on the store
         db.execute(
             "CREATE TEMP TABLE incoming AS SELECT "  # noqa: S608 (constant column names)
-            + _COLS + ", prn, 0 AS row_no FROM customers WHERE 0"
+            + _COLS + ", prn, 0 AS row_no FROM customers WHERE 1 = 0"
         )  # fmt: skip
+        dialect.add_rowid(db, "incoming")  # the chunks of survey.frame_apply.apply_staged
         row = f"({', '.join('?' * (len(FRAME_COLUMNS) + 2))})"
 
         def sql(k: int) -> str:
@@ -147,7 +150,10 @@ def stage_file(
             columns = _columns(frame)
             columns.append(prn_array(salt, columns[0]).tolist())
             columns.append(np.asarray(rows, dtype=np.int64).tolist())
-            _insert_rows(db, sql, columns)
+            if dialect.has_copy(db):
+                dialect.bulk_insert(db, "incoming", [*FRAME_COLUMNS, "prn", "row_no"], zip(*columns, strict=True))
+            else:
+                _insert_rows(db, sql, columns)
             _count_cells(staged, frame)
             done += len(frame)
             if progress is not None:
@@ -255,7 +261,7 @@ def staged_impact(db: sqlite_utils.Database, staged: StagedFile) -> StagedImpact
     updated, moved = (
         _indexed(db)
         .execute(
-            "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0) FROM temp.incoming i"
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.region IS DISTINCT FROM i.region THEN 1 ELSE 0 END), 0) FROM temp.incoming i"
             " JOIN customers c ON c.id = i.id"
         )
         .fetchone()
@@ -317,9 +323,9 @@ def import_staged(
             [(*key, n) for key, n in staged.cells.items()],
         )
 
-    cache = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(drop_staged, db)
+        cleanup.enter_context(dialect.import_tuning(db, IMPORT_CACHE_KIB))
         if db.execute("SELECT EXISTS (SELECT 1 FROM customers)").fetchone()[0]:
             _indexed(db)
 
@@ -356,14 +362,11 @@ def import_staged(
                     [stamp],
                 )
                 report(0.8)
-                db.execute(f"PRAGMA cache_size = {INDEX_CACHE_KIB}")
+                dialect.set_cache_kib(db, INDEX_CACHE_KIB)
                 create_indexes(db)
                 write_cells()
                 create_triggers(db)
                 summary = ImportSummary(rows, 0, 0)
                 _audit(db, by, staged.source, summary, scope)
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(cache)}")
-        drop_staged(db)
     report(1.0)
     return summary

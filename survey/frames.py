@@ -37,6 +37,7 @@ import sqlite_utils
 
 from sampling.frame_cells import strictly_increasing
 from sampling.prn import prn_chunks
+from survey import dialect
 from survey.access import NotPermitted, outside_scope
 from survey.frame_apply import apply_staged, refuse_while_importing, visible
 from survey.migrations.m0002_eligible_prn_indexes import (
@@ -81,7 +82,7 @@ _UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded
 
 #: A stored customer the upsert rewrites: inactive, or any frame column differs (unchanged rows are not
 #: rewritten, so a re-import of the same customers writes little under the lock; their updated_at stays).
-_CHANGED = "customers.active = 0 OR ({}) IS NOT ({})".format(
+_CHANGED = "customers.active = 0 OR ({}) IS DISTINCT FROM ({})".format(
     ", ".join(f"customers.{c}" for c in FRAME_COLUMNS[1:]),
     ", ".join(f"excluded.{c}" for c in FRAME_COLUMNS[1:]),
 )
@@ -292,12 +293,8 @@ def store_frame(
             )
     clock.lap("sort")
     stamp = now()
-    cache = db.execute("PRAGMA cache_size").fetchone()[0]
-    db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
-    try:
+    with dialect.import_tuning(db, IMPORT_CACHE_KIB):
         summary = _store(db, data, stamp, by, source, report, clock, allow_deactivation, scope, checks)
-    finally:
-        db.execute(f"PRAGMA cache_size = {int(cache)}")
     report(1.0)
     return summary
 
@@ -318,14 +315,23 @@ def _load(
     else:
         db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT "  # noqa: S608 (constant column names)
-            + _COLS + ", prn FROM customers WHERE 0"
+            + _COLS + ", prn FROM customers WHERE 1 = 0"
         )  # fmt: skip
+        dialect.add_rowid(db, "incoming")  # the chunks of survey.frame_apply.apply_staged
         db.execute("DELETE FROM incoming")
         extra_cols, extra_values = "", ""
     t0 = time.perf_counter()
     cells = _cell_codes(data)
     convert = time.perf_counter() - t0
-    if cells is None:
+    copy = dialect.has_copy(db)  # PostgreSQL: COPY the plain columns (the cell codes still count frame_cells)
+    if copy:
+        extra = [1, stamp] if target == "customers" else []
+        copy_cols = [*FRAME_COLUMNS, "prn", *(["active", "updated_at"] if extra else [])]
+
+        def sql(k: int) -> str:  # noqa: ARG001 - not used on the COPY path
+            return ""
+
+    elif cells is None:
         row = f"(?,?,?,?,?,?,?,?,?,?,?{extra_values})"
 
         def sql(k: int) -> str:
@@ -354,7 +360,7 @@ def _load(
     for lo in range(0, n, CHUNK):  # converted chunk by chunk: the Python objects of one chunk at a time
         t0 = time.perf_counter()
         part = data.iloc[lo : lo + CHUNK]
-        if cells is None:
+        if cells is None or copy:
             columns = _columns(part)
         else:
             columns = [
@@ -363,12 +369,15 @@ def _load(
                 code[lo : lo + CHUNK].tolist(),
             ]
         t1 = time.perf_counter()
-        columns.insert(len(FRAME_COLUMNS) if cells is None else 3, next(prns).tolist())
+        columns.insert(len(FRAME_COLUMNS) if cells is None or copy else 3, next(prns).tolist())
         t2 = time.perf_counter()
         convert, wait = convert + (t1 - t0), wait + (t2 - t1)
-        _insert_rows(db, sql, columns)
+        if copy:
+            dialect.bulk_insert(db, target, copy_cols, (row + tuple(extra) for row in zip(*columns, strict=True)))
+        else:
+            _insert_rows(db, sql, columns)
         report(0.05 + 0.75 * min(lo + CHUNK, n) / max(n, 1))
-    if cells is not None:
+    if cells is not None and not copy:
         db.execute("DROP TABLE temp.frame_cellmap")
     clock.lap("insert")
     clock.steps[-1:] = [
@@ -496,15 +505,15 @@ def _merge(
     if first:
         # A small page cache splits SQLite's sort into runs that worker threads sort in parallel
         # (PRAGMA threads; not with temp_store = MEMORY): ~2x faster index build on 2 cores.
-        db.execute(f"PRAGMA cache_size = {INDEX_CACHE_KIB}")
+        dialect.set_cache_kib(db, INDEX_CACHE_KIB)
         create_indexes(db)
-        db.execute(f"PRAGMA cache_size = {IMPORT_CACHE_KIB}")
+        dialect.set_cache_kib(db, IMPORT_CACHE_KIB)
         existing, deactivated, moved = 0, 0, 0
         clock.lap("index")
     else:
         db.execute("CREATE INDEX IF NOT EXISTS temp.idx_incoming_id ON incoming (id)")
         existing, moved = db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(c.region IS NOT i.region), 0)"
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN c.region IS DISTINCT FROM i.region THEN 1 ELSE 0 END), 0)"
             " FROM temp.incoming i JOIN customers c ON c.id = i.id"
         ).fetchone()
         # a scoped import deactivates only customers of its regions

@@ -61,7 +61,7 @@ def list_aliases(db: sqlite_utils.Database, kind: str | None = None) -> list[tup
     if kind is not None:
         _check_kind(kind)
     rows = db.execute(
-        "SELECT kind, alias, canonical FROM place_aliases WHERE ? IS NULL OR kind = ?"
+        "SELECT kind, alias, canonical FROM place_aliases WHERE CAST(? AS TEXT) IS NULL OR kind = ?"
         " ORDER BY kind, canonical, alias",
         [kind, kind],
     ).fetchall()

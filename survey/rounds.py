@@ -42,7 +42,7 @@ from survey.design import (
 )
 from survey.forms import default_questionnaire_id, get_questionnaire
 from survey.frame_apply import refuse_while_importing
-from survey.store import audit, get_setting, now, set_setting, transaction
+from survey.store import audit, get_setting, ids_inserted, now, set_setting, transaction
 from survey.tokens import make_token, secret_key, token_hash
 from survey.users import User
 
@@ -415,6 +415,7 @@ def record_round(
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
+    ids_inserted(db, "rounds", "assignments")  # the explicit ids above (PostgreSQL: the identity follows)
     audit(
         db, created_by, "draw",
         f"round={round_id} size={len(sampled_ids)} strata={','.join(strata)} {allocation}"
@@ -446,8 +447,8 @@ def list_rounds(db: sqlite_utils.Database) -> list[dict]:
     """Rounds, newest first, with sample and completion counts."""
     sql = """
         SELECT r.id, r.name, r.status, r.created_at, r.expires_at,
-               SUM(a.is_reserve = 0) AS sampled,
-               SUM(a.status = 'complete') AS completed
+               SUM(CAST(a.is_reserve = 0 AS INTEGER)) AS sampled,
+               SUM(CAST(a.status = 'complete' AS INTEGER)) AS completed
         FROM rounds r LEFT JOIN assignments a ON a.round_id = r.id
         GROUP BY r.id ORDER BY r.id DESC
     """

@@ -1,9 +1,11 @@
-"""The only module that opens the SQLite database.
+"""The only module that opens the store: a SQLite file (the default) or a PostgreSQL server.
 
 Everything in ``survey/`` reaches the database through :func:`open_db`, which returns a
-``sqlite_utils.Database`` in WAL mode with foreign keys on and the schema migrated to
-the newest version. Schema changes are numbered migrations in :data:`MIGRATIONS`; an
-existing file upgrades in place, each migration in its own transaction.
+``sqlite_utils.Database`` in WAL mode with foreign keys on (SQLite), or a
+:class:`survey.dialect.PgDatabase` with the same surface (``$SURVEY_DATABASE_URL`` or a ``postgresql://`` URL),
+and the schema migrated to the newest version. Schema changes are numbered migrations in :data:`MIGRATIONS`; an
+existing database upgrades in place, each migration in its own transaction. What differs between the two
+databases is in :mod:`survey.dialect`, nowhere else.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlite_utils
+
+from survey import dialect
 
 DEFAULT_DB = Path("data") / "survey.db"
 
@@ -61,6 +65,44 @@ def open_private(path: str | os.PathLike, mode: str = "w", *, exclusive: bool = 
 def default_db_path() -> Path:
     """The database path: ``$SURVEY_DB`` if set, else ``data/survey.db``."""
     return Path(os.environ.get("SURVEY_DB") or DEFAULT_DB)
+
+
+def default_database() -> str | Path:
+    """The store: ``$SURVEY_DATABASE_URL`` (a ``postgresql://`` URL) if set, else the SQLite file of
+    :func:`default_db_path`."""
+    return os.environ.get("SURVEY_DATABASE_URL") or default_db_path()
+
+
+def is_database_url(target: object) -> bool:
+    """True when ``target`` names a PostgreSQL server (``postgresql://…``) rather than a SQLite file."""
+    return dialect.is_database_url(target)
+
+
+def db_identity(db) -> str:
+    """Which database ``db`` is: its file (SQLite) or its URL without the password (PostgreSQL)."""
+    return dialect.identity(db)
+
+
+def db_file(db) -> Path | None:
+    """The SQLite file behind ``db`` (None for an in-memory database or a PostgreSQL store)."""
+    if dialect.name(db) != dialect.SQLITE:
+        return None
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main" and file:
+            return Path(file)
+    return None
+
+
+def ids_inserted(db, *tables: str) -> None:
+    """Code that gave explicit ids to new rows of ``tables`` calls this: the ids the store generates next
+    follow them (a no-op on SQLite, whose rowid is max + 1; an identity ``setval`` on PostgreSQL)."""
+    for table in tables:
+        dialect.sync_identity(db, table)
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of either database driver (``sqlite3.Error``, SQLAlchemy's ``DBAPIError``)."""
+    return dialect.database_errors()
 
 
 def now() -> str:
@@ -210,6 +252,8 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
         if version in done:  # any missing version is applied, even one numbered below the newest
             continue
         with transaction(db):
+            if db.execute("SELECT 1 FROM schema_migrations WHERE version = ?", [version]).fetchone():
+                continue  # another process applied it while this one waited for the write lock
             apply(db)
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
@@ -220,13 +264,23 @@ def migrate(db: sqlite_utils.Database) -> list[int]:
 
 
 def open_db(path: str | os.PathLike | None = None, *, create: bool = True) -> sqlite_utils.Database:
-    """Open (and migrate) the survey database at ``path`` (default :func:`default_db_path`).
+    """Open (and migrate) the survey database at ``path`` (default :func:`default_database`).
 
-    The connection uses WAL journaling, ``foreign_keys=ON`` and a 30 s busy timeout so
+    ``path`` is a SQLite file or a ``postgresql://user@host/db`` URL (the database must exist on the
+    server; ``create`` is then ignored). On SQLite the connection uses WAL journaling, ``foreign_keys=ON`` and a 30 s busy timeout so
     that several processes (app workers, CLI) can share one file. A new database file (and so its
     WAL and shared-memory files) is readable only by its owner (0600), in a new folder made 0700.
     """
-    path = Path(path) if path is not None else default_db_path()
+    target = path if path is not None else default_database()
+    if is_database_url(str(target)):
+        db = dialect.connect(str(target))
+        try:
+            migrate(db)
+        except BaseException:
+            db.conn.close()
+            raise
+        return db
+    path = Path(target)
     if not create and not path.exists():
         raise StoreError(f"database file {str(path)!r} does not exist")
     private_folder(path.parent)
@@ -251,7 +305,8 @@ def transaction(db: sqlite_utils.Database, *, immediate: bool = True) -> Iterato
     """All-or-nothing block: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
 
     ``IMMEDIATE`` takes the write lock up front, so two writers never both read-then-write
-    (no lost update, no double response).
+    (no lost update, no double response). On PostgreSQL the write lock is the store's advisory lock and
+    ``immediate=False`` a ``REPEATABLE READ`` snapshot (:mod:`survey.dialect`).
     """
     conn = db.conn
     if conn.in_transaction:  # nested: the outer block owns the transaction

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from survey.store import db_file as store_db_file
 from survey.store import private_folder
 
 TOKEN_LENGTH = 32  # characters of base64url = 192 bits
@@ -27,10 +28,7 @@ TOKEN_LENGTH = 32  # characters of base64url = 192 bits
 
 def db_file(db: sqlite_utils.Database) -> Path | None:
     """The file behind a database connection (None for in-memory)."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main" and file:
-            return Path(file)
-    return None
+    return store_db_file(db)
 
 
 #: Fewest bytes a link key may have (HMAC-SHA256 wants at least its 32-byte output; secret.key holds 64).
@@ -42,7 +40,11 @@ class SecretKeyError(ValueError):
 
 
 def key_path(db: sqlite_utils.Database) -> Path:
-    """Where the link key lives when ``$SURVEY_SECRET`` is not set: ``secret.key`` beside the database."""
+    """Where the link key lives when ``$SURVEY_SECRET`` is not set: ``$SURVEY_SECRET_FILE`` if set, else
+    ``secret.key`` beside the SQLite file (``data/secret.key`` for a PostgreSQL store: every app server of
+    one store needs the same key, so set ``$SURVEY_SECRET`` or ``$SURVEY_SECRET_FILE`` there)."""
+    if os.environ.get("SURVEY_SECRET_FILE"):
+        return Path(os.environ["SURVEY_SECRET_FILE"])
     path = db_file(db)
     return (path.parent if path else Path("data")) / "secret.key"
 

@@ -40,7 +40,7 @@ from analysis.topic_model import (
     loads,
 )
 from survey.access import NotPermitted
-from survey.store import PRIVATE_FILE, audit, now, private_folder, transaction
+from survey.store import PRIVATE_FILE, audit, db_identity, now, private_folder, transaction
 from survey.users import User
 
 __all__ = [
@@ -191,7 +191,7 @@ def _newest(db: sqlite_utils.Database) -> int | None:
 
 
 def _load_stored(db: sqlite_utils.Database, version: int) -> TopicModel:
-    key = (str(db.conn.execute("PRAGMA database_list").fetchone()[2]), version)
+    key = (db_identity(db), version)
     model = _STORED.get(key)
     if model is None:
         row = db.execute("SELECT model FROM topic_models WHERE version = ?", [version]).fetchone()

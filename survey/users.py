@@ -18,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from survey.frame_apply import visible
-from survey.store import audit, now, transaction
+from survey.store import audit, db_identity, now, transaction
 
 ROLES = ("staff", "manager", "admin")
 MAX_FAILURES = 5
@@ -403,10 +403,7 @@ def _locked_until(db: sqlite_utils.Database, account: str | None, name_key: str)
 
 def _db_key(db: sqlite_utils.Database) -> str:
     """Which database the in-process limits belong to (its file; each test's database is its own)."""
-    for _, schema, file in db.execute("PRAGMA database_list").fetchall():
-        if schema == "main":
-            return file or f"memory:{id(db.conn)}"
-    return ""
+    return db_identity(db)
 
 
 def current_user(db: sqlite_utils.Database, name: str) -> User | None:

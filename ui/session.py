@@ -33,8 +33,9 @@ def init() -> None:
 
 
 def db():
-    """This session's connection to the survey database (``$SURVEY_DB`` or data/survey.db)."""
-    path = str(os.environ.get("SURVEY_DB") or default_db_path())
+    """This session's connection to the survey database (``$SURVEY_DATABASE_URL``, ``$SURVEY_DB`` or
+    data/survey.db)."""
+    path = str(os.environ.get("SURVEY_DATABASE_URL") or os.environ.get("SURVEY_DB") or default_db_path())
     if st.session_state.get("db_path") != path or "db" not in st.session_state:
         database = open_db(path)
         _require_link_key(database)

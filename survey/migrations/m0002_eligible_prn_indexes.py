@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from survey import dialect
+
 #: The eligibility condition, spelled exactly as :mod:`survey.rounds` queries it.
 ELIGIBLE = "active = 1 AND opted_out = 0 AND has_valid_phone = 1"
 CELL = ("region", "district", "customer_type", "urban_rural")
@@ -27,23 +29,25 @@ def _bump(prefix: str, sign: str) -> str:
                         for c, v in (("active", 1), ("opted_out", 0), ("has_valid_phone", 1)))  # fmt: skip
     return (
         f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) SELECT {cell}, {sign}1 WHERE {cond}"
-        f" ON CONFLICT ({', '.join(CELL)}) DO UPDATE SET eligible = eligible + excluded.eligible;"
+        f" ON CONFLICT ({', '.join(CELL)}) DO UPDATE SET eligible = frame_cells.eligible + excluded.eligible;"
     )
 
 
+#: name -> (when, table, body): SQLite trigger bodies; plpgsql functions on PostgreSQL (survey.dialect).
 TRIGGERS = {
-    "trg_customers_cells_insert": f"AFTER INSERT ON customers BEGIN {_bump('NEW', '+')} END",
-    "trg_customers_cells_delete": f"AFTER DELETE ON customers BEGIN {_bump('OLD', '-')} END",
+    "trg_customers_cells_insert": ("AFTER INSERT", "customers", _bump("NEW", "+")),
+    "trg_customers_cells_delete": ("AFTER DELETE", "customers", _bump("OLD", "-")),
     "trg_customers_cells_update": (
-        "AFTER UPDATE OF active, opted_out, has_valid_phone, region, district, customer_type, urban_rural"
-        f" ON customers BEGIN {_bump('OLD', '-')} {_bump('NEW', '+')} END"
+        "AFTER UPDATE OF active, opted_out, has_valid_phone, region, district, customer_type, urban_rural",
+        "customers",
+        f"{_bump('OLD', '-')} {_bump('NEW', '+')}",
     ),
 }
 
 
 def create_indexes(db: sqlite_utils.Database) -> None:
     """Create the draw index (also used after a bulk first import, which drops it while inserting)."""
-    db.execute("PRAGMA threads = 2")  # SQLite's multi-threaded sorter for the index build
+    dialect.index_build_threads(db)  # SQLite's multi-threaded sorter for the index build
     for name, cols in INDEXES.items():
         db.execute(f"CREATE INDEX IF NOT EXISTS {name} ON customers ({cols}) WHERE {ELIGIBLE}")
 
@@ -54,13 +58,11 @@ def drop_indexes(db: sqlite_utils.Database) -> None:
 
 
 def drop_triggers(db: sqlite_utils.Database) -> None:
-    for name in TRIGGERS:
-        db.execute(f"DROP TRIGGER IF EXISTS {name}")
+    dialect.drop_triggers(db, TRIGGERS)
 
 
 def create_triggers(db: sqlite_utils.Database) -> None:
-    for name, body in TRIGGERS.items():
-        db.execute(f"CREATE TRIGGER IF NOT EXISTS {name} {body}")
+    dialect.create_triggers(db, TRIGGERS)
 
 
 def rebuild_cells(db: sqlite_utils.Database) -> None:

@@ -59,6 +59,6 @@ def apply(db: sqlite_utils.Database) -> None:
             f"INSERT INTO {table} (name, position, created_at, created_by)"  # noqa: S608 (constant names)
             f" SELECT {column}, (SELECT COUNT(*) FROM {table}) + ROW_NUMBER() OVER (ORDER BY {column}), ?,"
             f" 'migration' FROM (SELECT DISTINCT {column} FROM customers WHERE COALESCE({column}, '') != ''"
-            f" AND {column} NOT IN (SELECT name FROM {table}))",
+            f" AND {column} NOT IN (SELECT name FROM {table})) AS used",
             [stamp],
         )

@@ -18,6 +18,8 @@ from survey.calls import (
 )
 from survey.rounds import close_round, draw_round
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 GOOD = {"overall": 4, "attitude": 5, "skill": 4, "reliability": 3, "voltage": 4, "planned_outage": "no",
         "reported_fault": "no", "billing": 4, "complained": "no", "vs_last_year": "same"}  # fmt: skip
 

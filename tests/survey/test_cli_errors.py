@@ -45,6 +45,7 @@ def _arguments(tmp_path, backup_copy) -> dict[str, list[str]]:
     questionnaire = str(questionnaires.__path__[0] + "/" + DEFAULT_FILE)
     return {
         "backup": [str(tmp_path / "copy.db")],
+        "copy-store": ["--to", f"postgresql://nobody@/none?host={tmp_path}&port=1"],
         "create-user": ["zhang", "--role", "admin", "--password", "a-long-enough-password-1"],
         "disable-user": ["staff"],
         "draw": ["--size", "20"],
@@ -116,6 +117,9 @@ def test_locked_database_is_one_line_and_a_failure(command, locked_db, tmp_path)
     result = CliRunner().invoke(cli, args)
     lines = result.output.strip().splitlines()
     if mode == "write" and command in MAY_ONLY_READ and result.exit_code == 0:
+        return
+    if mode == "write" and command == "copy-store":  # reads the source (WAL), then fails on the unreachable target
+        assert result.exit_code != 0 and len(lines) == 1 and lines[0].startswith("Error: "), result.output
         return
     assert result.exit_code != 0, result.output
     assert isinstance(result.exception, SystemExit), result.exception  # a ClickException, no traceback

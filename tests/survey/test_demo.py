@@ -8,6 +8,8 @@ from survey.follow_ups import get_sla_days, list_follow_ups
 from survey.regions import FUJIAN
 from survey.store import open_db
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 CONTENT = {
     "customers": "SELECT id, name, phone, region, district, customer_type, urban_rural, complaints_12m, opted_out,"
                  " prn, updated_at FROM customers ORDER BY id",
@@ -163,7 +165,7 @@ def test_round_one_closed_after_its_last_answer_and_call(demo_db):
     last = demo_db.execute(
         "SELECT MAX(x) FROM (SELECT r.submitted_at AS x FROM responses r JOIN assignments a ON a.id = r.assignment_id"
         " WHERE a.round_id = 1 UNION ALL SELECT k.at FROM calls k JOIN assignments a ON a.id = k.assignment_id"
-        " WHERE a.round_id = 1)"
+        " WHERE a.round_id = 1) AS stamps"
     ).fetchone()[0]
     assert datetime.fromisoformat(last) < closed < _draws(demo_db)[2]
 

@@ -20,6 +20,8 @@ from survey.follow_ups import (
 )
 from survey.store import transaction
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 
 @pytest.mark.parametrize(
     ("answers", "reasons"),
@@ -73,9 +75,9 @@ def _response(db, scores: dict, suggestion: str = "") -> int:
     ).fetchone()
     with transaction(db):
         rid = db.execute(
-            "INSERT INTO responses (assignment_id, submitted_at, questionnaire_sha256) VALUES (?, ?, 'x')",
+            "INSERT INTO responses (assignment_id, submitted_at, questionnaire_sha256) VALUES (?, ?, 'x') RETURNING id",
             [row[0], "2026-03-01T08:00:00+00:00"],
-        ).lastrowid
+        ).fetchone()[0]
         for q, v in {**scores, "suggestion": suggestion}.items():
             db.execute("INSERT INTO answers (response_id, question_id, value) VALUES (?, ?, ?)", [rid, q, v])
     return rid

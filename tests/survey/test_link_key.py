@@ -92,22 +92,32 @@ def test_a_failed_write_leaves_no_key_file(fresh_db, tmp_path, monkeypatch):
     assert len(secret_key(fresh_db)) == 64  # the next attempt creates a good key
 
 
-def test_concurrent_first_use_agrees_on_one_key(fresh_db, tmp_path):
+def test_concurrent_first_use_agrees_on_one_key(fresh_db, database_target, tmp_path):
     """Several processes creating the key at once must not sign with different keys (link, never replace)."""
-    keys, barrier = [], threading.Barrier(8)
+    keys, errors, barrier = [], [], threading.Barrier(8, timeout=60)
 
     def make():
-        db = open_db(tmp_path / "test.db")
-        barrier.wait()
-        keys.append(secret_key(db))
-        db.conn.close()
+        try:
+            db = open_db(database_target)
+        except Exception as e:  # a thread that cannot open must fail the test, not leave the others waiting
+            errors.append(e)
+            barrier.abort()
+            return
+        try:
+            barrier.wait()
+            keys.append(secret_key(db))
+        except Exception as e:
+            errors.append(e)
+        finally:
+            db.conn.close()
 
     threads = [threading.Thread(target=make) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(set(keys)) == 1 and keys[0] == (tmp_path / "secret.key").read_bytes()
+    assert errors == []
+    assert len(keys) == 8 and len(set(keys)) == 1 and keys[0] == (tmp_path / "secret.key").read_bytes()
 
 
 # --- sweep: every consumer of the key refuses a short one --------------------------------------------

@@ -12,6 +12,8 @@ from survey.forms import round_questionnaire
 from survey.monitoring import completes_over_time, round_progress
 from survey.rounds import draw_round
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 GOOD = {"overall": 4, "attitude": 5, "skill": 4, "reliability": 3, "voltage": 4, "planned_outage": "no",
         "reported_fault": "no", "billing": 4, "complained": "no", "vs_last_year": "same"}  # fmt: skip
 

@@ -27,6 +27,8 @@ from survey.report_text import ITEM_NAMES
 from survey.report_workbook import report_workbook
 from survey.results import dashboard_statistics, likert_items, responses_frame
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 SHEETS = {
     "zh": ["封面", "各地区", "各题目", "两两比较", "客户类型细分", "意见主题"],
     "en": ["Cover", "Regions", "Items", "Pairwise comparisons", "By customer type", "Suggestion topics"],
@@ -182,7 +184,6 @@ def test_text_from_imports_is_neutralised(demo_db):
     demo_db.execute(
         "UPDATE assignments SET district = '=HYPERLINK(\"http://x\")' WHERE district = ?", [district]
     )
-    demo_db.conn.commit()
     report = build_report(demo_db, ReportView(1, "overall", region="福州"))
     cells = [
         c for row in load_workbook(io.BytesIO(report_workbook(report)))["各区县"].iter_rows() for c in row

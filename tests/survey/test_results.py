@@ -22,6 +22,8 @@ from survey.results import (
     workbook_bytes,
 )
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 
 def test_weights_sum_to_stratum_populations(demo_db):
     frame = responses_frame(demo_db, 1)

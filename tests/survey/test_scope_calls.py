@@ -11,6 +11,8 @@ from survey.calls import complete_by_phone, record_call, release_reserve
 from survey.rounds import close_round
 from survey.users import User
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 
 def _unit(db, region: str, *, other: bool = False) -> int:
     op = "<>" if other else "="

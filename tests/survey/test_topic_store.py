@@ -19,6 +19,8 @@ from survey.topic_corrections import CorrectionError, correct_suggestion, correc
 from survey.topic_models import current_model, list_models, model_info, train_and_store
 from survey.users import User
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
 from topic_fixture import write_fixture_corpus  # noqa: E402
 

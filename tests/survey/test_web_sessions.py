@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from survey.users import User, create_user, reset_password, set_disabled, set_scope
-from survey.web_sessions import create_session, resume, revoke
+from survey.web_sessions import _hash, create_session, resume, revoke
 
 
 @pytest.fixture
@@ -50,8 +50,8 @@ def test_account_changes_end_every_session_of_the_account(account, change):
 def test_idle_and_expired_sessions_end(account, monkeypatch):
     db, user = account
     idle, old = create_session(db, user), create_session(db, user)
-    db.execute("UPDATE web_sessions SET last_seen = '2000-01-01T00:00:00+00:00' WHERE rowid = 1")
-    db.execute("UPDATE web_sessions SET expires_at = '2000-01-01T00:00:00+00:00' WHERE rowid = 2")
+    db.execute("UPDATE web_sessions SET last_seen = '2000-01-01T00:00:00+00:00' WHERE sid_hash = ?", [_hash(idle)])
+    db.execute("UPDATE web_sessions SET expires_at = '2000-01-01T00:00:00+00:00' WHERE sid_hash = ?", [_hash(old)])
     assert resume(db, idle) is None and resume(db, old) is None
     reasons = {r[0] for r in db.execute("SELECT revoked_why FROM web_sessions")}
     assert reasons == {"idle", "expired"}
