@@ -220,6 +220,20 @@ def demo_db(backend, demo_path, request, monkeypatch):
     server.drop(url)
 
 
+@pytest.fixture
+def demo_target(backend, demo_path, request, monkeypatch):
+    """What ``open_db`` (and the app, the CLI's ``--db``) opens for a demo test: the private SQLite copy, or the
+    URL of a new PostgreSQL database copied from the demo (same rows, same link key)."""
+    if backend == "sqlite":
+        yield demo_path
+        return
+    server = request.getfixturevalue("postgres")
+    url = server.new_database(server.demo_template(request.getfixturevalue("demo_template")))
+    monkeypatch.setenv("SURVEY_SECRET_FILE", str(demo_path.parent / "secret.key"))
+    yield url
+    server.drop(url)
+
+
 @pytest.fixture(scope="session")
 def demo_credentials(demo_template) -> dict[str, str]:
     text = (demo_template.parent / "credentials.txt").read_text(encoding="utf-8")

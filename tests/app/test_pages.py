@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -10,8 +13,18 @@ from survey.tokens import make_token, secret_key
 from survey.users import User
 
 
-def _token(demo_path, status="issued", offset=0) -> tuple[int, str]:
-    db = open_db(demo_path)
+def _role_pages() -> dict[str, list[str]]:
+    """survey_app.ROLE_PAGES, read without running the app (importing survey_app runs it)."""
+    tree = ast.parse((Path(__file__).resolve().parents[2] / "survey_app.py").read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == "ROLE_PAGES")
+    return ast.literal_eval(node.value)
+
+
+ROLE_PAGES = _role_pages()
+
+
+def _token(demo_target, status="issued", offset=0) -> tuple[int, str]:
+    db = open_db(demo_target)
     aid = db.execute(
         "SELECT a.id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE r.status = 'open'"
         " AND a.is_reserve = 0 AND a.status = ? ORDER BY a.id LIMIT 1 OFFSET ?",
@@ -31,16 +44,16 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_without_token_or_sign_in_only_the_login_form(app):
-    at = app()
+def test_without_token_or_sign_in_only_the_login_form(store_app):
+    at = store_app()
     assert not at.exception
     assert "工作人员登录" in _texts(at)
     assert [t.label for t in at.text_input] == ["用户名", "密码"]
     assert not at.radio or all(r.key == "lang" for r in at.radio)
 
 
-def test_wrong_password_is_refused(app):
-    at = app()
+def test_wrong_password_is_refused(store_app):
+    at = store_app()
     at.text_input(key="login_name").input("staff")
     at.text_input(key="login_password").input("not-the-password")
     at.button[0].click().run()
@@ -51,8 +64,8 @@ def test_wrong_password_is_refused(app):
 @pytest.mark.parametrize(
     "role, title", [("staff", "抽样与邀请"), ("manager", "满意度看板"), ("admin", "满意度看板")]
 )
-def test_sign_in_opens_the_role_start_page(app, demo_credentials, role, title):
-    at = app()
+def test_sign_in_opens_the_role_start_page(store_app, demo_credentials, role, title):
+    at = store_app()
     at.text_input(key="login_name").input(role)
     at.text_input(key="login_password").input(demo_credentials[role])
     at.button[0].click().run()
@@ -61,22 +74,24 @@ def test_sign_in_opens_the_role_start_page(app, demo_credentials, role, title):
     assert title in _texts(at)
 
 
-def test_staff_draws_a_round_and_gets_invitations(app, demo_path):
-    at = app(User("staff", "staff"))
+def test_staff_draws_a_round_and_gets_invitations(store_app, demo_target):
+    at = store_app(User("staff", "staff"))
     assert not at.exception
     at.number_input(key="draw_size").set_value(120)
     at.text_input(key="draw_name").input("AppTest round")
     at.button[0].click().run()  # the form's submit button
     assert not at.exception
     assert "已抽取第" in _texts(at)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     rid, n = db.execute(
         "SELECT r.id, COUNT(a.id) FROM rounds r JOIN assignments a ON a.round_id = r.id"
-        " WHERE r.name = 'AppTest round' AND a.is_reserve = 0"
+        " WHERE r.name = 'AppTest round' AND a.is_reserve = 0 GROUP BY r.id"
     ).fetchone()
     assert n == 120
     assert (
-        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'draw' AND user = 'staff'").fetchone()[0]
+        db.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'draw' AND \"user\" = 'staff'").fetchone()[
+            0
+        ]
         == 1
     )
     assert at.selectbox(key="inv_round").value == rid  # newest round first
@@ -85,9 +100,9 @@ def test_staff_draws_a_round_and_gets_invitations(app, demo_path):
     assert at.get("download_button")  # the invitation CSV is offered
 
 
-def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(app, monkeypatch):
+def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(store_app, monkeypatch):
     monkeypatch.setenv("SURVEY_MIN_BASE", "1")  # the small demo has 5–18 answers per region
-    at = app(User("manager", "manager"))
+    at = store_app(User("manager", "manager"))
     assert not at.exception
     assert "满意度看板" in _texts(at)
     assert len(at.metric) == 4  # index, top-2-box, mean, responses
@@ -100,15 +115,15 @@ def test_manager_dashboard_shows_regions_with_ci_and_a_plain_sentence(app, monke
     assert not at.exception
 
 
-def test_dashboard_in_english(app):
-    at = app(User("manager", "manager"), lang="en")
+def test_dashboard_in_english(store_app):
+    at = store_app(User("manager", "manager"), lang="en")
     assert not at.exception
     assert "Satisfaction dashboard" in _texts(at)
     assert "Xiamen" in set(at.dataframe[0].value["Region"])
 
 
-def test_admin_sees_users_page(app):
-    at = app(User("admin", "admin"))
+def test_admin_sees_users_page(store_app):
+    at = store_app(User("admin", "admin"))
     assert not at.exception
     at.switch_page("app_pages/users.py").run()
     assert not at.exception
@@ -124,17 +139,17 @@ def test_admin_sees_users_page(app):
         ("staff", "rounds.py", "users.py"),
     ],
 )
-def test_roles_only_get_their_pages(app, role, allowed, refused):
-    at = app(User(role, role))
+def test_roles_only_get_their_pages(store_app, role, allowed, refused):
+    at = store_app(User(role, role))
     at.switch_page(f"app_pages/{allowed}").run()
     assert not at.exception
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page(f"app_pages/{refused}")
 
 
-def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path):
-    aid, token = _token(demo_path)
-    at = app(token=token)
+def test_valid_token_shows_the_form_and_enforces_required_answers(store_app, demo_target):
+    aid, token = _token(demo_target)
+    at = store_app(token=token)
     assert not at.exception
     assert at.radio(key="q_overall")
     assert not [r for r in at.radio if r.key == "q_outage_notice"]
@@ -143,7 +158,7 @@ def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path
     at.button(key="submit").click().run()
     text = _texts(at)
     assert "处需要填写或修改" in text  # a summary on top …
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     assert db.execute("SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid]).fetchone()[0] == 0
     # … and each message right under its question (issue 12, item 10), in order of the questions
     errors = [e for e in at.error if e.icon == "⚠️"]
@@ -153,9 +168,9 @@ def test_valid_token_shows_the_form_and_enforces_required_answers(app, demo_path
     assert len([e for e in at.error if e.icon == "⚠️"]) == before - 1
 
 
-def test_customer_submits_then_link_is_used(app, demo_path):
-    aid, token = _token(demo_path)
-    at = app(token=token)
+def test_customer_submits_then_link_is_used(store_app, demo_target):
+    aid, token = _token(demo_target)
+    at = store_app(token=token)
     for qid, value in (
         ("overall", 4),
         ("attitude", 5),
@@ -173,7 +188,7 @@ def test_customer_submits_then_link_is_used(app, demo_path):
     at.button[0].click().run()
     assert not at.exception
     assert "提交成功" in _texts(at)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     answers = dict(
         db.execute(
             "SELECT x.question_id, x.value FROM answers x JOIN responses r ON r.id = x.response_id"
@@ -182,17 +197,35 @@ def test_customer_submits_then_link_is_used(app, demo_path):
         ).fetchall()
     )
     assert answers["overall"] == "4" and answers["suggestion"] == "希望营业厅周末也开门"
-    again = app(token=token)
+    again = store_app(token=token)
     assert "此链接无效或已使用过" in _texts(again)
     assert not [r for r in again.radio if r.key == "q_overall"]
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     assert db.execute("SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid]).fetchone()[0] == 1
 
 
 @pytest.mark.parametrize("token", ["", "nope", "A" * 32, "<script>alert(1)</script>"])
-def test_unknown_tokens_get_the_polite_message_and_no_form(app, token):
-    at = app(token=token)
+def test_unknown_tokens_get_the_polite_message_and_no_form(store_app, token):
+    at = store_app(token=token)
     assert not at.exception
     assert "此链接无效或已使用过" in _texts(at)
     assert not [r for r in at.radio if r.key.startswith("q_")]
     assert not at.button
+
+
+@pytest.mark.parametrize(
+    ("role", "key"),
+    [
+        (role, key)
+        for role, keys in ROLE_PAGES.items()
+        for key in keys
+        if role != "admin" or key in ("users", "audit")
+    ],
+)
+def test_every_page_runs_on_the_demo(store_app, role, key):
+    """Each role's pages on the demo store (both backends): no exception, no error box, some content."""
+    at = store_app(User(role, role))
+    at.switch_page(f"app_pages/{key}.py").run()
+    assert not at.exception, f"{role}/{key}: {at.exception}"
+    assert not at.error, f"{role}/{key}: {[e.value for e in at.error]}"
+    assert _texts(at).strip()
