@@ -51,6 +51,7 @@ from sampling.frame_decode import (
     _open_payload,
     _payload_file,
 )
+from sampling.frame_headers import resolve_headers
 from sampling.frame_read import (
     HEAD_LINES,
     MAX_COLUMNS,
@@ -76,7 +77,7 @@ from sampling.frame_schema import (
     failed,
     make_problem,
 )
-from sampling.frame_validate import MAX_UNKNOWN_VALUES, _resolve, check_arguments, validate_rows
+from sampling.frame_validate import MAX_UNKNOWN_VALUES, check_arguments, validate_rows
 from sampling.places import PlaceList
 
 __all__ = ["FrameStream", "MAX_STREAM_LINE_BYTES"]
@@ -364,7 +365,7 @@ class FrameStream:
         if h is None:
             return None, failed([make_problem("empty_file")])
         names = [str(v).strip() for v in head.iloc[h]]
-        index, problems = _resolve(names, self.mapping)
+        index, problems = resolve_headers(names, self.mapping)
         used = {names[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
         header = _Header(h, names, index, used)
         return header, (failed(problems, 0, used) if problems else None)

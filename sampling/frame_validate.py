@@ -25,13 +25,12 @@ from sampling.frame_cells import (
     strictly_increasing,
     text_lookup,
 )
+from sampling.frame_headers import resolve_headers
 from sampling.frame_read import find_header_row
 from sampling.frame_schema import (
     BOOL_VALUES,
     CANONICAL_COLUMNS,
-    COLUMN_ALIASES,
     CUSTOMER_TYPE_ALIASES,
-    LABELS_ZH,
     MAX_CELL_CHARS,
     MAX_PROBLEMS,
     REQUIRED_COLUMNS,
@@ -39,10 +38,8 @@ from sampling.frame_schema import (
     UNKNOWN_ROWS_SHOWN,
     URBAN_RURAL_ALIASES,
     FrameResult,
-    Problem,
     UnknownValue,
     failed,
-    header_key,
     make_problem,
 )
 from sampling.places import PlaceList
@@ -93,7 +90,7 @@ def validate_frame(
     check_arguments(mapping, max_problems)
     headers = [str(c) for c in df.columns]
     columns = [df.iloc[:, j].reset_index(drop=True) for j in range(df.shape[1])]
-    return _validate(headers, columns, np.arange(len(df)) + 2, mapping, max_problems, places)
+    return validate_rows(headers, columns, np.arange(len(df)) + 2, mapping, max_problems, places)[0]
 
 
 def validate_table(
@@ -111,39 +108,8 @@ def validate_table(
     headers = [str(v).strip() for v in table.iloc[h]]
     body = table.iloc[h + 1 :]
     columns = [body.iloc[:, j].reset_index(drop=True) for j in range(table.shape[1])]
-    return _validate(headers, columns, np.arange(h + 1, len(table)) + 1, mapping, max_problems, places)
-
-
-def _resolve(
-    headers: list[str], mapping: dict[str, str | None] | None
-) -> tuple[dict[str, int], list[Problem]]:
-    mapping = {str(k).strip(): v for k, v in (mapping or {}).items()}
-    stripped = [h.strip().lstrip("\ufeff") for h in headers]
-    found = ", ".join(h for h in stripped if h) or "-"
-    problems = [
-        make_problem("mapping_column_not_found", value=k, found=found) for k in mapping if k not in stripped
-    ]
-    overridden = {t for t in mapping.values() if t is not None}
-    index: dict[str, int] = {}
-    for j, header in enumerate(stripped):
-        if header in mapping:
-            target = mapping[header]
-        else:
-            target = COLUMN_ALIASES.get(header_key(header))
-            target = None if target in overridden else target
-        if target is None:
-            continue
-        if target in index:
-            problems.append(
-                make_problem("duplicate_column", column=target, value=header, other=stripped[index[target]])
-            )
-        else:
-            index[target] = j
-    missing = [c for c in REQUIRED_COLUMNS if c not in index]
-    if missing:
-        shown = ", ".join(f"{c}（{LABELS_ZH[c]}）" for c in missing)
-        problems.append(make_problem("missing_columns", missing=shown, found=found))
-    return index, problems
+    rows = np.arange(h + 1, len(table)) + 1
+    return validate_rows(headers, columns, rows, mapping, max_problems, places)[0]
 
 
 class _Collector:
@@ -164,17 +130,6 @@ class _Collector:
             self.items.append(make_problem(code, int(self.rows[i]), column, values[k], **fmt))
 
 
-def _validate(
-    headers: list[str],
-    columns: list[pd.Series],
-    rows: np.ndarray,
-    mapping: dict[str, str | None] | None,
-    max_problems: int,
-    places: PlaceList | None = None,
-) -> FrameResult:
-    return validate_rows(headers, columns, rows, mapping, max_problems, places)[0]
-
-
 def validate_rows(
     headers: list[str],
     columns: list[pd.Series],
@@ -191,7 +146,7 @@ def validate_rows(
     valid). ``unknown_limit`` caps the distinct values listed in ``result.unknown`` per column (None:
     ``MAX_UNKNOWN_VALUES``; :mod:`sampling.frame_stream` lists them all in each chunk, then merges).
     """
-    index, problems = _resolve(headers, mapping)
+    index, problems = resolve_headers(headers, mapping)
     used = {headers[j].strip().lstrip("\ufeff"): c for c, j in index.items()}
     if problems:
         return failed(problems, len(rows), used), rows
