@@ -1,56 +1,75 @@
 """A trained suggestion-topic classifier: topics with probabilities, a polarity per topic, and a
 calibrated complaint decision.
 
-The model combines three kinds of features (:class:`TextFeatures`):
-
-* character 1–3-grams (TF-IDF, ``analyzer="char_wb"``, sublinear tf) of the normalised text — robust to
-  misspellings (跳匝 / 跳闸), missing word boundaries and mixed Chinese / English;
-* jieba words and word bigrams with the power-utility user dictionary (:func:`analysis.suggestions.segment`);
-* the phrase dictionary's verdicts (:func:`analysis.suggestions.classify` and
-  :func:`analysis.suggestions.complaint_topics`, one-hot), so the explainable rules staff edit in
-  ``analysis/data/topics.yaml`` are evidence the model weighs rather than a competing answer.
-
-It answers four questions per text (:meth:`TopicModel.predict`, one :class:`TopicPrediction` each):
+The features are those of :mod:`analysis.topic_features` (character n-grams, jieba words, the phrase
+dictionary's verdicts, polarity cues). The model answers four questions per text
+(:meth:`TopicModel.predict`, one :class:`~analysis.topic_prediction.TopicPrediction` each):
 
 1. *Topic relevance*, multi-label by binary relevance: one L2-regularised logistic regression per topic
    (Tsoumakas & Katakis 2007, "Multi-label classification: an overview", *Int. J. Data Warehousing and
-   Mining* 3(3)), a topic kept when its probability reaches the topic's threshold. Logistic regression
-   minimises log-loss, so its probabilities are calibrated in Platt's sense (Platt 1999, "Probabilistic
-   outputs for support vector machines"; Niculescu-Mizil & Caruana 2005, "Predicting good probabilities
-   with supervised learning", ICML).
+   Mining* 3(3)), a topic kept when its probability reaches the topic's threshold. A text none of whose
+   topics reaches its threshold still gets its best topic when that topic's probability reaches
+   ``fallback_share`` of its threshold (a complaint about *something* is rarely about nothing). Logistic
+   regression minimises log-loss, so its probabilities are calibrated in Platt's sense (Platt 1999;
+   Niculescu-Mizil & Caruana 2005, "Predicting good probabilities with supervised learning", ICML).
 2. *Polarity per topic* (complaint / praise / neutral): one-vs-rest logistic regressions over
    (text, topic) pairs whose features are those of the clauses most relevant to the topic (the clause
-   of "师傅人很好，但是修了两次都没修好" that is about repair is the second one) plus the topic itself, so
-   praise of one aspect is not read as a complaint about another.
+   of "师傅人很好，但是修了两次都没修好" that is about repair is the second one), the polarity cues of those
+   clauses and of the whole text, and the cues crossed with the topic (praise words weigh differently for
+   billing, which is mostly asked about, than for attitude), so praise of one aspect is not read as a
+   complaint about another.
 3. *Complaint* — the decision that opens a follow-up call — is its own logistic regression on the whole
-   text (its probability a Platt-type sigmoid of a linear score fitted by log-loss; Zadrozny & Elkan 2002,
-   "Transforming classifier scores into accurate multiclass probability estimates", KDD, compare
-   calibration methods), thresholded at the level chosen by cross-validation on the training rows.
+   text (a Platt-type sigmoid of a linear score fitted by log-loss; Zadrozny & Elkan 2002, KDD),
+   thresholded at the level chosen by cross-validation on the training rows.
 4. *Praise* of anything, the same way.
 
-Hyper-parameters and thresholds come from 5-fold cross-validation on the training split only
+Blank and "no suggestion" answers (无, 没有, …) get an empty prediction, and texts with nothing to read
+(:func:`analysis.topic_features.is_gibberish`: "asdkjh") no topic and no complaint, without consulting the
+model. Hyper-parameters and thresholds come from 5-fold cross-validation on the training split only
 (:mod:`analysis.topic_training`); :class:`ModelSettings` holds the result. Everything is deterministic
-(fixed ``random_state``; liblinear / lbfgs solvers). Blank and "no suggestion" answers (无, 没有, …) get
-an empty prediction without consulting the model. See the scikit-learn user guide, "Probability
-calibration" and "Multiclass and multioutput algorithms" (https://scikit-learn.org/stable/modules/).
+(fixed ``random_state``; liblinear solver). See the scikit-learn user guide, "Probability calibration"
+and "Multiclass and multioutput algorithms" (https://scikit-learn.org/stable/modules/).
 
 A fitted model pickles with joblib (:func:`dumps` / :func:`loads`); only load bytes this system wrote
-(pickle runs code).
+(pickle runs code). :func:`training_fingerprint` names the code and dictionary a model was trained with,
+so a cached model is retrained when either changes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
-import re
 import threading
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
-from analysis.corpus import TOPICS, LabelledText, normalise_text
-from analysis.suggestions import classify, complaint_topics, load_topics, segment
+from analysis.corpus import TOPICS, LabelledText
+from analysis.suggestions import classify, complaint_topics
+from analysis.topic_features import (
+    MAX_CHARS,
+    N_CUES,
+    TextFeatures,
+    clauses,
+    combine,
+    cue_row,
+    is_gibberish,
+    known_words,
+    prepare,
+)
+from analysis.topic_prediction import (
+    DICTIONARY_VERSION,
+    TopicPrediction,
+    TopicScore,
+    dictionary_predictions,
+    empty_prediction,
+    is_blank,
+    nothing_found,
+)
 
 __all__ = [
     "DICTIONARY_VERSION",
@@ -65,66 +84,30 @@ __all__ = [
     "dictionary_predictions",
     "dumps",
     "loads",
+    "training_fingerprint",
 ]
 
 #: Version of the model's layout (features, parts); bumped whenever a change makes older pickles unusable.
-MODEL_FORMAT = 4
+MODEL_FORMAT = 5
 #: A clause is about a topic when its topic probability is at least this share of the text's best clause's.
 CONTEXT_SHARE = 0.5
-#: Texts are cut to this many characters before classification (a pasted essay costs no more than this).
-MAX_CHARS = 2000
-#: The ``model_version`` of predictions made by the phrase dictionary alone.
-DICTIONARY_VERSION = "dictionary"
-_CLAUSE = re.compile(r"[,.!?;:、。，！？；：\n\r\t~～…]+|但是|可是|不过|但|就是|只是|\bbut\b|\bhowever\b")
-_DICTIONARY_KEYS = (*TOPICS, "praise")
+_HERE = Path(__file__).parent
+#: What a trained model depends on besides its rows: the code that builds and fits it, the dictionary.
+_FINGERPRINTED = ("corpus.py", "suggestions.py", "topic_matcher.py", "topic_dictionary.py", "topic_features.py",
+                  "topic_prediction.py", "topic_model.py", "topic_training.py", "data/topics.yaml",
+                  "data/userdict.txt")  # fmt: skip
 
 
-# ---------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class TopicScore:
-    """One topic of a text: its probability and the polarity of the text about it."""
-
-    topic: str
-    probability: float
-    polarity: str
-    polarity_probability: float = 1.0
-    corrected: bool = False
-
-
-@dataclass(frozen=True)
-class TopicPrediction:
-    """What a text is about (topics in :data:`analysis.corpus.TOPICS` order), whether it complains
-    (``complaint``, which opens a follow-up) and praises, and which model said so.
-
-    ``empty`` is true for blank and "no suggestion" answers, which are no suggestion at all.
-    """
-
-    topics: tuple[TopicScore, ...]
-    complaint_probability: float
-    complaint: bool
-    praise_probability: float
-    praise: bool
-    model_version: str
-    empty: bool = False
-
-    @property
-    def topic_keys(self) -> tuple[str, ...]:
-        return tuple(s.topic for s in self.topics)
-
-    def with_polarity(self, polarity: str) -> tuple[str, ...]:
-        """Topics the text is about with this polarity: ``with_polarity("complaint")``."""
-        return tuple(s.topic for s in self.topics if s.polarity == polarity)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TopicPrediction:
-        return cls(**{**data, "topics": tuple(TopicScore(**s) for s in data["topics"])})
-
-
-def _empty(version: str) -> TopicPrediction:
-    return TopicPrediction((), 0.0, False, 0.0, False, version, empty=True)
+@lru_cache(maxsize=1)
+def training_fingerprint() -> str:
+    """SHA-256 of :data:`MODEL_FORMAT`, the modules that build and fit the model and the phrase
+    dictionary files (``analysis/data/topics.yaml``, ``userdict.txt``): a model cached under another
+    fingerprint was trained by other code or on other dictionary verdicts."""
+    digest = hashlib.sha256(f"format {MODEL_FORMAT}\n".encode())
+    for name in _FINGERPRINTED:
+        path = _HERE / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.exists() else b"") + b"\0")
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -135,76 +118,15 @@ class ModelSettings:
     topic_balanced: bool = False
     complaint_c: float = 4.0
     praise_c: float = 4.0
-    polarity_c: float = 16.0  # 5-fold CV on the training split compared 1, 4, 16, 64 (16 and 64 tied, best)
+    polarity_c: float = 16.0  # 5-fold CV on the training split compared 4, 16, 64 (16 best with the cues)
     use_words: bool = True
     use_dictionary: bool = True
+    use_cues: bool = False
+    binary_dictionary: bool = True  # the dictionary block for the complaint and praise decisions
     topic_thresholds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(TOPICS, 0.5))
+    fallback_share: float = 1.0  # 1.0: no fallback topic
     complaint_threshold: float = 0.5
     praise_threshold: float = 0.5
-
-
-# ---------------------------------------------------------------------------- features
-def prepare(text: object) -> str:
-    """The text the model reads: HTML entities decoded, NFKC, lower case, at most :data:`MAX_CHARS`."""
-    return normalise_text("" if text is None or not isinstance(text, str) else text)[:MAX_CHARS]
-
-
-def _words(text: str) -> list[str]:
-    """jieba words (utility user dictionary) and word bigrams; a module function so models pickle."""
-    words = [w.lower() for w in segment(text)]
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
-
-
-def _dictionary_row(text: str) -> list[float]:
-    found, complained = set(classify(text)), set(complaint_topics(text))
-    return [float(k in found) for k in _DICTIONARY_KEYS] + [float(k in complained) for k in TOPICS]
-
-
-class TextFeatures:
-    """Character n-grams + jieba words + the phrase dictionary's verdicts, as one sparse matrix.
-
-    The three blocks are kept apart (:meth:`blocks`) so cross-validation can compare feature sets on
-    the same fitted vectorisers.
-    """
-
-    def __init__(self, *, use_words: bool = True, use_dictionary: bool = True) -> None:
-        self.use_words, self.use_dictionary = use_words, use_dictionary
-
-    def fit(self, texts: Sequence[str]) -> TextFeatures:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.chars_ = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, dtype=np.float32
-        )
-        self.chars_.fit(texts)
-        self.words_ = TfidfVectorizer(analyzer=_words, sublinear_tf=True, dtype=np.float32)
-        self.words_.fit(texts)
-        return self
-
-    def blocks(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
-        return {
-            "chars": self.chars_.transform(texts),
-            "words": self.words_.transform(texts),
-            "dictionary": sp.csr_matrix(np.array([_dictionary_row(t) for t in texts], dtype=np.float32).reshape(
-                len(texts), len(_DICTIONARY_KEYS) + len(TOPICS))),
-        }  # fmt: skip
-
-    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return combine(self.blocks(texts), use_words=self.use_words, use_dictionary=self.use_dictionary)
-
-
-def combine(blocks: dict[str, sp.csr_matrix], *, use_words: bool, use_dictionary: bool) -> sp.csr_matrix:
-    parts = [blocks["chars"]] + [blocks["words"]] * use_words + [blocks["dictionary"]] * use_dictionary
-    return sp.hstack(parts, format="csr")
-
-
-def clauses(text: str) -> list[str]:
-    """The clauses of a text: split at punctuation and at 但是 / 可是 / 不过 / 就是 / but / however.
-
-    >>> clauses("师傅人很好，但是修了两次都没修好")
-    ['师傅人很好', '修了两次都没修好']
-    """
-    return [c.strip() for c in _CLAUSE.split(text) if c and c.strip()] or [text]
 
 
 # ---------------------------------------------------------------------------- estimators
@@ -246,18 +168,27 @@ def positive(model, x) -> np.ndarray:
     return model.predict_proba(x)[:, 1]
 
 
+def choose_topics(probs: np.ndarray, thresholds: Sequence[float], fallback_share: float) -> np.ndarray:
+    """Topics kept (bool, one column per topic): probability at least the topic's threshold; a row with
+    none gets its best topic (by probability over threshold) when that ratio reaches ``fallback_share``."""
+    ratio = probs / np.asarray(thresholds, dtype=float)
+    chosen = ratio >= 1
+    if fallback_share < 1 and len(probs):
+        rows = np.flatnonzero(~chosen.any(axis=1) & (ratio.max(axis=1) >= fallback_share))
+        chosen[rows, ratio[rows].argmax(axis=1)] = True
+    return chosen
+
+
 # ---------------------------------------------------------------------------- the model
 class TopicModel:
     """Topics, polarity per topic, complaint and praise of customer suggestions (see the module doc).
 
     Build one with :func:`analysis.topic_training.train_topic_model` (which chooses ``settings`` by
     cross-validation) or ``TopicModel(settings).fit(rows)``; ``version`` names it in predictions (the
-    store sets ``"v3"``; the model trained from the shipped corpus is ``"shipped"``).
+    store sets ``"v3"``; the model trained from the shipped corpus is ``"shipped-…"``).
     """
 
-    def __init__(
-        self, settings: ModelSettings | None = None, *, seed: int = 0, version: str = "unsaved"
-    ) -> None:
+    def __init__(self, settings: ModelSettings | None = None, *, seed: int = 0, version: str = "unsaved") -> None:
         self.settings = settings or ModelSettings()
         self.seed, self.version = seed, version
         self.format = MODEL_FORMAT
@@ -274,22 +205,22 @@ class TopicModel:
     # -- fitting
     def fit(self, rows: Sequence[LabelledText]) -> TopicModel:
         """Fit every part on ``rows`` (blank / "no suggestion" rows are left out)."""
-        rows = [r for r in rows if not _is_blank(r.text)]
+        rows = [r for r in rows if not is_blank(r.text)]
         if not rows:
             raise ValueError("rows must hold at least one non-empty text, but got none")
         s = self.settings
         texts = [prepare(r.text) for r in rows]
-        self.features_ = TextFeatures(use_words=s.use_words, use_dictionary=s.use_dictionary).fit(texts)
-        x = self.features_.transform(texts)
+        self.known_words_ = known_words(texts)
+        self.features_ = TextFeatures(use_words=s.use_words, use_dictionary=s.use_dictionary, use_cues=s.use_cues)
+        self.features_.fit(texts)
+        x, x_binary = self._matrices(texts)
         y = np.array([[t in r.topics for t in TOPICS] for r in rows], dtype=int)
-        self.topic_models_ = [
-            fit_binary(logistic(s.topic_c, self.seed, balanced=s.topic_balanced), x, y[:, k])
-            for k in range(len(TOPICS))
-        ]
+        self.topic_models_ = [fit_binary(logistic(s.topic_c, self.seed, balanced=s.topic_balanced), x, y[:, k])
+                              for k in range(len(TOPICS))]  # fmt: skip
         complaint = np.array([r.complaint for r in rows], dtype=int)
-        self.complaint_model_ = fit_binary(logistic(s.complaint_c, self.seed), x, complaint)
+        self.complaint_model_ = fit_binary(logistic(s.complaint_c, self.seed), x_binary, complaint)
         praise = np.array([r.praise for r in rows], dtype=int)
-        self.praise_model_ = fit_binary(logistic(s.praise_c, self.seed), x, praise)
+        self.praise_model_ = fit_binary(logistic(s.praise_c, self.seed), x_binary, praise)
         # clause relevance reads the character part of each topic model (cheap on every clause)
         n_chars = len(self.features_.chars_.vocabulary_)
         self.clause_weights_ = np.column_stack([_char_weights(m, n_chars) for m in self.topic_models_])
@@ -297,17 +228,25 @@ class TopicModel:
         pairs = [(i, t) for i, r in enumerate(rows) for t in r.topics]
         self.polarity_model_ = None
         if pairs:
-            xp = self._pair_features(texts, pairs)
             labels = np.array([rows[i].polarity(t) for i, t in pairs])
             if len(set(labels)) > 1:
                 from sklearn.multiclass import OneVsRestClassifier
 
                 # one binary model per polarity, probabilities normalised (binary relevance again)
+                xp = self._pair_features(texts, pairs)
                 self.polarity_model_ = OneVsRestClassifier(logistic(s.polarity_c, self.seed)).fit(xp, labels)
             else:
                 self.polarity_model_ = str(labels[0])
         self._cache: dict[str, TopicPrediction] = {}
         return self
+
+    def _matrices(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """Feature rows for the topic models and for the complaint / praise models (which always read the
+        cues; the dictionary block as chosen)."""
+        s, blocks = self.settings, self.features_.blocks(texts)
+        topics = combine(blocks, use_words=s.use_words, use_dictionary=s.use_dictionary, use_cues=s.use_cues)
+        binary = combine(blocks, use_words=s.use_words, use_dictionary=s.binary_dictionary, use_cues=True)
+        return topics, binary
 
     def topic_probabilities(self, x) -> np.ndarray:
         """Probability of every topic (columns in :data:`TOPICS` order) for feature rows ``x``."""
@@ -321,9 +260,7 @@ class TopicModel:
         split = [i for i, parts in pieces.items() if len(parts) > 1]
         flat = [c for i in split for c in pieces[i]]
         probs = np.empty((0, len(TOPICS)))
-        if (
-            flat
-        ):  # characters only: cheaper, and better than the full features by 5-fold CV on the training split
+        if flat:  # characters only: cheaper, and better than the full features by 5-fold CV on the training split
             chars = self.features_.chars_.transform(flat)
             probs = 1 / (1 + np.exp(-(chars @ self.clause_weights_ + self.clause_bias_)))
         by_text, start = {}, 0
@@ -341,19 +278,26 @@ class TopicModel:
         return out
 
     def _pair_features(self, texts: Sequence[str], pairs: Sequence[tuple[int, str]]) -> sp.csr_matrix:
-        """Characters of the topic's clauses and (at half weight) of the whole text, the topic, and the
-        dictionary's verdict on the whole text (the topic complained about; praise found)."""
+        """Characters of the topic's clauses and (at half weight) of the whole text; the topic; the
+        dictionary's verdict on the whole text (the topic complained about; praise found); the polarity
+        cues of the clauses and (at half weight) of the text; the clauses' cues crossed with the topic."""
         contexts = self._contexts(texts, pairs)
         whole = self.features_.chars_.transform([texts[i] for i, _ in pairs]) * 0.5
-        extra = np.zeros((len(pairs), 2 * len(TOPICS) + 1), dtype=np.float32)
+        n, k_topics = len(pairs), len(TOPICS)
+        extra = np.zeros((n, 2 * k_topics + 1), dtype=np.float32)
+        crossed = np.zeros((n, k_topics, N_CUES), dtype=np.float32)
+        cues = np.array([cue_row(c) for c in contexts], dtype=np.float32).reshape(n, N_CUES)
+        text_cues = {i: cue_row(texts[i]) for i in {i for i, _ in pairs}}
         for j, (i, topic) in enumerate(pairs):
             k = TOPICS.index(topic)
             extra[j, k] = 1.0
-            extra[j, len(TOPICS) + k] = float(topic in complaint_topics(texts[i]))
+            extra[j, k_topics + k] = float(topic in complaint_topics(texts[i]))
             extra[j, -1] = float("praise" in classify(texts[i]))
-        return sp.hstack(
-            [self.features_.chars_.transform(contexts), whole, sp.csr_matrix(extra)], format="csr"
-        )
+            crossed[j, k] = cues[j]
+        whole_cues = np.array([text_cues[i] for i, _ in pairs], dtype=np.float32).reshape(n, N_CUES) * 0.5
+        return sp.hstack([self.features_.chars_.transform(contexts), whole, sp.csr_matrix(extra),
+                          sp.csr_matrix(cues), sp.csr_matrix(whole_cues),
+                          sp.csr_matrix(crossed.reshape(n, -1))], format="csr")  # fmt: skip
 
     # -- predicting
     def predict(self, texts: Sequence[object]) -> list[TopicPrediction]:
@@ -380,22 +324,28 @@ class TopicModel:
     def _predict_new(self, texts: Sequence[str]) -> list[TopicPrediction]:
         s = self.settings
         out: list[TopicPrediction | None] = [None] * len(texts)
-        live = [i for i, t in enumerate(texts) if not _is_blank(t)]
-        for i in set(range(len(texts))) - set(live):
-            out[i] = _empty(self.version)
-        if live:
-            x = self.features_.transform([texts[i] for i in live])
-            probs = self.topic_probabilities(x)
-            complaint, praise = positive(self.complaint_model_, x), positive(self.praise_model_, x)
-            chosen = [[t for k, t in enumerate(TOPICS) if probs[j, k] >= s.topic_thresholds.get(t, 0.5)]
-                      for j in range(len(live))]  # fmt: skip
-            pairs = [(i, t) for i, topics in zip(live, chosen, strict=True) for t in topics]
-            polarity = self._polarities(texts, pairs)
-            for j, i in enumerate(live):
-                scores = tuple(TopicScore(t, round(float(probs[j, TOPICS.index(t)]), 4), *polarity[(i, t)])
-                               for t in chosen[j])  # fmt: skip
-                out[i] = TopicPrediction(scores, round(float(complaint[j]), 4), bool(complaint[j] >= s.complaint_threshold),
-                                         round(float(praise[j]), 4), bool(praise[j] >= s.praise_threshold), self.version)  # fmt: skip
+        live = []
+        for i, text in enumerate(texts):
+            if is_blank(text):
+                out[i] = empty_prediction(self.version)
+            elif is_gibberish(text, self.known_words_):
+                out[i] = nothing_found(self.version)
+            else:
+                live.append(i)
+        if not live:
+            return out  # type: ignore[return-value]
+        x, x_binary = self._matrices([texts[i] for i in live])
+        probs = self.topic_probabilities(x)
+        complaint, praise = positive(self.complaint_model_, x_binary), positive(self.praise_model_, x_binary)
+        kept = choose_topics(probs, [s.topic_thresholds.get(t, 0.5) for t in TOPICS], s.fallback_share)
+        chosen = [[t for k, t in enumerate(TOPICS) if kept[j, k]] for j in range(len(live))]
+        pairs = [(i, t) for i, topics in zip(live, chosen, strict=True) for t in topics]
+        polarity = self._polarities(texts, pairs)
+        for j, i in enumerate(live):
+            scores = tuple(TopicScore(t, round(float(probs[j, TOPICS.index(t)]), 4), *polarity[(i, t)])
+                           for t in chosen[j])  # fmt: skip
+            out[i] = TopicPrediction(scores, round(float(complaint[j]), 4), bool(complaint[j] >= s.complaint_threshold),
+                                     round(float(praise[j]), 4), bool(praise[j] >= s.praise_threshold), self.version)  # fmt: skip
         return out  # type: ignore[return-value]
 
     def _polarities(self, texts: Sequence[str], pairs: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
@@ -407,35 +357,7 @@ class TopicModel:
         probs = self.polarity_model_.predict_proba(self._pair_features(texts, pairs))
         classes = list(self.polarity_model_.classes_)
         best = probs.argmax(axis=1)
-        return {
-            p: (str(classes[b]), round(float(probs[j, b]), 4))
-            for j, (p, b) in enumerate(zip(pairs, best, strict=True))
-        }
-
-
-def _is_blank(text: str) -> bool:
-    return load_topics().is_empty(text)
-
-
-# ---------------------------------------------------------------------------- dictionary mode
-def dictionary_predictions(texts: Sequence[object]) -> list[TopicPrediction]:
-    """Predictions by the phrase dictionary alone (installations without training data, and the baseline
-    the trained model is compared with): topics of :func:`analysis.suggestions.classify`, polarity
-    complaint for :func:`analysis.suggestions.complaint_topics`, praise when the dictionary finds praise,
-    else neutral; probabilities are 1.0 (a rule has no confidence)."""
-    out = []
-    for text in texts:
-        text = prepare(text)
-        if _is_blank(text):
-            out.append(_empty(DICTIONARY_VERSION))
-            continue
-        found, complained = classify(text), set(complaint_topics(text))
-        praise = "praise" in found
-        scores = tuple(TopicScore(t, 1.0, "complaint" if t in complained else "praise" if praise else "neutral")
-                       for t in TOPICS if t in found)  # fmt: skip
-        out.append(TopicPrediction(scores, float(bool(complained)), bool(complained), float(praise), praise,
-                                   DICTIONARY_VERSION))  # fmt: skip
-    return out
+        return {p: (str(classes[b]), round(float(probs[j, b]), 4)) for j, (p, b) in enumerate(zip(pairs, best, strict=True))}
 
 
 def dumps(model: TopicModel) -> bytes:
@@ -451,7 +373,10 @@ def loads(data: bytes) -> TopicModel:
     """A model from :func:`dumps` bytes. Pickle runs code: only load bytes this system wrote."""
     import joblib
 
-    model = joblib.load(io.BytesIO(data))
+    try:
+        model = joblib.load(io.BytesIO(data))
+    except (AttributeError, ImportError) as e:  # a class or function this code no longer has
+        raise ValueError(f"data must hold a model this version can read, but loading failed: {e}") from e
     if not isinstance(model, TopicModel):
         raise TypeError(f"data must hold a TopicModel, but got {type(model).__name__}")
     if getattr(model, "format", None) != MODEL_FORMAT:

@@ -30,20 +30,17 @@ import pandas as pd
 
 from analysis.corpus import TOPICS, LabelledText, corpus_hash, merge_rows, normalise_text, split_corpus
 from analysis.topic_eval import TopicScores, score_predictions
+from analysis.topic_features import TextFeatures, combine, prepare
 from analysis.topic_model import (
     ModelSettings,
-    TextFeatures,
     TopicModel,
-    TopicPrediction,
-    TopicScore,
-    _is_blank,
-    combine,
-    dictionary_predictions,
+    choose_topics,
     fit_binary,
     logistic,
     positive,
-    prepare,
+    training_fingerprint,
 )
+from analysis.topic_prediction import TopicPrediction, TopicScore, dictionary_predictions, is_blank
 
 __all__ = ["COMPLAINT_RECALL_TARGET", "TrainingResult", "choose_settings", "train_topic_model"]
 
@@ -52,7 +49,11 @@ SEED = 0
 COMPLAINT_RECALL_TARGET = 0.95
 TOPIC_C = (4.0, 16.0, 64.0, 256.0)
 BINARY_C = (8.0, 32.0, 128.0)
-FEATURE_SETS = ((True, True), (False, True))  # (jieba words, dictionary verdicts) beside the characters
+#: (jieba words, dictionary verdicts, polarity cues) beside the characters
+FEATURE_SETS = ((True, True, False), (True, True, True), (False, True, False))
+#: Candidate fallback shares (1.0 = none) and the OOF micro F1 a fallback may cost.
+FALLBACK_SHARES = (1.0, 0.8, 0.6, 0.5, 0.4, 0.3)
+FALLBACK_TOLERANCE = 0.005
 _GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 
 
@@ -119,9 +120,15 @@ def _micro_f1(y: np.ndarray, pred: np.ndarray) -> float:
     return 2 * tp / (pred.sum() + y.sum()) if pred.sum() + y.sum() else 0.0
 
 
+def _no_topic_f1(y: np.ndarray, chosen: np.ndarray) -> float:
+    gold, predicted = ~y.any(axis=1), ~chosen.any(axis=1)
+    tp = int((gold & predicted).sum())
+    return 2 * tp / (gold.sum() + predicted.sum()) if gold.sum() + predicted.sum() else 0.0
+
+
 def choose_settings(
     rows: Sequence[LabelledText], *, folds: int = FOLDS, seed: int = SEED
-) -> tuple[ModelSettings, pd.DataFrame, list[tuple[np.ndarray, np.ndarray]]]:
+) -> tuple[ModelSettings, pd.DataFrame, list[tuple[np.ndarray, np.ndarray]], TopicScores]:
     """Settings chosen by ``folds``-fold cross-validation on ``rows`` (see the module doc).
 
     Returns the settings, one row per candidate with its OOF score, the folds used, and the OOF scores
@@ -129,7 +136,7 @@ def choose_settings(
     """
     from sklearn.metrics import average_precision_score
 
-    rows = [r for r in rows if not _is_blank(r.text)]
+    rows = [r for r in rows if not is_blank(r.text)]
     if len(rows) < 2 * folds:
         raise ValueError(
             f"rows must hold at least {2 * folds} non-empty texts for {folds}-fold CV, but got {len(rows)}"
@@ -144,70 +151,90 @@ def choose_settings(
         features = TextFeatures().fit([texts[i] for i in train])
         blocks.append((features.blocks([texts[i] for i in train]), features.blocks([texts[i] for i in test])))
     oof: dict[tuple, np.ndarray] = {}
+    records: list[dict] = []
 
-    def run_topics(fs: tuple[bool, bool], c: float, balanced: bool = False) -> None:
-        probs = np.zeros(y.shape)
+    def oof_probabilities(target: np.ndarray, fs: tuple[bool, bool, bool], c: float, balanced: bool) -> np.ndarray:
+        values = np.zeros(target.shape)
         for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
-            x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
-            x_test = combine(b_test, use_words=fs[0], use_dictionary=fs[1])
-            for k in range(len(TOPICS)):
-                model = fit_binary(logistic(c, seed, balanced=balanced), x_train, y[train, k])
-                probs[test, k] = positive(model, x_test)
-        oof[fs, c, balanced] = probs
+            x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1], use_cues=fs[2])
+            x_test = combine(b_test, use_words=fs[0], use_dictionary=fs[1], use_cues=fs[2])
+            for k in range(target.shape[1]) if target.ndim == 2 else (None,):
+                column = target[train] if k is None else target[train, k]
+                model = positive(fit_binary(logistic(c, seed, balanced=balanced), x_train, column), x_test)
+                values[(test,) if k is None else (test, k)] = model
+        return values
+
+    def run_topics(fs: tuple[bool, bool, bool], c: float, balanced: bool = False) -> None:
+        probs = oof[fs, c, balanced] = oof_probabilities(y, fs, c, balanced)
         pred = np.column_stack(
             [probs[:, k] >= _best_f1_threshold(y[:, k], probs[:, k]) for k in range(len(TOPICS))]
         )
-        records.append({"part": "topics", "words": fs[0], "dictionary": fs[1], "C": c, "balanced": balanced,
-                        "score": _micro_f1(y, pred)})  # fmt: skip
+        records.append({"part": "topics", "words": fs[0], "dictionary": fs[1], "cues": fs[2], "C": c,
+                        "balanced": balanced, "score": _micro_f1(y, pred)})  # fmt: skip
 
-    records: list[dict] = []
     # the feature set at the middle C, then C for that feature set, then class weights (sequential search)
     middle = TOPIC_C[len(TOPIC_C) // 2]
     for fs in FEATURE_SETS:
         run_topics(fs, middle)
     best_fs = max(records, key=lambda r: r["score"])
-    fs = (best_fs["words"], best_fs["dictionary"])
+    fs = (best_fs["words"], best_fs["dictionary"], best_fs["cues"])
     for c in TOPIC_C:
         if c != middle:
             run_topics(fs, c)
-    best = max((r for r in records if (r["words"], r["dictionary"]) == fs), key=lambda r: r["score"])
-    run_topics(fs, best["C"], balanced=True)
-    best = max((r for r in records if (r["words"], r["dictionary"]) == fs), key=lambda r: r["score"])
+    same = [r for r in records if (r["words"], r["dictionary"], r["cues"]) == fs]
+    run_topics(fs, max(same, key=lambda r: r["score"])["C"], balanced=True)
+    same = [r for r in records if (r["words"], r["dictionary"], r["cues"]) == fs]
+    best = max(same, key=lambda r: r["score"])
     topic_c, topic_balanced = best["C"], best["balanced"]
     probs = oof[fs, topic_c, topic_balanced]
     thresholds = {t: _best_f1_threshold(y[:, k], probs[:, k]) for k, t in enumerate(TOPICS)}
+    fallback = _fallback_share(y, probs, [thresholds[t] for t in TOPICS], records)
     chosen = {}
     for name, target in (("complaint", complaint), ("praise", praise)):
         oofs = {}
-        for c in BINARY_C:
-            values = np.zeros(len(rows))
-            for (train, test), (b_train, b_test) in zip(splits, blocks, strict=True):
-                x_train = combine(b_train, use_words=fs[0], use_dictionary=fs[1])
-                model = fit_binary(logistic(c, seed), x_train, target[train])
-                values[test] = positive(model, combine(b_test, use_words=fs[0], use_dictionary=fs[1]))
-            oofs[c] = values
-            ap = average_precision_score(target, values) if 0 < target.sum() < len(target) else 0.0
-            records.append({"part": name, "words": fs[0], "dictionary": fs[1], "C": c, "balanced": False,
-                            "score": float(ap)})  # fmt: skip
-        c_best = max((r for r in records if r["part"] == name), key=lambda r: r["score"])["C"]
-        values = oofs[c_best]
+        for dictionary in (True, False):
+            for c in BINARY_C:
+                values = oofs[dictionary, c] = oof_probabilities(target, (fs[0], dictionary, True), c, False)
+                ap = average_precision_score(target, values) if 0 < target.sum() < len(target) else 0.0
+                records.append({"part": name, "words": fs[0], "dictionary": dictionary, "cues": True, "C": c,
+                                "balanced": False, "score": float(ap)})  # fmt: skip
+        top = max((r for r in records if r["part"] == name), key=lambda r: r["score"])
+        values = oofs[top["dictionary"], top["C"]]
         threshold = (_recall_threshold(target, values, COMPLAINT_RECALL_TARGET) if name == "complaint"
                      else _best_f1_threshold(target, values))  # fmt: skip
-        chosen[name] = (c_best, threshold)
+        chosen[name] = (top["C"], top["dictionary"], threshold)
         oof[name] = values
-    settings = ModelSettings(topic_c=topic_c, topic_balanced=topic_balanced, complaint_c=chosen["complaint"][0], praise_c=chosen["praise"][0],
-                             use_words=fs[0], use_dictionary=fs[1], topic_thresholds=thresholds,
-                             complaint_threshold=chosen["complaint"][1], praise_threshold=chosen["praise"][1])  # fmt: skip
+    if chosen["complaint"][1] != chosen["praise"][1]:  # one binary feature set: the complaint decision's
+        values = oof_probabilities(praise, (fs[0], chosen["complaint"][1], True), chosen["praise"][0], False)
+        oof["praise"] = values
+        chosen["praise"] = (chosen["praise"][0], chosen["complaint"][1], _best_f1_threshold(praise, values))
+    settings = ModelSettings(topic_c=topic_c, topic_balanced=topic_balanced, complaint_c=chosen["complaint"][0],
+                             praise_c=chosen["praise"][0], use_words=fs[0], use_dictionary=fs[1], use_cues=fs[2],
+                             binary_dictionary=chosen["complaint"][1], topic_thresholds=thresholds,
+                             fallback_share=fallback, complaint_threshold=chosen["complaint"][2],
+                             praise_threshold=chosen["praise"][2])  # fmt: skip
     quick = _oof_scores(rows, settings, probs, oof["complaint"], oof["praise"])
     return settings, pd.DataFrame.from_records(records), splits, quick
 
 
+def _fallback_share(y: np.ndarray, probs: np.ndarray, thresholds: list[float], records: list[dict]) -> float:
+    """The fallback share of highest OOF "no topic" F1 among those that cost at most
+    :data:`FALLBACK_TOLERANCE` of the topics' OOF micro F1 (1.0, no fallback, when none helps)."""
+    scored = []
+    for share in FALLBACK_SHARES:
+        chosen = choose_topics(probs, thresholds, share)
+        scored.append((share, _micro_f1(y, chosen), _no_topic_f1(y, chosen)))
+        records.append({"part": "fallback", "C": share, "score": scored[-1][2], "micro_f1": scored[-1][1]})
+    plain = scored[0][1]
+    return max((s for s in scored if s[1] >= plain - FALLBACK_TOLERANCE), key=lambda s: (s[2], s[0]))[0]
+
+
 def _oof_scores(rows, settings: ModelSettings, topics: np.ndarray, complaint: np.ndarray, praise: np.ndarray):
     """CV scores of topics, complaint and praise from the selection's OOF probabilities (no polarity)."""
+    kept = choose_topics(topics, [settings.topic_thresholds[t] for t in TOPICS], settings.fallback_share)
     predicted = []
     for j in range(len(rows)):
-        scores = tuple(TopicScore(t, float(topics[j, k]), "neutral") for k, t in enumerate(TOPICS)
-                       if topics[j, k] >= settings.topic_thresholds[t])  # fmt: skip
+        scores = tuple(TopicScore(t, float(topics[j, k]), "neutral") for k, t in enumerate(TOPICS) if kept[j, k])
         predicted.append(TopicPrediction(scores, float(complaint[j]), bool(complaint[j] >= settings.complaint_threshold),
                                          float(praise[j]), bool(praise[j] >= settings.praise_threshold), "cv"))  # fmt: skip
     return replace(score_predictions(rows, predicted), polarity=None)
@@ -217,7 +244,7 @@ def cross_validated_scores(
     rows: Sequence[LabelledText], settings: ModelSettings, splits, *, seed: int = SEED
 ) -> TopicScores:
     """Scores of the whole pipeline with ``settings`` over the OOF predictions of ``splits``."""
-    rows = [r for r in rows if not _is_blank(r.text)]
+    rows = [r for r in rows if not is_blank(r.text)]
     predicted: list = [None] * len(rows)
     for train, test in splits:
         model = TopicModel(settings, seed=seed, version="cv").fit([rows[i] for i in train])
@@ -255,7 +282,7 @@ def train_topic_model(
     data_hash = corpus_hash(merge_rows(corpus, corrections))
     seconds = time.perf_counter() - started
     model.info = {"data_hash": data_hash, "n_train": len(train), "n_test": len(test),
-                  "n_corrections": len(corrections),
+                  "n_corrections": len(corrections), "code_hash": training_fingerprint(),
                   "held_out_micro_f1": round(held_out.micro.f1, 4) if held_out and held_out.micro.support else None,
                   "settings": {**replace(settings).__dict__}}  # fmt: skip
     return TrainingResult(model=model, data_hash=data_hash, n_train=len(train), n_test=len(test),

@@ -8,7 +8,9 @@ Which model classifies (:func:`current_model`):
    plus staff corrections);
 2. else the model trained from the corpus shipped with the project (``analysis/data/corpus``), trained
    once per process (and kept in the owner-only cache folder ``$SURVEY_MODEL_CACHE``, default
-   ``~/.cache/power-survey``, so the next process loads it) — shown as the shipped version;
+   ``~/.cache/power-survey``, so the next process loads it; the file is named by the corpus hash and
+   :func:`analysis.topic_model.training_fingerprint`, so a changed corpus, model code or phrase
+   dictionary trains anew) — shown as the shipped version;
 3. else (no corpus, or ``SURVEY_TOPIC_MODEL=dictionary``) the phrase dictionary alone.
 
 The stored classification of each response (frozen for closed rounds) and the counts are
@@ -38,6 +40,7 @@ from analysis.topic_model import (
     dictionary_predictions,
     dumps,
     loads,
+    training_fingerprint,
 )
 from survey.access import NotPermitted
 from survey.store import PRIVATE_FILE, audit, db_identity, now, private_folder, transaction
@@ -92,7 +95,8 @@ def _cache_dir() -> Path:
 def _cached_file(data_hash: str) -> Path:
     import sklearn
 
-    return _cache_dir() / f"topic-model-{data_hash[:16]}-f{MODEL_FORMAT}-sklearn{sklearn.__version__}.joblib"
+    code = training_fingerprint()[:12]
+    return _cache_dir() / f"topic-model-{data_hash[:16]}-f{MODEL_FORMAT}-c{code}-sklearn{sklearn.__version__}.joblib"
 
 
 def _trusted(path: Path) -> bool:
@@ -166,7 +170,8 @@ def _load_cached(path: Path, data_hash: str) -> TopicModel | None:
     except Exception as e:  # noqa: BLE001 - a stale or broken cache file is retrained
         log.warning("topic model cache %s not usable (%s); retraining", path, e)
         return None
-    return model if model.info.get("data_hash") == data_hash else None
+    same = model.info.get("data_hash") == data_hash and model.info.get("code_hash") == training_fingerprint()
+    return model if same else None
 
 
 @contextlib.contextmanager
