@@ -70,6 +70,9 @@ CUE_FAMILIES = {"praise": _PRAISE, "complaint": _COMPLAINT, "wish": _WISH, "defi
                 "accept": _ACCEPT, "negated_praise": _NEGATED_PRAISE, "question": _QUESTION}  # fmt: skip
 N_CUES = len(CUE_FAMILIES) + 1
 _PRAISE_AT = re.compile("|".join(re.escape(w) for w in sorted(_PRAISE, key=len, reverse=True)))
+# one pattern per family: the positions where one of its words starts (longest word first)
+_FAMILY_AT = tuple(re.compile("(?=" + "|".join(re.escape(w) for w in sorted(f, key=len, reverse=True)) + ")")
+                   for f in CUE_FAMILIES.values())  # fmt: skip
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -88,13 +91,14 @@ def clauses(text: str) -> list[str]:
 
 
 def cue_row(text: str) -> np.ndarray:
-    """Polarity cues of a prepared text: ``log1p`` of the count of each family of :data:`CUE_FAMILIES`,
-    then of the praise words with no negator in the three characters before them.
+    """Polarity cues of a prepared text: ``log1p`` of the number of places where a word of each family of
+    :data:`CUE_FAMILIES` starts, then of the praise words with no negator in the three characters before
+    them.
 
     >>> cue_row("不太好")[[0, 5, 7]].round(2).tolist()  # praise, negated praise, praise not negated
     [0.69, 0.69, 0.0]
     """
-    counts = [sum(text.count(w) for w in family) for family in CUE_FAMILIES.values()]
+    counts = [len(pattern.findall(text)) for pattern in _FAMILY_AT]
     plain = sum(
         not any(n in text[max(0, m.start() - 3) : m.start()] for n in _NEGATORS) for m in _PRAISE_AT.finditer(text)
     )

@@ -213,7 +213,7 @@ class TopicModel:
         self.known_words_ = known_words(texts)
         self.features_ = TextFeatures(use_words=s.use_words, use_dictionary=s.use_dictionary, use_cues=s.use_cues)
         self.features_.fit(texts)
-        x, x_binary = self._matrices(texts)
+        x, x_binary, chars = self._matrices(texts)
         y = np.array([[t in r.topics for t in TOPICS] for r in rows], dtype=int)
         self.topic_models_ = [fit_binary(logistic(s.topic_c, self.seed, balanced=s.topic_balanced), x, y[:, k])
                               for k in range(len(TOPICS))]  # fmt: skip
@@ -233,20 +233,20 @@ class TopicModel:
                 from sklearn.multiclass import OneVsRestClassifier
 
                 # one binary model per polarity, probabilities normalised (binary relevance again)
-                xp = self._pair_features(texts, pairs)
+                xp = self._pair_features(texts, pairs, chars)
                 self.polarity_model_ = OneVsRestClassifier(logistic(s.polarity_c, self.seed)).fit(xp, labels)
             else:
                 self.polarity_model_ = str(labels[0])
         self._cache: dict[str, TopicPrediction] = {}
         return self
 
-    def _matrices(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    def _matrices(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
         """Feature rows for the topic models and for the complaint / praise models (which always read the
-        cues; the dictionary block as chosen)."""
+        cues; the dictionary block as chosen), and the character block alone."""
         s, blocks = self.settings, self.features_.blocks(texts)
         topics = combine(blocks, use_words=s.use_words, use_dictionary=s.use_dictionary, use_cues=s.use_cues)
         binary = combine(blocks, use_words=s.use_words, use_dictionary=s.binary_dictionary, use_cues=True)
-        return topics, binary
+        return topics, binary, blocks["chars"]
 
     def topic_probabilities(self, x) -> np.ndarray:
         """Probability of every topic (columns in :data:`TOPICS` order) for feature rows ``x``."""
@@ -277,12 +277,20 @@ class TopicModel:
             out.append(" ".join(c for c, k in zip(pieces[i], keep, strict=True) if k))
         return out
 
-    def _pair_features(self, texts: Sequence[str], pairs: Sequence[tuple[int, str]]) -> sp.csr_matrix:
+    def _pair_features(
+        self, texts: Sequence[str], pairs: Sequence[tuple[int, str]], chars: sp.csr_matrix | None = None
+    ) -> sp.csr_matrix:
         """Characters of the topic's clauses and (at half weight) of the whole text; the topic; the
         dictionary's verdict on the whole text (the topic complained about; praise found); the polarity
-        cues of the clauses and (at half weight) of the text; the clauses' cues crossed with the topic."""
+        cues of the clauses and (at half weight) of the text; the clauses' cues crossed with the topic.
+
+        ``chars`` (the character rows of ``texts``, when already computed) spares transforming them again.
+        """
         contexts = self._contexts(texts, pairs)
-        whole = self.features_.chars_.transform([texts[i] for i, _ in pairs]) * 0.5
+        if chars is None:
+            whole = self.features_.chars_.transform([texts[i] for i, _ in pairs]) * 0.5
+        else:
+            whole = chars[[i for i, _ in pairs]] * 0.5
         n, k_topics = len(pairs), len(TOPICS)
         extra = np.zeros((n, 2 * k_topics + 1), dtype=np.float32)
         crossed = np.zeros((n, k_topics, N_CUES), dtype=np.float32)
@@ -334,13 +342,13 @@ class TopicModel:
                 live.append(i)
         if not live:
             return out  # type: ignore[return-value]
-        x, x_binary = self._matrices([texts[i] for i in live])
+        x, x_binary, chars = self._matrices([texts[i] for i in live])
         probs = self.topic_probabilities(x)
         complaint, praise = positive(self.complaint_model_, x_binary), positive(self.praise_model_, x_binary)
         kept = choose_topics(probs, [s.topic_thresholds.get(t, 0.5) for t in TOPICS], s.fallback_share)
         chosen = [[t for k, t in enumerate(TOPICS) if kept[j, k]] for j in range(len(live))]
-        pairs = [(i, t) for i, topics in zip(live, chosen, strict=True) for t in topics]
-        polarity = self._polarities(texts, pairs)
+        polarity = self._polarities([texts[i] for i in live], [(j, t) for j, topics in enumerate(chosen) for t in topics], chars)
+        polarity = {(live[j], t): v for (j, t), v in polarity.items()}
         for j, i in enumerate(live):
             scores = tuple(TopicScore(t, round(float(probs[j, TOPICS.index(t)]), 4), *polarity[(i, t)])
                            for t in chosen[j])  # fmt: skip
@@ -348,13 +356,13 @@ class TopicModel:
                                      round(float(praise[j]), 4), bool(praise[j] >= s.praise_threshold), self.version)  # fmt: skip
         return out  # type: ignore[return-value]
 
-    def _polarities(self, texts: Sequence[str], pairs: list[tuple[int, str]]) -> dict[tuple[int, str], tuple]:
+    def _polarities(self, texts: Sequence[str], pairs: list[tuple[int, str]], chars=None) -> dict[tuple[int, str], tuple]:
         if not pairs:
             return {}
         if self.polarity_model_ is None or isinstance(self.polarity_model_, str):
             label = self.polarity_model_ or "neutral"
             return {p: (label, 1.0) for p in pairs}
-        probs = self.polarity_model_.predict_proba(self._pair_features(texts, pairs))
+        probs = self.polarity_model_.predict_proba(self._pair_features(texts, pairs, chars))
         classes = list(self.polarity_model_.classes_)
         best = probs.argmax(axis=1)
         return {p: (str(classes[b]), round(float(probs[j, b]), 4)) for j, (p, b) in enumerate(zip(pairs, best, strict=True))}
