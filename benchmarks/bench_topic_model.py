@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
-from analysis.corpus import load_corpus
-from analysis.suggestions import segment
-from analysis.topic_model import dictionary_predictions
-from analysis.topic_training import train_topic_model
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from analysis.corpus import load_corpus  # noqa: E402
+from analysis.suggestions import segment  # noqa: E402
+from analysis.topic_model import dictionary_predictions  # noqa: E402
+from analysis.topic_training import train_topic_model  # noqa: E402
 
 
 def _timed(function, *args, **kwargs) -> tuple[object, float]:
