@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import functools
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import click
 
 from survey.busy import BUSY_MESSAGE, DatabaseBusy, is_locked
-from survey.store import StoreError, database_errors, default_database, default_db_path, open_db
+from survey.store import StoreError, database_errors, default_database, open_db
 
 db_option = click.option(
     "--db",
@@ -161,110 +158,6 @@ def acting_user(db, as_user: str | None):
 @click.version_option("0.1.0", prog_name="survey")
 def cli() -> None:
     """Power-supply customer-satisfaction survey system (供电服务满意度抽样调查系统)."""
-
-
-def _write_credentials(db_path: Path, credentials: dict[str, str]) -> Path:
-    from survey.store import open_private
-
-    path = db_path.parent / "demo-credentials.txt"
-    with open_private(path, "w", encoding="utf-8") as f:  # 0600 even if an older file was wider
-        f.write("# Demo accounts (user  role  password) for " + str(db_path) + "\n")
-        for user, password in credentials.items():
-            f.write(f"{user}\t{password}\n")
-    return path
-
-
-def _seed_demo(db_path: Path, customers: int, seed: int, force: bool) -> None:
-    from survey.demo import build_demo
-
-    if db_path.exists():
-        if not force:
-            raise click.ClickException(f"{db_path} already exists; use --force to replace it")
-        for suffix in ("", "-wal", "-shm"):
-            Path(str(db_path) + suffix).unlink(missing_ok=True)
-    db = open_db(db_path)
-    result = build_demo(db, customers=customers, seed=seed)
-    db.conn.close()
-    cred = _write_credentials(db_path, result.credentials)
-    click.echo(
-        f"Demo database {db_path}: {result.customers} customers, closed round {result.closed_round}, "
-        f"open round {result.open_round}."
-    )
-    click.echo("Demo accounts (shown once; also saved in " + str(cred) + "):")
-    for user, password in result.credentials.items():
-        click.echo(f"  {user:8} {password}")
-
-
-@cli.command()
-@db_option
-@click.option("--customers", default=50_000, show_default=True, type=click.IntRange(10, 10_000_000))
-@click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--force", is_flag=True, help="Replace an existing database file.")
-@library_errors
-def demo(db_path, customers, seed, force):
-    """Build a seeded demo database (Fujian frame, users, a closed and an open round)."""
-    _seed_demo(Path(db_path or default_db_path()), customers, seed, force)
-
-
-@cli.command()
-@db_option
-@click.option("--port", default=8501, show_default=True, type=int)
-@click.option("--customers", default=50_000, show_default=True, type=int, help="Demo size on first run.")
-@click.option(
-    "--workers",
-    default=None,
-    type=click.IntRange(1, 64),
-    help="Run N app processes on the next ports (PORT+1 …) behind nginx on PORT, with sticky sessions.",
-)
-def up(db_path, port, customers, workers):
-    """Seed the demo database on first run, then open the app (streamlit run survey_server.py: the app plus the
-    routes of the session cookie, so a reload keeps staff signed in). With --workers N: N such processes
-    behind nginx (survey.cluster), health-checked, a worker that dies restarted; Ctrl-C stops them all."""
-    path = Path(db_path or default_db_path())
-    if not path.exists():
-        _seed_demo(path, customers, 7, False)
-    if workers is not None:
-        raise SystemExit(_up_cluster(path, port, workers))
-    env = dict(os.environ, SURVEY_DB=str(path.resolve()))
-    app = Path(__file__).resolve().parent.parent / "survey_server.py"
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    raise SystemExit(subprocess.call(cmd, env=env))
-
-
-def _up_cluster(path: Path, port: int, workers: int) -> int:
-    import signal
-
-    from survey.cluster import Cluster, ClusterError, NginxMissing
-
-    def _terminate(signum, frame):  # SIGTERM stops the cluster like Ctrl-C
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-    cluster = Cluster(path, port=port, workers=workers, listen_address="0.0.0.0", log=click.echo)  # noqa: S104
-    try:
-        cluster.start()
-        click.echo(
-            f"{workers} app processes on 127.0.0.1:{port + 1}..{port + workers} behind nginx on "
-            f"{cluster.url} (all interfaces, port {port}); run directory {cluster.run_dir}; Ctrl-C stops them."
-        )
-        cluster.supervise()
-    except (NginxMissing, ClusterError) as e:
-        raise click.ClickException(str(e).strip()) from e
-    except KeyboardInterrupt:
-        click.echo("stopping")
-    finally:
-        cluster.stop()
-    return 0
 
 
 @cli.command()

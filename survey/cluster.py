@@ -8,7 +8,7 @@ logs and temporary files in a private run directory (no system nginx file is rea
 ``mime.types``)::
 
     browser ──► nginx :8501 ──┬─► worker 0  streamlit 127.0.0.1:8502 ─┐
-      (cookie survey_node)    ├─► worker 1  streamlit 127.0.0.1:8503 ─┼─► one store ($SURVEY_DB)
+      (cookie survey_node)    ├─► worker 1  streamlit 127.0.0.1:8503 ─┼─► one store ($SURVEY_DB or $SURVEY_DATABASE_URL)
                               └─► worker N-1 …                        ─┘
     /static/* is served by nginx from Streamlit's own files (gzip, cached by the browser)
 
@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from survey.cluster_nginx import NODE_COOKIE, nginx_conf
+from survey.store import store_env
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = ROOT / "survey_server.py"
@@ -140,7 +141,7 @@ class Worker:
 @dataclass
 class Cluster:
     """N Streamlit processes of ``survey_server.py`` on ``worker_port, worker_port + 1, …`` behind nginx on
-    ``port``, all on the store ``db_path``.
+    ``port``, all on the store ``db_path`` (a SQLite file or a ``postgresql://`` URL).
 
     >>> with Cluster("data/survey.db", port=8501, workers=2) as cluster:   # doctest: +SKIP
     ...     cluster.supervise()            # until Ctrl-C; restarts a worker that dies
@@ -246,8 +247,8 @@ class Cluster:
 
     def _start_worker(self, worker: Worker) -> None:
         env = {
-            **os.environ,
-            "SURVEY_DB": str(Path(self.db_path).resolve()),
+            **{k: v for k, v in os.environ.items() if k not in ("SURVEY_DB", "SURVEY_DATABASE_URL")},
+            **store_env(self.db_path),  # SURVEY_DB, or SURVEY_DATABASE_URL (and one link key for all)
             **self.extra_env,
             "STREAMLIT_SERVER_COOKIE_SECRET": self._cookie_secret,
         }

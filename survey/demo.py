@@ -343,8 +343,8 @@ def _simulate_fieldwork(
             )
         for aid, status, last_call in outcomes:
             db.execute(
-                "UPDATE assignments SET status = ?, mode = CASE WHEN ? IS NULL THEN mode ELSE 'phone' END,"
-                " updated_at = COALESCE(?, updated_at) WHERE id = ?",
+                "UPDATE assignments SET status = ?, mode = CASE WHEN CAST(? AS TEXT) IS NULL THEN mode"
+                " ELSE 'phone' END, updated_at = COALESCE(CAST(? AS TEXT), updated_at) WHERE id = ?",
                 [status, last_call, last_call, aid],
             )
         db.conn.executemany(

@@ -78,6 +78,19 @@ def is_database_url(target: object) -> bool:
     return dialect.is_database_url(target)
 
 
+def store_env(target: str | Path) -> dict[str, str]:
+    """The environment that points an app process at ``target``: ``$SURVEY_DATABASE_URL`` for a PostgreSQL
+    store (with the link key's file made absolute, so every process finds the same key), else ``$SURVEY_DB``."""
+    if not is_database_url(target):
+        return {"SURVEY_DB": str(Path(target).resolve())}
+    env = {"SURVEY_DATABASE_URL": str(target)}
+    if not os.environ.get("SURVEY_SECRET"):
+        env["SURVEY_SECRET_FILE"] = str(
+            Path(os.environ.get("SURVEY_SECRET_FILE") or "data/secret.key").resolve()
+        )
+    return env
+
+
 def db_identity(db) -> str:
     """Which database ``db`` is: its file (SQLite) or its URL without the password (PostgreSQL)."""
     return dialect.identity(db)

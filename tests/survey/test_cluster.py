@@ -21,7 +21,7 @@ from survey import cluster as cluster_module
 from survey.cluster import Cluster, NginxMissing, find_nginx, free_port_block, nginx_conf, port_is_free
 from survey.store import open_db
 from survey.tokens import make_token, secret_key, token_hash
-from tests.conftest import copy_demo, query
+from tests.conftest import BACKENDS, copy_demo, query
 
 
 def _run(coroutine):
@@ -39,16 +39,32 @@ def _require_nginx() -> None:
         pytest.skip(message)
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request) -> str:
+    """The cluster's store, per module (one cluster per backend): a SQLite file or a PostgreSQL URL."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def running(demo_template, tmp_path_factory):
+def running(backend, demo_template, tmp_path_factory, request):
+    """Two workers behind nginx on a copy of the demo: a SQLite file, or a new PostgreSQL database (the workers
+    get ``$SURVEY_DATABASE_URL`` and one link-key file)."""
     _require_nginx()
     work = tmp_path_factory.mktemp("cluster")
     db_path = copy_demo(demo_template, work)
-    port = free_port_block(3)
-    cluster = Cluster(db_path, port=port, workers=2, run_dir=work / "run", log=lambda _: None)
-    cluster.start()
-    yield cluster, db_path
-    cluster.stop()
+    with pytest.MonkeyPatch.context() as patch:
+        target, server = db_path, None
+        if backend == "postgresql":
+            server = request.getfixturevalue("postgres")
+            target = server.new_database(server.demo_template(demo_template))
+            patch.setenv("SURVEY_SECRET_FILE", str(work / "secret.key"))  # the demo's link key, for all
+        port = free_port_block(3)
+        cluster = Cluster(target, port=port, workers=2, run_dir=work / "run", log=lambda _: None)
+        cluster.start()
+        yield cluster, target
+        cluster.stop()
+        if server is not None:
+            server.drop(target)
 
 
 def _open_tokens(db_path, n: int) -> list[str]:

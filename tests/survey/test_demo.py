@@ -22,7 +22,7 @@ CONTENT = {
     "calls": "SELECT assignment_id, at, interviewer, outcome, note FROM calls ORDER BY id",
     "follow_ups": "SELECT response_id, reason, status, owner, due_at, note, created_at, updated_at FROM follow_ups"
                   " ORDER BY id",
-    "audit": "SELECT at, user, action, detail FROM audit_log ORDER BY id",
+    "audit": 'SELECT at, "user", action, detail FROM audit_log ORDER BY id',
 }  # fmt: skip
 #: Every stored time of the demo's story, as (table, column).
 TIMES = [("customers", "updated_at"), ("rounds", "created_at"), ("rounds", "expires_at"), ("rounds", "closed_at"),
@@ -58,6 +58,18 @@ def test_same_seed_same_day_same_database(small_demo, tmp_path):
         assert a.execute(sql).fetchall() == b.execute(sql).fetchall()
     other = _build(tmp_path / "c" / "s.db", seed=4)
     assert other.execute(CONTENT["customers"]).fetchall() != a.execute(CONTENT["customers"]).fetchall()
+
+
+def test_the_demo_builds_the_same_on_either_store(small_demo, database_target):
+    """``python -m survey demo --db postgresql://…`` builds the demo on the server itself: the same rows as on
+    SQLite (same seed, same day)."""
+    db = open_db(database_target)
+    try:
+        build_demo(db, customers=800, seed=3, today=DAY)
+        for name, sql in CONTENT.items():
+            assert db.execute(sql).fetchall() == small_demo.execute(sql).fetchall(), name
+    finally:
+        db.conn.close()
 
 
 def test_every_time_moves_with_the_anchor_and_nothing_else_does(small_demo, tmp_path):
