@@ -77,7 +77,7 @@ def eligible_counts(
     if cutoff is not None:
         recent = db.execute(
             f"SELECT {cols}, COUNT(*) FROM customers WHERE {ELIGIBLE}"  # noqa: S608
-            f" AND id IN (SELECT DISTINCT customer_id FROM ({_RECENT})) GROUP BY {group}",
+            f" AND id IN (SELECT DISTINCT customer_id FROM ({_RECENT}) recent) GROUP BY {group}",
             [cutoff],
         ).fetchall()
         for row in recent:
@@ -126,7 +126,7 @@ def previous_sd(
     sql = f"""
         SELECT {cols}, COUNT(*), AVG(CAST(an.value AS REAL)), AVG(CAST(an.value AS REAL) * CAST(an.value AS REAL))
         FROM answers an JOIN responses r ON r.id = an.response_id JOIN assignments a ON a.id = r.assignment_id
-        WHERE a.round_id = ? AND an.question_id = ? AND {dialect.is_number(db, 'an.value')}
+        WHERE a.round_id = ? AND an.question_id = ? AND {dialect.is_number(db, "an.value")}
         GROUP BY {", ".join(f"a.{c}" for c in strata) or "1"}
     """  # noqa: S608
     groups = db.execute(sql, [row[0], item]).fetchall()

@@ -67,7 +67,7 @@ def recently_sampled(db: sqlite_utils.Database, cutoff: str | None) -> list[str]
     """Customers sampled (or reserves released) in a round created since ``cutoff``: not eligible."""
     if cutoff is None:
         return []
-    return [r[0] for r in db.execute(f"SELECT DISTINCT customer_id FROM ({_RECENT})", [cutoff])]  # noqa: S608
+    return [r[0] for r in db.execute(f"SELECT DISTINCT customer_id FROM ({_RECENT}) recent", [cutoff])]  # noqa: S608
 
 
 def _salt(db: sqlite_utils.Database) -> str:

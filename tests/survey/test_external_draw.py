@@ -1,6 +1,6 @@
 """draw --frame: the same frame drawn by the SQLite store (the reference: import-frame, then draw_round), by
 DuckDB and by Spark gives bit-identical PRNs and the identical sample and reserve, in order; coordination and
-exclusion continue across stored and external rounds; problems are reported with file, row, column and value."""
+exclusion continue across stored and external rounds (the external draw into either store backend); problems are reported with file, row, column and value."""
 
 from __future__ import annotations
 
@@ -63,6 +63,19 @@ def _copy(ref, tmp_path, name: str):
     return open_db(target)
 
 
+def _copy_to(ref, database_target):
+    """The reference store copied to this test's backend: a SQLite file (with its link key) or a PostgreSQL
+    database filled by copy-store."""
+    from survey.store import is_database_url
+
+    if not is_database_url(database_target):
+        return _copy(ref, database_target.parent, database_target.name)
+    from survey.copy_store import copy_store
+
+    copy_store(ref, database_target, by="tests")
+    return open_db(database_target)
+
+
 def _round(db, round_id):
     return (pd.DataFrame(db.execute(ASSIGNED, [round_id]).fetchall()),
             pd.DataFrame(db.execute(STRATA_SQL, [round_id]).fetchall()))  # fmt: skip
@@ -110,10 +123,11 @@ def test_one_million_rows_the_same_sample_in_every_engine(tmp_path_factory, tmp_
     print("seconds per draw:", {k: round(v, 1) for k, v in seconds.items()})
 
 
-def test_rounds_continue_across_store_and_frame_with_exclusion(frames, tmp_path):
-    """Round 1 from the store, round 2 from the file with exclude_days, as round 2 from the store would."""
+def test_rounds_continue_across_store_and_frame_with_exclusion(frames, tmp_path, database_target):
+    """Round 1 from the store, round 2 from the file with exclude_days, as round 2 from the SQLite store would
+    (the mixed store on either backend)."""
     csv, parquet, ref = frames
-    store, mixed = _copy(ref, tmp_path, "store.db"), _copy(ref, tmp_path, "mixed.db")
+    store, mixed = _copy(ref, tmp_path, "store.db"), _copy_to(ref, database_target)
     for db in (store, mixed):
         assert draw_round(db, size=800, reserve=2).round_id == 1
     expected = _round(store, draw_round(store, size=800, reserve=2, exclude_days=30).round_id)
@@ -147,9 +161,9 @@ def test_a_prepared_frame_reads_few_row_groups_and_draws_the_same(frames, tmp_pa
     assert design["frame"]["pruned"] is True
 
 
-def test_only_the_selected_customers_enter_an_empty_store(frames, tmp_path):
+def test_only_the_selected_customers_enter_an_empty_store(frames, fresh_db):
     csv, parquet, ref = frames
-    db = open_db(tmp_path / "empty.db")
+    db = fresh_db
     with open_engine("duckdb", parquet) as e:
         result = draw_from_frame(db, e, size=300, reserve=1)
     loaded = db.execute("SELECT COUNT(*), SUM(active) FROM customers").fetchone()
@@ -174,8 +188,8 @@ def _bad_frame(tmp_path):
     return path
 
 
-def test_problems_of_selected_rows_name_file_row_column_and_value(tmp_path):
-    db = open_db(tmp_path / "p.db")
+def test_problems_of_selected_rows_name_file_row_column_and_value(tmp_path, fresh_db):
+    db = fresh_db
     path = _bad_frame(tmp_path)
     with open_engine("duckdb", path) as e, pytest.raises(FrameProblems) as caught:
         draw_from_frame(db, e, size=20, strata=("region",))
@@ -186,10 +200,10 @@ def test_problems_of_selected_rows_name_file_row_column_and_value(tmp_path):
     assert db.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 0
 
 
-def test_cli_draw_frame_and_prepare_frame(frames, tmp_path):
+def test_cli_draw_frame_and_prepare_frame(frames, tmp_path, database_target):
     csv, parquet, ref = frames
     runner = CliRunner()
-    db = tmp_path / "cli.db"
+    db = database_target
     out = runner.invoke(cli, ["prepare-frame", "--db", str(db), str(parquet), str(tmp_path / "p.parquet")])
     assert out.exit_code == 0, out.output
     assert "row groups" in out.output
@@ -203,7 +217,7 @@ def test_cli_draw_frame_and_prepare_frame(frames, tmp_path):
     assert bad.exit_code == 1 and "bad.csv, row " in bad.output and "nothing was drawn" in bad.output
 
 
-def test_a_selected_id_repeated_anywhere_in_the_frame_stops_the_draw(tmp_path):
+def test_a_selected_id_repeated_anywhere_in_the_frame_stops_the_draw(tmp_path, fresh_db):
     """Every id occurs twice, once opted out (with spaces around it): the selected ids are reported duplicated."""
     rows = [(f"C{i:04d}", "泉州" if i % 2 else "福州", "居民", "13800000000", "否") for i in range(1, 201)]
     rows += [(f" {i}\u3000", r, t, p, "是") for i, r, t, p, _ in rows[::-1]]
@@ -211,7 +225,7 @@ def test_a_selected_id_repeated_anywhere_in_the_frame_stops_the_draw(tmp_path):
     pd.DataFrame(rows, columns=["户号", "供电单位", "用户类别", "联系电话", "拒访"]).to_parquet(
         path, index=False
     )
-    db = open_db(tmp_path / "d.db")
+    db = fresh_db
     with open_engine("duckdb", path) as e, pytest.raises(FrameProblems) as caught:
         draw_from_frame(db, e, size=20, strata=("region",))
     assert caught.value.total >= 20 and all(p.column == "id" for p in caught.value.problems)

@@ -7,6 +7,8 @@ from sampling.select import select_pandas, stratum_series
 from survey.rounds import DrawError, draw_round, eligible_counts, frame_salt, get_round, round_strata
 from survey.store import open_db
 
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
 
 def _eligible_frame(db) -> pd.DataFrame:
     rows = db.execute(
