@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["encode_value", "decode_value", "validate_answers", "relevant_questions"]
 
 _SCALES = {"likert5": (1, 5), "rating10": (0, 10)}
+#: Control characters a typed text never needs (NUL, escape sequences, DEL …); line breaks and tabs stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _show(value: object) -> str:
@@ -139,7 +142,7 @@ def coerce(question: Question, value: object) -> tuple[object, Problem | None]:
             value = str(value)
         if not isinstance(value, str):
             return problem("请输入文字。", f"must be text, but got {_show(value)}")
-        value = value.strip()
+        value = _CONTROL.sub("", value).strip()
         if len(value) > question.max_length:
             return problem(
                 f"最多 {question.max_length} 个字，当前 {len(value)} 个字。",

@@ -29,7 +29,7 @@ Decisions worth knowing:
 
 Problem codes: empty_file, no_data_rows, not_text, bad_encoding, mixed_encoding, parse_error,
 unsupported_format, bad_xlsx, sheet_not_found, mapping_column_not_found, duplicate_column, missing_columns,
-formula, cell_too_long, scientific_notation, empty_required, duplicate_id, unknown_customer_type, unknown_region, unknown_urban_rural, bad_phone,
+formula, cell_too_long, scientific_notation, nul_character, empty_required, duplicate_id, unknown_customer_type, unknown_region, unknown_urban_rural, bad_phone,
 bad_complaints, bad_opted_out.
 """
 

@@ -103,6 +103,9 @@ _MESSAGES = {
     "scientific_notation": ("{label}“{value}”是 Excel 科学计数法，原始数字已丢失；请把该列设为文本格式后重新导出",
                             "{column} {value!r} is Excel scientific notation and its digits are lost; "
                             "format the column as text and export again"),
+    "nul_character": ("{label}“{value}”含有空字符（NUL），像是二进制或损坏的导出文件；请检查该行后重新导出",
+                      "{column} {value!r} holds a NUL character (a binary or broken export); check the row and "
+                      "export again"),
     "empty_required": ("{label}不能为空", "{column} must not be empty"),
     "duplicate_id": ("户号“{value}”重复，首次出现在第 {first_row} 行", "duplicate id {value!r}, first seen in row {first_row}"),
     "unknown_customer_type": ("未知的用户类别“{value}”，允许：{allowed}", "unknown customer type {value!r}; allowed: {allowed_en}"),

@@ -166,9 +166,10 @@ def _run(pool: ThreadPoolExecutor | None, tasks: list[Callable[[], Any]]) -> lis
     return [future.result() for future in [pool.submit(task) for task in tasks]]
 
 
-def _screen(column: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray]:
-    """A column's formula, over-long and scientific-notation masks (one problem per cell, in that order),
-    and its cell lengths."""
+def _screen(column: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Series, np.ndarray, np.ndarray]:
+    """A column's formula, over-long, scientific-notation and NUL masks (one problem per cell, in that order),
+    and its cell lengths. A NUL is never typed; it marks a binary or broken export (and PostgreSQL's text
+    cannot hold it)."""
     formula = s.str.startswith(("=", "+", "-", "@")).to_numpy(dtype=bool, copy=True)
     if formula.any():  # a signed number or phone is fine, anything else starting so is a formula
         risky = s[formula]
@@ -184,7 +185,9 @@ def _screen(column: str, s: pd.Series) -> tuple[np.ndarray, np.ndarray, pd.Serie
             sci[sci] = (
                 s[sci].str.fullmatch(r"[0-9]+(\.[0-9]+)?E\+[0-9]+").to_numpy(dtype=bool, na_value=False)
             )
-    return formula, huge, length, sci
+    nul = s.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False, copy=True)
+    nul &= ~(formula | huge | sci)
+    return formula, huge, length, sci, nul
 
 
 def _check_cells(
@@ -217,7 +220,7 @@ def _check_cells(
     out = _Collector(rows, max_problems)
     flagged = {}
     screened = _run(pool, [lambda c=c: _screen(c, cells[c]) for c in names])
-    for column, (formula, huge, length, sci) in zip(names, screened, strict=True):
+    for column, (formula, huge, length, sci, nul) in zip(names, screened, strict=True):
         out.add(formula, "formula", column, cells[column])
         out.add(
             huge,
@@ -228,7 +231,8 @@ def _check_cells(
             limit=MAX_CELL_CHARS,
         )
         out.add(sci, "scientific_notation", column, cells[column])
-        flagged[column] = formula | huge | sci
+        out.add(nul, "nul_character", column, cells[column])
+        flagged[column] = formula | huge | sci | nul
 
     def empty(col: str) -> np.ndarray:
         return blanks[col]

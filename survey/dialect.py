@@ -206,15 +206,21 @@ def dispose_engines(url: str | None = None) -> None:
             engine.dispose()
 
 
+def _text_safe(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL (SQLite's can): a NUL in a string parameter becomes U+FFFD, so text
+    typed or sent with one is stored (visibly marked) instead of failing the whole statement."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) and "\x00" in value else value
+
+
 def _params(count: int, params: Sequence[Any] | dict | None) -> dict:
     if params is None:
         params = ()
     if isinstance(params, dict):
-        return params
+        return {k: _text_safe(v) for k, v in params.items()}
     params = list(params)
     if len(params) != count:
         raise ValueError(f"the statement has {count} placeholders, but got {len(params)} parameters")
-    return {f"p{i}": v for i, v in enumerate(params)}
+    return {f"p{i}": _text_safe(v) for i, v in enumerate(params)}
 
 
 class PgCursor:

@@ -193,7 +193,8 @@ def _duplicates(db: sqlite_utils.Database, limit: int) -> tuple[list[Problem], i
     """Ids staged more than once (a duplicate within one chunk never gets here: that chunk had a problem):
     one problem per repeated row, naming the first row."""
     count = db.execute(
-        "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) AS n FROM temp.incoming GROUP BY id HAVING n > 1)"
+        "SELECT COALESCE(SUM(n - 1), 0) FROM"
+        " (SELECT COUNT(*) AS n FROM temp.incoming GROUP BY id HAVING COUNT(*) > 1) repeated"
     ).fetchone()[0]
     if not count:
         return [], 0

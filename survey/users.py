@@ -333,7 +333,9 @@ def authenticate(
         raise TooManyAttempts(wait)
 
     row = None
-    if 0 < len(name) <= MAX_NAME:
+    if (
+        0 < len(name) <= MAX_NAME and name.isprintable()
+    ):  # account names are (create_user); NUL never reaches SQL
         row = db.execute(
             "SELECT name, role, region, password_hash, disabled, locked_until FROM users WHERE name = ?",
             [name],

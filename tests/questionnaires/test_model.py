@@ -187,6 +187,11 @@ def test_text_accepts_any_script_within_the_cap(text):
     assert Q.validate({**BASE, "suggestion": text})["suggestion"] == text
 
 
+def test_text_drops_control_characters_but_keeps_line_breaks():
+    cleaned = Q.validate({**BASE, "suggestion": "停电\x00太多\x1b[31m\x7f\r\n抢修慢\t"})["suggestion"]
+    assert cleaned == "停电太多[31m\r\n抢修慢"
+
+
 @pytest.mark.parametrize("text", ["👍" * 501, "a" * 100_000, "意" * 100_000])
 def test_text_over_the_cap_is_refused(text):
     with pytest.raises(AnswerError) as info:

@@ -230,6 +230,16 @@ def test_malformed_phones(raw, code):
     assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [(code, 2, "phone", raw)]
 
 
+def test_a_nul_character_is_named_and_nothing_is_imported(engine):
+    """A NUL (a binary or broken export; PostgreSQL text cannot hold it) is a problem of its row and column."""
+    result = read_frame(csv_text("1,张\x00三,,福州,,居民,,,\n2,李四,,福州,,居民,,,").encode())
+    assert not result.ok
+    assert [(p.code, p.row, p.column, p.value) for p in result.problems] == [
+        ("nul_character", 2, "name", "张\x00三")
+    ]
+    assert "空字符" in result.problems[0].message_zh
+
+
 def test_scientific_notation_id():
     result = read_frame(csv_text("1.23457E+11,,,福州,,居民,,,").encode())
     assert codes(result) == ["scientific_notation"] and "科学计数法" in result.problems[0].message_zh

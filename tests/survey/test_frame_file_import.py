@@ -1,5 +1,6 @@
 """Importing a frame file in bounded memory (issue 15, item 1): streamed, staged, then written — the same
-customers, PRNs, eligible counts, problems and refusals as the in-memory import, chunk boundaries anywhere."""
+customers, PRNs, eligible counts, problems and refusals as the in-memory import, chunk boundaries anywhere, into
+either store backend."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from survey import frame_file_import
+from survey import dialect, frame_file_import
 from survey.cli import cli
 from survey.demo import make_frame
 from survey.frame_file_import import import_staged, stage_file, staged_impact
 from survey.frame_import import import_frame, import_impact, read_import
 from survey.store import open_db
 from survey.users import User
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
 
 CUSTOMER_COLUMNS = "id, name, phone, region, district, customer_type, urban_rural, complaints_12m, opted_out," \
     " has_valid_phone, prn, active"  # fmt: skip
@@ -31,9 +34,10 @@ def _state(db) -> tuple:
     return customers, cells
 
 
-def _both(tmp_path, steps, chunk_rows):
-    """Run the same imports in memory and streamed, on two fresh stores; return both states after each."""
-    memory, streamed = open_db(tmp_path / "memory.db"), open_db(tmp_path / "streamed.db")
+def _both(tmp_path, steps, chunk_rows, target):
+    """Run the same imports in memory (a SQLite store) and streamed (into ``target``: a SQLite file or a
+    PostgreSQL database); return both states after each."""
+    memory, streamed = open_db(tmp_path / "memory.db"), open_db(target)
     for db in (memory, streamed):  # the same salt, so the same PRNs
         db.execute("INSERT INTO settings (key, value) VALUES ('prn_salt', 'test-salt')")
     states = []
@@ -57,20 +61,33 @@ def _both(tmp_path, steps, chunk_rows):
 
 @pytest.mark.parametrize("shuffled", [False, True])  # sorted ids (no index, no duplicate search) or not
 @pytest.mark.parametrize("chunk_rows", [7, 250, 100_000])
-def test_a_streamed_import_stores_what_the_in_memory_import_stores(tmp_path, chunk_rows, shuffled):
+def test_a_streamed_import_stores_what_the_in_memory_import_stores(
+    tmp_path, chunk_rows, shuffled, database_target
+):
     first = make_frame(900, seed=3)
     if shuffled:
         first = first.sample(frac=1, random_state=1)
     second = make_frame(900, seed=3).iloc[100:].copy()  # 100 vanish …
     second.loc[second.index[:40], "region"] = "厦门"  # … 40 move …
     second = pd.concat([second, make_frame(60, seed=5).assign(id=lambda f: "N" + f["id"])])  # … 60 are new
-    for memory, streamed in _both(tmp_path, [first, second], chunk_rows):
+    for memory, streamed in _both(tmp_path, [first, second], chunk_rows, database_target):
         assert memory[0] == streamed[0]  # every customer, column by column, PRNs included
         assert memory[1] == streamed[1]  # the eligible counts per cell
 
 
-def test_duplicate_ids_in_different_chunks_are_named_with_both_rows_and_nothing_is_written(tmp_path):
-    db = open_db(tmp_path / "s.db")
+def _staged_tables(db) -> int:
+    """Temporary staging tables left on this connection."""
+    if dialect.name(db) == dialect.SQLITE:
+        return db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0]
+    return db.execute(
+        "SELECT COUNT(*) FROM pg_class WHERE relname = 'incoming' AND relpersistence = 't'"
+    ).fetchone()[0]
+
+
+def test_duplicate_ids_in_different_chunks_are_named_with_both_rows_and_nothing_is_written(
+    tmp_path, fresh_db
+):
+    db = fresh_db
     frame = make_frame(50, seed=1)
     frame.loc[frame.index[40], "id"] = frame.loc[frame.index[3], "id"]  # rows 5 and 42 of the sheet
     staged = stage_file(db, _csv(tmp_path / "dup.csv", frame), chunk_rows=10)
@@ -84,11 +101,11 @@ def test_duplicate_ids_in_different_chunks_are_named_with_both_rows_and_nothing_
     staged = stage_file(db, _csv(tmp_path / "dup2.csv", later), chunk_rows=45)
     assert [(p.code, p.row) for p in staged.result.problems] == [("duplicate_id", 47)]
     assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
-    assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
+    assert _staged_tables(db) == 0
 
 
-def test_problems_in_late_chunks_are_all_counted_and_nothing_is_written(tmp_path):
-    db = open_db(tmp_path / "s.db")
+def test_problems_in_late_chunks_are_all_counted_and_nothing_is_written(tmp_path, fresh_db):
+    db = fresh_db
     frame = make_frame(120, seed=2)
     frame.loc[frame.index[[5, 77, 118]], "phone"] = "12"
     staged = stage_file(db, _csv(tmp_path / "bad.csv", frame), chunk_rows=16)
@@ -100,8 +117,8 @@ def test_problems_in_late_chunks_are_all_counted_and_nothing_is_written(tmp_path
     assert db.execute("SELECT COUNT(*) FROM customers").fetchone()[0] == 0
 
 
-def test_a_scoped_user_stages_only_their_regions(demo_path, tmp_path):
-    db = open_db(demo_path)
+def test_a_scoped_user_stages_only_their_regions(demo_db, tmp_path):
+    db = demo_db
     frame = make_frame(80, seed=4).assign(id=lambda f: "S" + f["id"])
     staged = stage_file(db, _csv(tmp_path / "mixed.csv", frame), scope="泉州", chunk_rows=9)
     assert not staged.ok
@@ -121,7 +138,7 @@ def test_a_scoped_user_stages_only_their_regions(demo_path, tmp_path):
     )
 
 
-def test_the_cli_streams_the_file(tmp_path, monkeypatch):
+def test_the_cli_streams_the_file(tmp_path, monkeypatch, database_target):
     monkeypatch.setattr(frame_file_import, "CHUNK_ROWS", 11)
     seen = []
     real = frame_file_import.FrameStream.chunks
@@ -133,7 +150,7 @@ def test_the_cli_streams_the_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(frame_file_import.FrameStream, "chunks", counting)
     path = _csv(tmp_path / "f.csv", make_frame(100, seed=6))
-    result = CliRunner().invoke(cli, ["import-frame", str(path), "--db", str(tmp_path / "c.db")])
+    result = CliRunner().invoke(cli, ["import-frame", str(path), "--db", str(database_target)])
     assert result.exit_code == 0, result.output
     assert "added 100" in result.output
     assert max(seen) <= 11 and sum(seen) == 100 and len(seen) >= 10

@@ -101,6 +101,14 @@ def test_placeholders_quotes_and_the_user_column(fresh_db):
     assert rows == [("alice", "at 12:00 ? 'quoted'")]
 
 
+def test_a_nul_in_text_is_stored_on_either_store(fresh_db):
+    """PostgreSQL text cannot hold NUL: the statement still runs (the NUL marked as U+FFFD there)."""
+    store.audit(fresh_db, "x\x00y", "sign_in_failed", "a\x00b")
+    row = fresh_db.execute("SELECT user, detail FROM audit_log WHERE action = 'sign_in_failed'").fetchone()
+    expected = ("x\x00y", "a\x00b") if dialect.name(fresh_db) == dialect.SQLITE else ("x\ufffdy", "a\ufffdb")
+    assert row == expected
+
+
 def test_int_parameters_compare_with_text_columns_as_on_sqlite(fresh_db):
     store.set_setting(fresh_db, "n", "5")
     assert fresh_db.execute("SELECT key FROM settings WHERE value = ?", [5]).fetchall() == [("n",)]

@@ -1,5 +1,5 @@
 """The topic commands: train-topics [--evaluate] prints the scores tables and stores a version,
-topic-models lists versions, reclassify-topics asks for confirmation and is audited."""
+topic-models lists versions, reclassify-topics asks for confirmation and is audited (on both store backends)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def run(tmp_path, monkeypatch):
     return invoke
 
 
-def test_train_topics_prints_the_tables_and_stores_a_version(run, tmp_path):
-    db_path = tmp_path / "fresh.db"
+def test_train_topics_prints_the_tables_and_stores_a_version(run, database_target):
+    db_path = database_target
     open_db(db_path).conn.close()
     result = run("train-topics", "--db", db_path, "--evaluate")
     assert result.exit_code == 0, result.output
@@ -47,31 +47,31 @@ def test_train_topics_prints_the_tables_and_stores_a_version(run, tmp_path):
     assert rows and all(0 <= float(v) <= 1 for v in rows["micro"][:3])
     db = open_db(db_path)
     assert db.execute("SELECT version, created_by FROM topic_models").fetchall() == [(1, None)]
-    assert db.execute("SELECT user FROM audit_log WHERE action = 'topic_model_train'").fetchall() == [
+    assert db.execute("""SELECT "user" FROM audit_log WHERE action = 'topic_model_train'""").fetchall() == [
         ("cli",)
     ]
     listed = run("topic-models", "--db", db_path).output.splitlines()
     assert listed[0].startswith("v1\t") and listed[-1] == "current: v1"
 
 
-def test_train_topics_is_for_admins(run, tmp_path):
-    db_path = tmp_path / "fresh.db"
+def test_train_topics_is_for_admins(run, database_target):
+    db_path = database_target
     create_user(open_db(db_path), "boss", "manager", "manager-pass-123")
     result = CliRunner().invoke(cli, ["train-topics", "--db", str(db_path), "--as-user", "boss"])
     assert result.exit_code == 1 and "for admins" in result.output
     assert open_db(db_path).execute("SELECT COUNT(*) FROM topic_models").fetchone()[0] == 0
 
 
-def test_reclassify_topics_confirms_and_audits(run, demo_path):
-    db = open_db(demo_path)
+def test_reclassify_topics_confirms_and_audits(run, demo_target):
+    db = open_db(demo_target)
     closed = db.execute("SELECT id FROM rounds WHERE status = 'closed'").fetchone()[0]
-    assert run("train-topics", "--db", demo_path).exit_code == 0
+    assert run("train-topics", "--db", demo_target).exit_code == 0
     refused = CliRunner().invoke(
-        cli, ["reclassify-topics", "--db", str(demo_path), "--round", str(closed)], input="n\n"
+        cli, ["reclassify-topics", "--db", str(demo_target), "--round", str(closed)], input="n\n"
     )
     assert refused.exit_code == 1 and db.execute(
         "SELECT COUNT(*) FROM audit_log WHERE action = 'topics_reclassify'").fetchone()[0] == 0  # fmt: skip
-    done = run("reclassify-topics", "--db", demo_path, "--round", closed, "--yes")
+    done = run("reclassify-topics", "--db", demo_target, "--round", closed, "--yes")
     assert done.exit_code == 0 and "classified by v1" in done.output
     versions = db.execute(
         "SELECT DISTINCT model_version FROM suggestion_topics WHERE round_id = ?", [closed]
