@@ -3,7 +3,8 @@
 Before: the whole import — PRN hashing, conversion, inserts — ran inside one BEGIN IMMEDIATE; a 2.93M-row
 import held the write lock 85 s and customers' saves and submits failed after the 30 s busy timeout. Now a
 re-import is staged (temp table, no write lock) and merged in one short transaction. The tests hold the
-import in its long phase with a pause and write as a customer meanwhile, with a 0.5 s busy timeout.
+import in its long phase with a pause and write as a customer meanwhile, with a 0.5 s busy (lock) timeout, on
+either store backend.
 """
 
 from __future__ import annotations
@@ -12,13 +13,36 @@ import threading
 
 import pytest
 
-from survey import frames
+from survey import dialect, frames
 from survey.demo import EXAMPLE_ANSWERS, make_frame
 from survey.fieldwork import save_draft, submit_response
 from survey.frame_import import import_frame
 from survey.frames import DeactivationNotConfirmed, store_frame
 from survey.store import open_db
 from survey.tokens import make_token, secret_key
+
+pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
+
+
+def _busy_timeout(db, ms: int) -> None:
+    """How long this connection waits for the write lock: SQLite's busy timeout, PostgreSQL's lock timeout."""
+    if dialect.name(db) == dialect.SQLITE:
+        db.execute(f"PRAGMA busy_timeout = {int(ms)}")
+    else:
+        db.execute(f"SET lock_timeout = '{int(ms)}ms'")
+
+
+def _intact(db) -> bool:
+    """SQLite's integrity check (PostgreSQL keeps its own: nothing to ask)."""
+    return dialect.name(db) != dialect.SQLITE or db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _staged_tables(db) -> int:
+    """Temporary staging tables left on this connection."""
+    if dialect.name(db) == dialect.SQLITE:
+        return db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0]
+    sql = "SELECT COUNT(*) FROM pg_class WHERE relname = 'incoming' AND relpersistence = 't'"
+    return db.execute(sql).fetchone()[0]
 
 
 def _open_token(db) -> tuple[int, str]:
@@ -39,15 +63,19 @@ def _new_frame():
 def paused_import(monkeypatch):
     """Runs an import in a thread and holds it at its first row insert until released."""
     reached, release = threading.Event(), threading.Event()
-    real = frames._insert_rows
 
-    def held(*args, **kwargs):
-        if not reached.is_set():
-            reached.set()
-            assert release.wait(60), "the test did not release the import"
-        return real(*args, **kwargs)
+    def holding(real):
+        def held(*args, **kwargs):
+            if not reached.is_set():
+                reached.set()
+                assert release.wait(60), "the test did not release the import"
+            return real(*args, **kwargs)
 
-    monkeypatch.setattr(frames, "_insert_rows", held)
+        return held
+
+    # the first row insert: SQLite's multi-row INSERTs or PostgreSQL's COPY
+    monkeypatch.setattr(frames, "_insert_rows", holding(frames._insert_rows))
+    monkeypatch.setattr(dialect, "bulk_insert", holding(dialect.bulk_insert))
     outcome: dict = {}
 
     def start(run):
@@ -75,45 +103,45 @@ def paused_import(monkeypatch):
 
 
 @pytest.mark.parametrize("entry", ["store_frame", "import_frame"])
-def test_customers_submit_while_an_import_loads_its_rows(demo_path, paused_import, entry):
+def test_customers_submit_while_an_import_loads_its_rows(demo_target, paused_import, entry):
     start, finish = paused_import
-    importer = open_db(demo_path)
+    importer = open_db(demo_target)
     frame = _new_frame()
     if entry == "store_frame":
         thread = start(lambda: store_frame(importer, frame, by="staff"))
     else:
         thread = start(lambda: import_frame(importer, frame, allow_deactivation=True, by="staff"))
-    customer = open_db(demo_path)
-    customer.execute("PRAGMA busy_timeout = 500")  # 0.5 s: a held write lock fails this at once
+    customer = open_db(demo_target)
+    _busy_timeout(customer, 500)  # 0.5 s: a held write lock fails this at once
     aid, token = _open_token(customer)
     save_draft(customer, token, {"overall": 4})  # the draft is saved …
     response_id = submit_response(customer, token, dict(EXAMPLE_ANSWERS))  # … and the answers are stored
     assert customer.execute("SELECT COUNT(*) FROM customers WHERE id LIKE 'X%'").fetchone()[0] == 0
     summary = finish(thread)
     assert (summary.added, summary.deactivated) == (2000, 3000)
-    check = open_db(demo_path)
+    check = open_db(demo_target)
     assert (
         check.execute("SELECT assignment_id FROM responses WHERE id = ?", [response_id]).fetchone()[0] == aid
     )
     assert check.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0] == 2000
-    assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _intact(check)
     importer.conn.close()
 
 
-def test_the_staged_rows_are_not_kept_after_the_import(demo_path):
-    db = open_db(demo_path)
+def test_the_staged_rows_are_not_kept_after_the_import(demo_target):
+    db = open_db(demo_target)
     store_frame(db, _new_frame(), by="staff")
-    assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
+    assert _staged_tables(db) == 0
 
 
-def test_a_refusal_after_staging_changes_nothing(demo_path):
-    db = open_db(demo_path)
+def test_a_refusal_after_staging_changes_nothing(demo_target):
+    db = open_db(demo_target)
     state = "SELECT (SELECT COUNT(*) FROM customers), (SELECT SUM(active) FROM customers), (SELECT COUNT(*) FROM audit_log)"
     before = db.execute(state).fetchone()
     with pytest.raises(DeactivationNotConfirmed):
         store_frame(db, _new_frame(), by="staff", allow_deactivation=False)
     assert db.execute(state).fetchone() == before
-    assert db.execute("SELECT COUNT(*) FROM temp.sqlite_master WHERE name = 'incoming'").fetchone()[0] == 0
+    assert _staged_tables(db) == 0
 
 
 def test_inside_a_callers_transaction_the_import_stays_in_it(demo_db):
@@ -135,7 +163,9 @@ def _visible_state(db) -> tuple:
     return frame_overview(db).to_dict("records"), frame_totals(db)
 
 
-def test_between_the_short_transactions_customers_write_and_nobody_sees_the_new_rows(demo_path, monkeypatch):
+def test_between_the_short_transactions_customers_write_and_nobody_sees_the_new_rows(
+    demo_target, monkeypatch
+):
     """An import of 2,000 NEW customers in chunks of 300: between two chunks a customer's draft and
     submission go through with a 0.5 s busy timeout, the committed new rows are counted nowhere, and a draw
     or a second import is refused with a clear message; at the end everything counts."""
@@ -144,8 +174,8 @@ def test_between_the_short_transactions_customers_write_and_nobody_sees_the_new_
     from survey.rounds import draw_round
 
     monkeypatch.setattr(frame_apply, "COMMIT_ROWS", 300)
-    importer, customer = open_db(demo_path), open_db(demo_path)
-    customer.execute("PRAGMA busy_timeout = 500")
+    importer, customer = open_db(demo_target), open_db(demo_target)
+    _busy_timeout(customer, 500)
     before = _visible_state(customer)
     between, release, outcome = threading.Event(), threading.Event(), {}
 
@@ -182,15 +212,15 @@ def test_between_the_short_transactions_customers_write_and_nobody_sees_the_new_
     assert pending_import(customer) is None
     assert customer.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0] == 2000
     assert sum(r["customers"] for r in _visible_state(customer)[0]) == 2000
-    assert customer.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert _intact(customer)
 
 
-def test_a_failure_in_the_final_transaction_deletes_the_committed_chunks(demo_path, monkeypatch):
+def test_a_failure_in_the_final_transaction_deletes_the_committed_chunks(demo_target, monkeypatch):
     from survey import frame_apply
     from survey.frame_apply import pending_import
 
     monkeypatch.setattr(frame_apply, "COMMIT_ROWS", 300)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     state = (
         "SELECT (SELECT COUNT(*) FROM customers), (SELECT SUM(active) FROM customers),"
         " (SELECT COUNT(*) FROM audit_log), (SELECT SUM(eligible) FROM frame_cells)"
@@ -204,15 +234,20 @@ def test_a_failure_in_the_final_transaction_deletes_the_committed_chunks(demo_pa
         store_frame(db, _new_frame(), by="staff", checks=checks)
     assert db.execute(state).fetchone() == before
     assert pending_import(db) is None
-    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert {"trg_customers_cells_insert", "trg_customers_cells_update"} <= names  # counting again
+    eligible = "SELECT SUM(eligible) FROM frame_cells"
+    n = db.execute(eligible).fetchone()[0]
+    cid = db.execute(
+        "SELECT id FROM customers WHERE active = 1 AND opted_out = 0 AND has_valid_phone = 1 LIMIT 1"
+    ).fetchone()[0]
+    db.execute("UPDATE customers SET active = 0 WHERE id = ?", [cid])
+    assert db.execute(eligible).fetchone()[0] == n - 1  # the cell triggers count again
 
 
-def test_a_re_import_writes_only_what_changed_in_its_final_transaction(demo_path, monkeypatch):
+def test_a_re_import_writes_only_what_changed_in_its_final_transaction(demo_target, monkeypatch):
     """Same customers, 10 of them moved: the final transaction rewrites those 10 rows, not the 3,000."""
     from survey.demo import make_frame
 
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     frame = make_frame(3000, seed=7)
     stored = dict(db.execute("SELECT id, region FROM customers").fetchall())
     if set(frame["id"]) != set(stored):
