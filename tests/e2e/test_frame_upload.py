@@ -61,7 +61,7 @@ def test_a_long_problem_message_is_shown_whole(page: Page, app_server, demo_cred
     """A formula cell's message is long: every word of it is on screen, wrapped, not cut at the column
     width (st.dataframe cut it to "看起来像电子表格公式（以 = + - …")."""
     _open_frame_page(page, app_server["url"], demo_credentials["staff"])
-    formula = "户号,户名,联系电话,供电单位,用户类别\nF1,=HYPERLINK(\"http://e.vil\"),13812345678,福州,居民\n"
+    formula = '户号,户名,联系电话,供电单位,用户类别\nF1,=HYPERLINK("http://e.vil"),13812345678,福州,居民\n'
     _upload(page, "formula.csv", formula.encode("gbk"))
     expect(page.get_by_text("发现 1 个问题，未写入任何数据", exact=False)).to_be_visible(timeout=30_000)
     cell = page.locator("[data-testid='stTable'] td", has_text="为防止公式注入不予导入")
@@ -72,7 +72,7 @@ def test_a_long_problem_message_is_shown_whole(page: Page, app_server, demo_cred
     expect(page.locator("[data-testid='stTable'] a")).to_have_count(0)
     fits = cell.evaluate("td => td.scrollWidth <= td.clientWidth + 1")
     assert fits, "the message overflows its cell"
-    page.screenshot(path=str(app_server["db_path"].parent / "frame_problem_formula.png"), full_page=True)
+    page.screenshot(path=str(app_server["work"] / "frame_problem_formula.png"), full_page=True)
 
 
 def test_gbk_csv_is_previewed_and_imported(page: Page, app_server, demo_credentials):

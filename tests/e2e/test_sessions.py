@@ -106,4 +106,4 @@ def test_a_reload_during_a_phone_interview_comes_back_to_the_customer_and_the_an
     page.get_by_role("radiogroup", name="本次通话结果").get_by_text("完成访问").click()
     overall = page.get_by_role("radiogroup", name="总体而言，您对我们的供电服务满意吗？")
     expect(overall.locator("input").nth(3)).to_be_checked(timeout=30_000)
-    page.screenshot(path=str(app_server["db_path"].parent / "interview_resumed.png"), full_page=True)
+    page.screenshot(path=str(app_server["work"] / "interview_resumed.png"), full_page=True)

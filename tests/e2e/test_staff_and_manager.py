@@ -22,11 +22,14 @@ def hostile(app_server):
         " WHERE a.round_id = 1 ORDER BY r.id LIMIT 1"
     ).fetchone()[0]
     db.execute(
-        "INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'suggestion', ?)",
+        "INSERT INTO answers (response_id, question_id, value) VALUES (?, 'suggestion', ?)"
+        " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value",
         [rid, "态度很差 " + XSS],
     )
     db.execute(
-        "INSERT OR REPLACE INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')", [rid]
+        "INSERT INTO answers (response_id, question_id, value) VALUES (?, 'overall', '1')"
+        " ON CONFLICT (response_id, question_id) DO UPDATE SET value = excluded.value",
+        [rid],
     )
     # every sampled customer of round 2: whichever one the call queue puts first is shown with its name
     db.execute(

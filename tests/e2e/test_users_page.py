@@ -63,4 +63,4 @@ def test_users_page_edits_one_account_at_a_time(page: Page, app_server, demo_cre
     expect(page.get_by_text("已保存").first).to_be_visible()
     assert _account(app_server["db_path"], "qz_mgr") == ("admin", "泉州")
     assert _account(app_server["db_path"], "xm_stf") == ("staff", "厦门")
-    page.screenshot(path=str(app_server["db_path"].parent / "users_page.png"), full_page=True)
+    page.screenshot(path=str(app_server["work"] / "users_page.png"), full_page=True)
