@@ -1,4 +1,5 @@
-"""Backup under write load, restore, and the CLI around them."""
+"""Backup under write load, restore, and the CLI around them: SQLite's file backup (a PostgreSQL store is backed up
+with pg_dump: tests/survey/test_copy_store.py); the account commands run on both backends."""
 
 from __future__ import annotations
 
@@ -97,20 +98,20 @@ def test_cli_backup_and_restore(demo_path, tmp_path):
     assert out.exit_code != 0
 
 
-def test_cli_account_commands(demo_path):
+def test_cli_account_commands(demo_target):
     runner = CliRunner()
     assert (
-        runner.invoke(cli, ["set-scope", "manager", "--region", "泉州", "--db", str(demo_path)]).exit_code
+        runner.invoke(cli, ["set-scope", "manager", "--region", "泉州", "--db", str(demo_target)]).exit_code
         == 0
     )
-    assert runner.invoke(cli, ["disable-user", "staff", "--db", str(demo_path)]).exit_code == 0
-    listing = runner.invoke(cli, ["users", "--db", str(demo_path)]).output
+    assert runner.invoke(cli, ["disable-user", "staff", "--db", str(demo_target)]).exit_code == 0
+    listing = runner.invoke(cli, ["users", "--db", str(demo_target)]).output
     assert "manager\tmanager\t泉州" in listing and "staff\tstaff\t*\tdisabled" in listing
-    bad = runner.invoke(cli, ["set-scope", "manager", "--db", str(demo_path)])
+    bad = runner.invoke(cli, ["set-scope", "manager", "--db", str(demo_target)])
     assert bad.exit_code != 0 and "either --region" in bad.output
     assert (
         runner.invoke(
-            cli, ["reset-password", "nobody", "--password", "12345678", "--db", str(demo_path)]
+            cli, ["reset-password", "nobody", "--password", "12345678", "--db", str(demo_target)]
         ).exit_code
         != 0
     )

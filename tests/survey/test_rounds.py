@@ -398,37 +398,37 @@ def _cli(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
-def test_cli_draw_prints_the_planned_margin_overall_and_per_region(demo_path):
-    out = _cli("draw", "--db", demo_path, "--margin", "0.05", "--allocation", "equal")
+def test_cli_draw_prints_the_planned_margin_overall_and_per_region(demo_target):
+    out = _cli("draw", "--db", demo_target, "--margin", "0.05", "--allocation", "equal")
     assert out.exit_code == 0, out.output
     assert "planned margin ±" in out.output and "target ±5.0%" in out.output
-    out = _cli("draw", "--db", demo_path, "--margin", "0.1", "--per-region", "--strata", "region")
+    out = _cli("draw", "--db", demo_target, "--margin", "0.1", "--per-region", "--strata", "region")
     assert out.exit_code == 0, out.output
     lines = [line for line in out.output.splitlines() if line.strip().startswith(("福州", "厦门", "南平"))]
     assert len(lines) == 3 and all("±" in line for line in lines)
     int(out.output.strip().splitlines()[-1])  # the round id stays alone on the last line
 
 
-def test_cli_draw_warns_when_the_target_cannot_be_met(demo_path):
-    out = _cli("draw", "--db", demo_path, "--margin", "0.01", "--per-region", "--strata", "region",
+def test_cli_draw_warns_when_the_target_cannot_be_met(demo_target):
+    out = _cli("draw", "--db", demo_target, "--margin", "0.01", "--per-region", "--strata", "region",
                "--response-rate", "0.3")  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "cannot be met" in out.output
 
 
-def test_cli_draw_minimum_defaults_to_two_and_zero_warns(demo_path):
-    out = _cli("draw", "--db", demo_path, "--size", "20")
+def test_cli_draw_minimum_defaults_to_two_and_zero_warns(demo_target):
+    out = _cli("draw", "--db", demo_target, "--size", "20")
     assert out.exit_code != 0 and "minimum=2" in out.output
-    out = _cli("draw", "--db", demo_path, "--size", "20", "--minimum", "0")
+    out = _cli("draw", "--db", demo_target, "--size", "20", "--minimum", "0")
     assert out.exit_code == 0, out.output
     assert "fewer than 2" in out.output
 
 
-def test_cli_draw_cost_optimal_says_where_the_sds_come_from(demo_path):
-    out = _cli("draw", "--db", demo_path, "--size", "300", "--strata", "region", "--allocation", "optimal",
+def test_cli_draw_cost_optimal_says_where_the_sds_come_from(demo_target):
+    out = _cli("draw", "--db", demo_target, "--size", "300", "--strata", "region", "--allocation", "optimal",
                "--cost", "福州=4")  # fmt: skip
     assert out.exit_code == 0, out.output
     assert "S_h from round 1" in out.output
     rid = int(out.output.strip().splitlines()[-1])
-    design = get_round(open_db(demo_path), rid)["design"]
+    design = get_round(open_db(demo_target), rid)["design"]
     assert design["cost"]["福州"] == 4.0 and design["cost"]["厦门"] == 1.0
