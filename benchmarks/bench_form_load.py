@@ -9,9 +9,11 @@ think time, and the submit. Afterwards the store is checked: every customer who 
 one response holding the answers sent, nobody else has one, and nothing outside the load round changed.
 
     python benchmarks/bench_form_load.py --workers 1,2 [--levels 10,25,50,100,200] [--duration 45]
-        [--think 2] [--customers 20000] [--links 6000] [--profile] [--store sqlite]
+        [--think 2] [--customers 20000] [--links 6000] [--profile] [--store sqlite|postgresql]
 
-``--store`` picks how the store is built and checked (``STORES``); SQLite for now, PostgreSQL to follow.
+``--store`` picks the store (``STORES``): a SQLite file in the temporary directory, or a database on a
+throwaway PostgreSQL 15 server started for the run (``tests/postgres_server.py``: initdb + pg_ctl, Unix
+socket only) that every app process shares through ``$SURVEY_DATABASE_URL``.
 """
 
 from __future__ import annotations
@@ -50,22 +52,46 @@ class LoadStore:
     """A store with one open round of personal links for the load test, and how to check it afterwards."""
 
     kind: str
-    env: dict[str, str]  # what the app processes need to find the store (SURVEY_DB=…)
-    db_path: Path
+    env: dict[str, str]  # what the app processes need to find the store (SURVEY_DB=… or SURVEY_DATABASE_URL=…)
+    db_path: Path | str  # the SQLite file or the PostgreSQL URL
     round_id: int
     tokens: list[str]
     outside: Callable[[], str]  # checksum of everything outside the load round
     outside_before: str = ""
+    close: Callable[[], None] = lambda: None  # stops a server started for the run
 
 
 def prepare_sqlite(workdir: Path, *, customers: int, links: int, seed: int) -> LoadStore:
     """A seeded demo database (``customers``) plus a round of ``links`` customers drawn for the test."""
+    return _prepare("sqlite", workdir / "survey.db", customers=customers, links=links, seed=seed)
+
+
+def prepare_postgresql(workdir: Path, *, customers: int, links: int, seed: int) -> LoadStore:
+    """The same on a throwaway PostgreSQL server (its own temporary folder, stopped at the end)."""
+    from survey.cluster import free_port_block
+    from tests import postgres_server
+
+    server = postgres_server.start(free_port_block(1))
+    try:
+        server.psql("CREATE DATABASE load_test")
+        store = _prepare("postgresql", server.url("load_test"), customers=customers, links=links, seed=seed,
+                         env={"SURVEY_SECRET_FILE": str(workdir / "secret.key")})  # fmt: skip
+    except BaseException:
+        server.stop()
+        raise
+    store.close = server.stop
+    return store
+
+
+def _prepare(kind: str, target: Path | str, *, customers: int, links: int, seed: int,
+             env: dict[str, str] | None = None) -> LoadStore:  # fmt: skip
     from survey.demo import build_demo
     from survey.rounds import draw_round
-    from survey.store import open_db
+    from survey.store import open_db, store_env
     from survey.tokens import make_token, secret_key
 
-    path = workdir / "survey.db"
+    os.environ.update(env or {})  # the link key this process signs with is the one the workers read
+    path = target
     db = open_db(path)
     build_demo(db, customers=customers, seed=seed)
     result = draw_round(db, size=links, strata=(), name="load test", created_by="bench")
@@ -78,18 +104,18 @@ def prepare_sqlite(workdir: Path, *, customers: int, links: int, seed: int) -> L
     ]
     db.conn.close()
     store = LoadStore(
-        "sqlite",
-        {"SURVEY_DB": str(path)},
+        kind,
+        store_env(path),
         path,
         result.round_id,
         [make_token(key, i) for i in ids],
-        lambda: sqlite_outside_checksum(path, result.round_id),
+        lambda: outside_checksum(path, result.round_id),
     )
     store.outside_before = store.outside()
     return store
 
 
-def sqlite_outside_checksum(path: Path, round_id: int) -> str:
+def outside_checksum(path: Path | str, round_id: int) -> str:
     """SHA-256 over every row outside the load round (customers, users, rounds, other rounds' assignments,
     responses, answers, follow-ups, audit entries not written by a customer's submission)."""
     from survey.store import open_db
@@ -112,13 +138,13 @@ def sqlite_outside_checksum(path: Path, round_id: int) -> str:
         for sql in queries:
             params = [round_id] if "?" in sql else []
             for row in db.execute(sql, params):
-                digest.update(repr(tuple(row)).encode())
+                digest.update(repr(tuple(row)).encode())  # compared with itself: one store's types
     finally:
         db.conn.close()
     return digest.hexdigest()
 
 
-def sqlite_verify(store: LoadStore, submitted: dict[str, dict]) -> dict:
+def verify_store(store: LoadStore, submitted: dict[str, dict]) -> dict:
     """Compare the store with what the customers saw: ``lost`` (thank-you shown, no response), ``duplicated``
     (more than one response for a link), ``unconfirmed`` (a response without a thank-you shown), ``mismatched``
     (stored question ids differ from those answered), ``outside_changed``."""
@@ -158,9 +184,10 @@ def sqlite_verify(store: LoadStore, submitted: dict[str, dict]) -> dict:
     }
 
 
-#: How to build and check each kind of store. PostgreSQL (issue 14, items 1–3) adds its entry here.
+#: How to build and check each kind of store (the checks are the same SQL on both).
 STORES: dict[str, tuple[Callable[..., LoadStore], Callable[[LoadStore, dict], dict]]] = {
-    "sqlite": (prepare_sqlite, sqlite_verify),
+    "sqlite": (prepare_sqlite, verify_store),
+    "postgresql": (prepare_postgresql, verify_store),
 }
 
 
@@ -529,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         result = verify(store, submitted)
     finally:
+        store.close()
         if args.keep:
             print(f"kept {workdir}")
         else:

@@ -83,12 +83,9 @@ def store_env(target: str | Path) -> dict[str, str]:
     store (with the link key's file made absolute, so every process finds the same key), else ``$SURVEY_DB``."""
     if not is_database_url(target):
         return {"SURVEY_DB": str(Path(target).resolve())}
-    env = {"SURVEY_DATABASE_URL": str(target)}
-    if not os.environ.get("SURVEY_SECRET"):
-        env["SURVEY_SECRET_FILE"] = str(
-            Path(os.environ.get("SURVEY_SECRET_FILE") or "data/secret.key").resolve()
-        )
-    return env
+    from survey.tokens import server_key_env  # tokens imports this module
+
+    return {"SURVEY_DATABASE_URL": str(target), **server_key_env()}
 
 
 def db_identity(db) -> str:

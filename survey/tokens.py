@@ -49,6 +49,15 @@ def key_path(db: sqlite_utils.Database) -> Path:
     return (path.parent if path else Path("data")) / "secret.key"
 
 
+def server_key_env() -> dict[str, str]:
+    """The environment that gives every app process of a PostgreSQL store the same link key: nothing when
+    ``$SURVEY_SECRET`` is set (the processes inherit it), else ``$SURVEY_SECRET_FILE`` made absolute (its
+    value, or ``data/secret.key`` as :func:`key_path` has it for a server store)."""
+    if os.environ.get("SURVEY_SECRET"):
+        return {}
+    return {"SURVEY_SECRET_FILE": str(Path(os.environ.get("SURVEY_SECRET_FILE") or "data/secret.key").resolve())}
+
+
 def check_key(key: bytes, source: str) -> bytes:
     """``key`` if it is long enough to sign links with, else :class:`SecretKeyError` naming ``source``."""
     if len(key.strip()) < MIN_KEY_BYTES:
