@@ -16,6 +16,8 @@ as the ``sqlite_utils.Database`` the SQLite store returns (``execute``, ``conn.e
 - locking: ``BEGIN IMMEDIATE`` (one writer at a time) is ``BEGIN`` + a transaction-scoped advisory lock
   (:data:`WRITE_LOCK`), so every read-then-write of the app stays safe across processes and machines; a lock
   not had within :data:`LOCK_TIMEOUT` is "busy" (:func:`is_busy_error`), like SQLite's busy timeout;
+  customers' submissions take it shared and lock their assignment's row instead (:func:`begin_sql`,
+  :func:`lock_rows`), so they run side by side and still exclude every other writer;
 - bulk load: ``COPY … FROM STDIN`` (:func:`bulk_insert`); frame_cells counts: plpgsql triggers.
 """
 
@@ -346,9 +348,23 @@ def connect(url: str) -> PgDatabase:
 
 
 # ---------------------------------------------------------------------------------------------- per dialect
-def begin_sql(db, *, immediate: bool) -> str:
-    """The statement that opens a store transaction (see :func:`survey.store.transaction`)."""
+def begin_sql(db, *, immediate: bool, shared: bool = False) -> str:
+    """The statement that opens a store transaction (see :func:`survey.store.transaction`).
+
+    ``shared``: a writer that locks the rows it changes (:func:`lock_rows`) — on PostgreSQL it takes the
+    store's write lock in shared mode, so such writers (customers' submissions) run side by side while
+    every other writer still excludes them all; on SQLite it is ``BEGIN IMMEDIATE`` like any writer.
+    """
+    if shared and immediate and isinstance(db, PgDatabase):
+        return f"BEGIN; SELECT pg_advisory_xact_lock_shared({WRITE_LOCK})"
     return "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+
+def lock_rows(db, alias: str) -> str:
+    """The clause that ends a ``SELECT`` to lock the rows of ``alias`` it reads until the transaction ends:
+    ``FOR UPDATE OF alias`` on PostgreSQL (a second reader waits, then sees the committed row), nothing on
+    SQLite (``BEGIN IMMEDIATE`` already holds the whole store)."""
+    return f" FOR UPDATE OF {alias}" if isinstance(db, PgDatabase) else ""
 
 
 def identity(db) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from questionnaires import Questionnaire, encode_value
+from survey import dialect
 from survey.busy import busy_is_retry
 from survey.follow_ups import open_for_response, warm_follow_up_rules
 from survey.forms import get_questionnaire
@@ -321,12 +322,15 @@ def contact_file(
     )
 
 
-def _lookup(db: sqlite_utils.Database, token: str):
+def _lookup(db: sqlite_utils.Database, token: str, *, lock: bool = False):
+    """The assignment behind ``token`` with its round's status; ``lock``: its row stays locked until the
+    transaction ends (a second submission of the same link waits, then sees it complete)."""
     if not looks_like_token(token):
         return None
     return db.execute(
         "SELECT a.id, a.round_id, a.customer_id, a.status, a.expires_at, a.is_reserve, a.released_at, a.draft,"
-        " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.token_hash = ?",
+        " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.token_hash = ?"
+        + (dialect.lock_rows(db, "a") if lock else ""),
         [token_hash(token)],
     ).fetchone()
 
@@ -391,8 +395,8 @@ def submit_response(
     questionnaire = get_questionnaire(db, row[9])
     clean = questionnaire.validate(answers)
     warm_follow_up_rules()  # load the topic dictionary (once per process) before taking the lock
-    with busy_is_retry(), transaction(db):
-        row = _lookup(db, token)
+    with busy_is_retry(), transaction(db, shared=True):  # submissions of different links run side by side
+        row = _lookup(db, token, lock=True)
         _check(row)  # still open: another tab or process may have submitted meanwhile
         return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
 
@@ -414,10 +418,11 @@ def submit_by_assignment(
     if not isinstance(interviewer, str) or not interviewer.strip():
         raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
     warm_follow_up_rules()
-    with busy_is_retry(), transaction(db):
+    with busy_is_retry(), transaction(db, shared=True):
         row = db.execute(
             "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"
-            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
+            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?"
+            + dialect.lock_rows(db, "a"),
             [assignment_id],
         ).fetchone()
         _check(row)

@@ -311,18 +311,22 @@ def open_db(path: str | os.PathLike | None = None, *, create: bool = True) -> sq
 
 
 @contextlib.contextmanager
-def transaction(db: sqlite_utils.Database, *, immediate: bool = True) -> Iterator[sqlite_utils.Database]:
+def transaction(
+    db: sqlite_utils.Database, *, immediate: bool = True, shared: bool = False
+) -> Iterator[sqlite_utils.Database]:
     """All-or-nothing block: ``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any exception.
 
     ``IMMEDIATE`` takes the write lock up front, so two writers never both read-then-write
     (no lost update, no double response). On PostgreSQL the write lock is the store's advisory lock and
-    ``immediate=False`` a ``REPEATABLE READ`` snapshot (:mod:`survey.dialect`).
+    ``immediate=False`` a ``REPEATABLE READ`` snapshot (:mod:`survey.dialect`). ``shared=True`` is for a
+    writer that locks every row it read-then-writes (``dialect.lock_rows``): PostgreSQL runs such writers
+    side by side (the advisory lock taken shared); SQLite treats it as any writer.
     """
     conn = db.conn
     if conn.in_transaction:  # nested: the outer block owns the transaction
         yield db
         return
-    conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.execute(dialect.begin_sql(db, immediate=immediate, shared=shared))
     try:
         yield db
     except BaseException:
