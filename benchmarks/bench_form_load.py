@@ -262,6 +262,9 @@ class Level:
         return self.pct("page")[1] <= PAGE_LIMIT and self.pct("submit")[1] <= SUBMIT_LIMIT and not self.errors
 
 
+_SEEN_ERRORS: set[str] = set()
+
+
 async def customer(url: str, token: str, rng: random.Random, think: float, timeout: float,
                    submitted: dict[str, dict]) -> Customer:  # fmt: skip
     """One customer: open the link, answer every question after a think time, submit."""
@@ -278,6 +281,9 @@ async def customer(url: str, token: str, rng: random.Random, think: float, timeo
         submitted[token] = dict(session.answered)
     except FormError as e:
         result.error = e.kind
+        if str(e) not in _SEEN_ERRORS:  # each distinct message once, so a failing level says why
+            _SEEN_ERRORS.add(str(e))
+            print(f"  customer error {e.kind}: {str(e)[:300]}", file=sys.stderr, flush=True)
     except OSError as e:
         result.error = f"os:{type(e).__name__}"
     finally:
