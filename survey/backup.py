@@ -20,12 +20,30 @@ class BackupError(Exception):
     "The backup or restore could not be done."
 
 
-def _give_up_when_busy(seconds: float):
+#: Restarts of a step-wise backup (another connection wrote meanwhile) before it is done in one step instead.
+MAX_RESTARTS = 3
+
+
+class _Restarting(Exception):
+    "The step-wise backup keeps starting over: writers change the database faster than it is copied."
+
+
+def _give_up_when_busy(seconds: float, *, restarts: int | None = None):
     """A ``Connection.backup`` progress callback that raises :class:`DatabaseBusy` after ``seconds`` of
-    SQLITE_BUSY / SQLITE_LOCKED steps (Python's backup loop would otherwise retry forever)."""
+    SQLITE_BUSY / SQLITE_LOCKED steps (Python's backup loop would otherwise retry forever), and
+    :class:`_Restarting` when the copy has started over more than ``restarts`` times (SQLite restarts a
+    step-wise backup whenever another connection writes: under steady writes it would never end)."""
     since: list[float] = []
+    last: list[int] = []
+    seen = [0]
 
     def progress(status: int, remaining: int, total: int) -> None:
+        if restarts is not None and status == sqlite3.SQLITE_OK:
+            if last and remaining > last[0]:
+                seen[0] += 1
+                if seen[0] > restarts:
+                    raise _Restarting()
+            last[:] = [remaining]
         if status not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             since.clear()
             return
@@ -81,8 +99,10 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, pages: int = 
     :func:`pg_backup`).
 
     Uses ``sqlite3.Connection.backup`` (the SQLite online backup API): writers may go on
-    meanwhile; the copy is checked with ``PRAGMA integrity_check``. The copy is readable only by its
-    owner (0600; a folder created for it 0700), like the database.
+    meanwhile; ``pages`` at a time, and when writers keep making that start over (:data:`MAX_RESTARTS`), in
+    one step (one read transaction: in WAL mode the writers still go on). The copy is checked with
+    ``PRAGMA integrity_check``. It is readable only by its owner (0600; a folder created for it 0700), like
+    the database.
     """
     if is_database_url(str(db_path)):
         return pg_backup(str(db_path), dest)
@@ -96,7 +116,10 @@ def backup(db_path: str | os.PathLike, dest: str | os.PathLike, *, pages: int = 
     src = sqlite3.connect(str(src_path), timeout=BUSY_SECONDS)
     out = sqlite3.connect(str(dest))
     try:
-        src.backup(out, pages=pages, progress=_give_up_when_busy(BUSY_SECONDS))
+        try:
+            src.backup(out, pages=pages, progress=_give_up_when_busy(BUSY_SECONDS, restarts=MAX_RESTARTS))
+        except _Restarting:
+            src.backup(out, pages=-1, progress=_give_up_when_busy(BUSY_SECONDS))
         out.execute("PRAGMA journal_mode=DELETE")
         _check(out, f"backup {dest}")
     except BaseException:

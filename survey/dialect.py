@@ -24,6 +24,7 @@ as the ``sqlite_utils.Database`` the SQLite store returns (``execute``, ``conn.e
 from __future__ import annotations
 
 import contextlib
+import itertools
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -35,6 +36,9 @@ POSTGRESQL = "postgresql"
 
 #: Key of the advisory lock that plays SQLite's write lock (``BEGIN IMMEDIATE``) on PostgreSQL.
 WRITE_LOCK = 0x5355525645  # "SURVE"
+#: Server connections per app process and URL: kept open, and opened beyond that under load (each store object
+#: holds one only during a statement or transaction, see :class:`PgConnection`).
+POOL_SIZE, POOL_OVERFLOW = 5, 20
 #: How long a statement waits for a lock before it is "busy" (SQLite's busy timeout in survey.store.open_db).
 LOCK_TIMEOUT = "30s"
 
@@ -185,6 +189,8 @@ def _engine(url: str):
         engine = create_engine(
             "postgresql+psycopg://" + url.split("://", 1)[1],
             isolation_level="AUTOCOMMIT",  # the store says BEGIN / COMMIT itself, as it does on SQLite
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
             pool_pre_ping=True,
         )
 
@@ -226,30 +232,41 @@ def _params(count: int, params: Sequence[Any] | dict | None) -> dict:
 
 
 class PgCursor:
-    """The result of one statement, read like a ``sqlite3.Cursor`` (rows are plain tuples)."""
+    """The result of one statement, read like a ``sqlite3.Cursor`` (rows are plain tuples).
 
-    def __init__(self, result) -> None:
+    ``rows``: the whole result read already (the connection went back to the pool after the statement)."""
+
+    def __init__(self, result, rows: list[tuple] | None = None) -> None:
         self._result = result
+        self._rows = iter(rows) if rows is not None else None
         self.rowcount = result.rowcount
 
     def fetchone(self) -> tuple | None:
+        if self._rows is not None:
+            return next(self._rows, None)
         if not self._result.returns_rows:
             return None
         row = self._result.fetchone()
         return None if row is None else tuple(row)
 
     def fetchall(self) -> list[tuple]:
+        if self._rows is not None:
+            return list(self._rows)
         if not self._result.returns_rows:
             return []
         return [tuple(r) for r in self._result.fetchall()]
 
     def fetchmany(self, size: int = 1) -> list[tuple]:
+        if self._rows is not None:
+            return list(itertools.islice(self._rows, size))
         if not self._result.returns_rows:
             return []
         return [tuple(r) for r in self._result.fetchmany(size)]
 
     def __iter__(self) -> Iterator[tuple]:
-        if self._result.returns_rows:
+        if self._rows is not None:
+            yield from self._rows
+        elif self._result.returns_rows:
             for row in self._result:
                 yield tuple(row)
 
@@ -259,22 +276,72 @@ class PgCursor:
 
 
 class PgConnection:
-    """The ``db.conn`` of a PostgreSQL store: what the app asks of a ``sqlite3.Connection``."""
+    """The ``db.conn`` of a PostgreSQL store: what the app asks of a ``sqlite3.Connection``.
 
-    def __init__(self, sa_conn, url: str) -> None:
-        self._sa = sa_conn
+    It holds a server connection only while it needs one: from the pool at a statement, back to the pool when
+    the statement has run outside a transaction (its rows read first), kept from ``BEGIN`` to ``COMMIT`` /
+    ``ROLLBACK``. So an app process serves many more browser sessions (each with its own store object) than the
+    pool has connections, and an idle session holds none. A connection that has a temporary table or was used
+    for ``COPY`` (:attr:`dbapi`) stays with this object until :meth:`close` (session state on the server).
+    """
+
+    def __init__(self, engine, url: str) -> None:
+        self._engine = engine
+        self._sa = None
+        self._pinned = False
         self.url = url
+
+    def _conn(self):
+        if self._sa is None:
+            self._sa = self._engine.connect()
+        return self._sa
+
+    def _done(self, result) -> PgCursor:
+        """The statement's cursor; the connection goes back to the pool when nothing needs it any more."""
+        if self._pinned or self._status_idle() is False:
+            return PgCursor(result)
+        rows = [tuple(r) for r in result.fetchall()] if result.returns_rows else []
+        cursor = PgCursor(result, rows)
+        self._release()
+        return cursor
+
+    def _status_idle(self) -> bool | None:
+        from psycopg.pq import TransactionStatus
+
+        if self._sa is None:
+            return None
+        return self._sa.connection.dbapi_connection.info.transaction_status == TransactionStatus.IDLE
+
+    def _release(self) -> None:
+        if self._sa is not None:
+            sa, self._sa = self._sa, None
+            sa.close()
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> PgCursor:
         from sqlalchemy import text
 
         sql = _begin_sql(sql)
+        conn = self._conn()
         if sql.startswith("BEGIN;"):  # BEGIN IMMEDIATE: a transaction holding the store's write lock
-            for statement in split_script(sql):
-                self._sa.exec_driver_sql(statement)
-            return PgCursor(self._sa.exec_driver_sql("SELECT 1 WHERE false"))
+            try:
+                for statement in split_script(sql):
+                    conn.exec_driver_sql(statement)
+            except BaseException:  # the lock was not had in time: no transaction is left open
+                conn.exec_driver_sql("ROLLBACK")
+                if not self._pinned:
+                    self._release()
+                raise
+            return PgCursor(conn.exec_driver_sql("SELECT 1 WHERE false"))
         translated, count = translate_sql(sql)
-        return PgCursor(self._sa.execute(text(translated), _params(count, params)))
+        if "pg_temp." in translated or _TEMP_TABLE.match(translated):
+            self._pinned = True  # a temporary table lives in this server session
+        try:
+            result = conn.execute(text(translated), _params(count, params))
+        except BaseException:
+            if not self._pinned and self._status_idle():
+                self._release()
+            raise
+        return self._done(result)
 
     def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> PgCursor | None:
         from sqlalchemy import text
@@ -283,21 +350,31 @@ class PgConnection:
         batch = [_params(count, p) for p in seq_of_params]
         if not batch:
             return None
-        return PgCursor(self._sa.execute(text(translated), batch))
+        conn = self._conn()
+        try:
+            result = conn.execute(text(translated), batch)
+        except BaseException:
+            if not self._pinned and self._status_idle():
+                self._release()
+            raise
+        return self._done(result)
 
     @property
     def dbapi(self):
-        """The psycopg connection underneath (COPY, transaction status)."""
-        return self._sa.connection.dbapi_connection
+        """The psycopg connection underneath (COPY); it stays with this object from now on."""
+        self._pinned = True
+        return self._conn().connection.dbapi_connection
 
     @property
     def in_transaction(self) -> bool:
-        from psycopg.pq import TransactionStatus
-
-        return self.dbapi.info.transaction_status != TransactionStatus.IDLE
+        return self._status_idle() is False
 
     def close(self) -> None:
-        self._sa.close()
+        self._pinned = False
+        self._release()
+
+
+_TEMP_TABLE = re.compile(r"\s*CREATE\s+TEMP(ORARY)?\s+TABLE", re.I)
 
 
 def _begin_sql(sql: str) -> str:
@@ -316,7 +393,7 @@ class PgDatabase:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.conn = PgConnection(_engine(url).connect(), url)
+        self.conn = PgConnection(_engine(url), url)
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> PgCursor:
         return self.conn.execute(sql, params)

@@ -115,3 +115,24 @@ def test_cli_account_commands(demo_target):
         ).exit_code
         != 0
     )
+
+
+def test_a_backup_that_keeps_starting_over_is_done_in_one_step():
+    """SQLite restarts a step-wise backup whenever another connection writes; under steady writes (the test
+    above) it could start over for ever. The progress callback notices the copy starting over (pages remaining
+    going up) and, after MAX_RESTARTS, backup() copies in one step instead."""
+    import sqlite3
+
+    from survey.backup import MAX_RESTARTS, _give_up_when_busy, _Restarting
+
+    progress = _give_up_when_busy(30.0, restarts=MAX_RESTARTS)
+    progress(sqlite3.SQLITE_OK, 90, 100)
+    for _ in range(MAX_RESTARTS):
+        progress(sqlite3.SQLITE_OK, 80, 100)
+        progress(sqlite3.SQLITE_OK, 95, 100)  # started over
+    progress(sqlite3.SQLITE_OK, 50, 100)  # going down is progress
+    with pytest.raises(_Restarting):
+        progress(sqlite3.SQLITE_OK, 99, 100)
+    steady = _give_up_when_busy(30.0, restarts=MAX_RESTARTS)
+    for remaining in range(100, 0, -10):
+        steady(sqlite3.SQLITE_OK, remaining, 100)  # a copy that never starts over is never cut short
