@@ -327,10 +327,11 @@ def _lookup(db: sqlite_utils.Database, token: str, *, lock: bool = False):
     transaction ends (a second submission of the same link waits, then sees it complete)."""
     if not looks_like_token(token):
         return None
+    locking = dialect.lock_rows(db, "a") if lock else ""
     return db.execute(
-        "SELECT a.id, a.round_id, a.customer_id, a.status, a.expires_at, a.is_reserve, a.released_at, a.draft,"
-        " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.token_hash = ?"
-        + (dialect.lock_rows(db, "a") if lock else ""),
+        "SELECT a.id, a.round_id, a.customer_id, a.status, a.expires_at, a.is_reserve, a.released_at,"  # noqa: S608
+        " a.draft, r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
+        f" WHERE a.token_hash = ?{locking}",  # (fixed text: the locking clause is the dialect's)
         [token_hash(token)],
     ).fetchone()
 
@@ -419,10 +420,11 @@ def submit_by_assignment(
         raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
     warm_follow_up_rules()
     with busy_is_retry(), transaction(db, shared=True):
+        locking = dialect.lock_rows(db, "a")
         row = db.execute(
-            "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"
-            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?"
-            + dialect.lock_rows(db, "a"),
+            "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"  # noqa: S608
+            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
+            f" WHERE a.id = ?{locking}",  # (fixed text: the locking clause is the dialect's)
             [assignment_id],
         ).fetchone()
         _check(row)
