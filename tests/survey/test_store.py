@@ -137,8 +137,15 @@ def test_sql_translation_for_postgresql():
         "SELECT user, CAST(v AS REAL) FROM t WHERE a = ? AND b = '?:x' -- ?\n"
     )
     assert count == 1
-    assert text.startswith(
-        "SELECT \"user\", CAST(v AS DOUBLE PRECISION) FROM t WHERE a = :p0 AND b = '?\\:x'"
+    assert text.startswith("SELECT \"user\", CAST(v AS DOUBLE PRECISION) FROM t WHERE a = %s AND b = '?:x'")
+    # with placeholders psycopg reads every %: the literal ones are doubled; without, the text goes as it is
+    assert dialect.translate_sql("SELECT 7 % 2 FROM t WHERE a LIKE '%x' AND b = ?") == (
+        "SELECT 7 %% 2 FROM t WHERE a LIKE '%%x' AND b = %s",
+        1,
+    )
+    assert dialect.translate_sql("SELECT 7 % 2 FROM t WHERE a LIKE '%x'") == (
+        "SELECT 7 % 2 FROM t WHERE a LIKE '%x'",
+        0,
     )
     assert "IDENTITY" in dialect.translate_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT)")[0]
     assert dialect.split_script("CREATE TABLE a (x TEXT); -- one; two\nCREATE TABLE b (y TEXT);") == [
