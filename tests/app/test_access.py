@@ -21,8 +21,8 @@ def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
     return at.button[0].click().run()
 
 
-def test_admin_creates_scoped_user_who_can_then_sign_in(app, demo_path):
-    at = app(User("admin", "admin"))
+def test_admin_creates_scoped_user_who_can_then_sign_in(store_app, demo_target):
+    at = store_app(User("admin", "admin"))
     at.switch_page("app_pages/users.py").run()
     at.text_input(key="new_user_name").input("qz_manager")
     at.selectbox(key="new_user_role").set_value("manager")
@@ -30,7 +30,7 @@ def test_admin_creates_scoped_user_who_can_then_sign_in(app, demo_path):
     at.text_input(key="new_user_password").input("quanzhou-2026")
     at.button(key="FormSubmitter:create_user-新建用户").click().run()
     assert not at.exception
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     assert db.execute("SELECT role, region FROM users WHERE name = 'qz_manager'").fetchone() == (
         "manager",
         "泉州",
@@ -42,22 +42,22 @@ def test_admin_creates_scoped_user_who_can_then_sign_in(app, demo_path):
     )
 
 
-def test_admin_disables_a_user_and_their_session_ends(app, demo_path):
-    staff = app(User("staff", "staff"))
+def test_admin_disables_a_user_and_their_session_ends(store_app, demo_target):
+    staff = store_app(User("staff", "staff"))
     assert "抽样与邀请" in _texts(staff)
-    admin = app(User("admin", "admin"))
+    admin = store_app(User("admin", "admin"))
     admin.switch_page("app_pages/users.py").run()
     admin.selectbox(key="edit_user").set_value("staff").run()
     admin.button(key="toggle_disabled_staff").click().run()
     assert not admin.exception
-    assert open_db(demo_path).execute("SELECT disabled FROM users WHERE name = 'staff'").fetchone()[0] == 1
+    assert open_db(demo_target).execute("SELECT disabled FROM users WHERE name = 'staff'").fetchone()[0] == 1
     staff.run()
     assert staff.session_state["user"] is None
     assert "工作人员登录" in _texts(staff)
 
 
-def test_lockout_through_the_login_form(app, demo_credentials):
-    at = app()
+def test_lockout_through_the_login_form(store_app, demo_credentials):
+    at = store_app()
     for _ in range(5):
         at = _sign_in(at, "staff", "wrong-password")
     at = _sign_in(at, "staff", demo_credentials["staff"])
@@ -65,8 +65,8 @@ def test_lockout_through_the_login_form(app, demo_credentials):
     assert "已被锁定" in _texts(at)  # the right password during the lock: told that the account is locked
 
 
-def test_idle_session_times_out(app):
-    at = app(User("manager", "manager"))
+def test_idle_session_times_out(store_app):
+    at = store_app(User("manager", "manager"))
     assert at.session_state["user"] is not None
     at.session_state["last_active"] = time.time() - 31 * 60
     at.run()
@@ -74,15 +74,15 @@ def test_idle_session_times_out(app):
     assert "会话因长时间未操作已结束" in _texts(at)
 
 
-def test_sign_out(app):
-    at = app(User("manager", "manager"))
+def test_sign_out(store_app):
+    at = store_app(User("manager", "manager"))
     at.sidebar.button(key="logout").click().run()
     assert at.session_state["user"] is None
     assert "工作人员登录" in _texts(at)
 
 
-def test_audit_page_lists_and_filters(app):
-    at = app(User("admin", "admin"))
+def test_audit_page_lists_and_filters(store_app):
+    at = store_app(User("admin", "admin"))
     at.switch_page("app_pages/audit.py").run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -91,8 +91,8 @@ def test_audit_page_lists_and_filters(app):
     assert set(at.dataframe[0].value["操作"]) == {"抽取样本"}
 
 
-def test_audit_page_is_admin_only(app):
-    at = app(User("manager", "manager"))
+def test_audit_page_is_admin_only(store_app):
+    at = store_app(User("manager", "manager"))
     try:
         at.switch_page("app_pages/audit.py")
     except ValueError as e:
@@ -109,11 +109,11 @@ def test_empty_database_tells_how_to_create_the_first_admin(tmp_path, monkeypatc
     assert "python -m survey create-user" in _texts(at)
 
 
-def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
+def test_region_scoped_manager_sees_only_their_regions(store_app, demo_target):
     from survey.follow_ups import list_follow_ups
     from survey.monitoring import round_progress
 
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     with_items = db.execute(
         "SELECT region FROM follow_ups GROUP BY region ORDER BY COUNT(*) DESC LIMIT 2"
     ).fetchall()
@@ -127,7 +127,7 @@ def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
     from survey.users import create_user
 
     create_user(db, "qz", "manager", "quanzhou-pass", region="泉州")
-    at = app(User("qz", "manager", "泉州"))
+    at = store_app(User("qz", "manager", "泉州"))
     assert not at.exception
     text = _texts(at)
     assert "泉州" in text
@@ -144,7 +144,7 @@ def test_region_scoped_manager_sees_only_their_regions(app, demo_path):
             assert set(frame.value[col]) <= {"泉州"}
 
 
-def test_repeated_bad_links_from_one_session_are_slowed_down(app, monkeypatch):
+def test_repeated_bad_links_from_one_session_are_slowed_down(store_app, monkeypatch):
     from survey import tokens
 
     asked: list[int] = []
@@ -156,7 +156,7 @@ def test_repeated_bad_links_from_one_session_are_slowed_down(app, monkeypatch):
         return 0.0  # do not actually wait in the test
 
     monkeypatch.setattr(tokens, "bad_token_delay", spy)
-    at = app(token="A" * 32)
+    at = store_app(token="A" * 32)
     for _ in range(5):
         at.run()
     assert asked == [1, 2, 3, 4, 5, 6]  # the session's count of bad links keeps growing

@@ -15,8 +15,8 @@ MANAGER = User("manager", "manager")
 JARGON = ("H=", "H =", "ε²", "F=", "F =", "df", "Cramér", "Kruskal", "Rao-Scott", "Holm", "Dunn", "Kish")
 
 
-def _page(app, page, user=MANAGER, lang="zh", **select):
-    at = app(user, lang=lang)
+def _page(store_app, page, user=MANAGER, lang="zh", **select):
+    at = store_app(user, lang=lang)
     at.switch_page(f"app_pages/{page}.py").run()
     for key, value in select.items():
         at.selectbox(key=key).set_value(value).run()
@@ -56,16 +56,16 @@ def _details_text(at) -> str:
                      ("markdown", "text"))  # fmt: skip
 
 
-def test_a_filter_is_not_called_the_account_scope(app):
-    at = _page(app, "dashboard", dash_region="泉州")
+def test_a_filter_is_not_called_the_account_scope(store_app):
+    at = _page(store_app, "dashboard", dash_region="泉州")
     info = "\n".join(e.value for e in at.info)
     assert "您的账号限定为" not in info
     assert "当前筛选：地区为泉州" in info and "按区县进行" in info
 
 
-def test_the_account_scope_is_said_as_such(app, demo_path):
-    create_user(open_db(demo_path), "m_qz", "manager", "local-pass-123", region="泉州")
-    at = _page(app, "dashboard", user=User("m_qz", "manager", "泉州"))
+def test_the_account_scope_is_said_as_such(store_app, demo_target):
+    create_user(open_db(demo_target), "m_qz", "manager", "local-pass-123", region="泉州")
+    at = _page(store_app, "dashboard", user=User("m_qz", "manager", "泉州"))
     info = "\n".join(e.value for e in at.info)
     assert "您的账号限定为 泉州" in info and "当前筛选" not in info
     at.selectbox(key="dash_type").set_value("居民").run()
@@ -74,16 +74,16 @@ def test_the_account_scope_is_said_as_such(app, demo_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_an_empty_filter_combination_says_so_not_that_the_round_has_no_answers(app, demo_path, lang):
+def test_an_empty_filter_combination_says_so_not_that_the_round_has_no_answers(store_app, demo_target, lang):
     total = (
-        open_db(demo_path)
+        open_db(demo_target)
         .execute(
             "SELECT COUNT(*) FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE a.round_id = 1"
         )
         .fetchone()[0]
     )
     at = _page(
-        app, "dashboard", lang=lang, dash_region="莆田", dash_type="大工业"
+        store_app, "dashboard", lang=lang, dash_region="莆田", dash_type="大工业"
     )  # no such answers in round 1
     warning = "\n".join(e.value for e in at.warning)
     assert "还没有答卷" not in warning and "no responses yet" not in warning
@@ -98,9 +98,9 @@ def test_an_empty_filter_combination_says_so_not_that_the_round_has_no_answers(a
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_the_district_view_speaks_of_districts(app, monkeypatch, lang):
+def test_the_district_view_speaks_of_districts(store_app, monkeypatch, lang):
     monkeypatch.setenv("SURVEY_MIN_BASE", "2")
-    at = _page(app, "dashboard", lang=lang, dash_region="福州")
+    at = _page(store_app, "dashboard", lang=lang, dash_region="福州")
     text = _main_text(at) + _details_text(at)
     if lang == "zh":
         assert "各区县" in text and "对区县" in text and "各地区" not in text
@@ -109,9 +109,9 @@ def test_the_district_view_speaks_of_districts(app, monkeypatch, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_manager_view_keeps_jargon_in_the_methods_section(app, monkeypatch, lang):
+def test_manager_view_keeps_jargon_in_the_methods_section(store_app, monkeypatch, lang):
     monkeypatch.setenv("SURVEY_MIN_BASE", "5")
-    at = _page(app, "dashboard", lang=lang, dash_item="voltage")
+    at = _page(store_app, "dashboard", lang=lang, dash_item="voltage")
     main = _main_text(at)
     assert not [word for word in JARGON if word in main], main
     assert (
@@ -138,11 +138,11 @@ def _letters(at) -> dict[str, str]:
         {"dash_item": "voltage", "dash_poststrat": True},
     ],
 )
-def test_headline_pair_sentences_and_letters_agree(app, monkeypatch, select):
+def test_headline_pair_sentences_and_letters_agree(store_app, monkeypatch, select):
     monkeypatch.setenv("SURVEY_MIN_BASE", "3")
     select = dict(select)
     post = select.pop("dash_poststrat", False)
-    at = _page(app, "dashboard", **select)
+    at = _page(store_app, "dashboard", **select)
     if post:
         at.checkbox(key="dash_poststrat").check().run()
         assert not at.exception
@@ -175,9 +175,9 @@ def test_headline_pair_sentences_and_letters_agree(app, monkeypatch, select):
         assert "请以上面的结论为准" in details
 
 
-def test_trends_filter_by_region_for_unrestricted_managers(app, monkeypatch):
+def test_trends_filter_by_region_for_unrestricted_managers(store_app, monkeypatch):
     monkeypatch.setenv("SURVEY_MIN_BASE", "2")
-    at = _page(app, "trends")
+    at = _page(store_app, "trends")
     at.checkbox(key="trend_open").check().run()
     whole = at.dataframe[0].value
     at.selectbox(key="trend_region").set_value("福州").run()
@@ -189,9 +189,9 @@ def test_trends_filter_by_region_for_unrestricted_managers(app, monkeypatch):
     assert any("当前筛选：福州" in e.value for e in at.info)
 
 
-def test_trends_scope_has_no_region_filter(app, demo_path):
-    create_user(open_db(demo_path), "m_qz", "manager", "local-pass-123", region="泉州")
-    at = _page(app, "trends", user=User("m_qz", "manager", "泉州"))
+def test_trends_scope_has_no_region_filter(store_app, demo_target):
+    create_user(open_db(demo_target), "m_qz", "manager", "local-pass-123", region="泉州")
+    at = _page(store_app, "trends", user=User("m_qz", "manager", "泉州"))
     assert not [s for s in at.selectbox if s.key == "trend_region"]
     assert any("您的账号限定为 泉州" in e.value for e in at.info)
 

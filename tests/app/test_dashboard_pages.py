@@ -25,19 +25,19 @@ def _local_manager(db, region: str) -> User:
     return User("m_local", "manager", region)
 
 
-def _page(app, page, user=MANAGER, lang="zh"):
-    at = app(user, lang=lang)
+def _page(store_app, page, user=MANAGER, lang="zh"):
+    at = store_app(user, lang=lang)
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_dashboard_kpis_chart_letters_and_methods(app, lang, monkeypatch):
+def test_dashboard_kpis_chart_letters_and_methods(store_app, lang, monkeypatch):
     monkeypatch.setenv(
         "SURVEY_MIN_BASE", "6"
     )  # the 3,000-customer demo's round 1 has 3–16 answers per region
-    at = _page(app, "dashboard", lang=lang)
+    at = _page(store_app, "dashboard", lang=lang)
     assert len(at.metric) == 4
     table = at.dataframe[0].value
     assert len(table) == 9
@@ -55,15 +55,15 @@ def test_dashboard_kpis_chart_letters_and_methods(app, lang, monkeypatch):
     assert ("(分数−1)/4×100" in text) if lang == "zh" else ("(score − 1)/4 × 100" in text)
 
 
-def test_dashboard_region_scoped_manager_sees_only_districts(app, demo_path):
-    db = open_db(demo_path)
+def test_dashboard_region_scoped_manager_sees_only_districts(store_app, demo_target):
+    db = open_db(demo_target)
     region = db.execute(
         "SELECT region FROM customers GROUP BY region ORDER BY COUNT(*) DESC LIMIT 1"
     ).fetchone()[0]
     districts = {
         r[0] for r in db.execute("SELECT DISTINCT district FROM customers WHERE region = ?", [region])
     }
-    at = _page(app, "dashboard", user=_local_manager(db, region))
+    at = _page(store_app, "dashboard", user=_local_manager(db, region))
     assert region in _texts(at) and "区县" in _texts(at)
     groups = set(at.dataframe[0].value.iloc[:, 0])
     assert groups <= districts
@@ -71,15 +71,15 @@ def test_dashboard_region_scoped_manager_sees_only_districts(app, demo_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_dashboard_export_is_audited(app, demo_path, lang):
+def test_dashboard_export_is_audited(store_app, demo_target, lang):
     import zipfile
 
-    at = _page(app, "dashboard", lang=lang)
+    at = _page(store_app, "dashboard", lang=lang)
     at.selectbox(key="dash_item").set_value("attitude").run()
     at.selectbox(key="dash_type").set_value("居民").run()
     at.button(key="dash_export").click().run()
     assert not at.exception
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     row = db.execute("SELECT user, detail FROM audit_log WHERE action = 'dashboard_export'").fetchone()
     assert (
         row[0] == "manager"
@@ -106,8 +106,8 @@ def test_dashboard_export_is_audited(app, demo_path, lang):
     )
 
 
-def test_dashboard_filters_and_poststratification(app):
-    at = _page(app, "dashboard")
+def test_dashboard_filters_and_poststratification(store_app):
+    at = _page(store_app, "dashboard")
     at.selectbox(key="dash_type").set_value("居民").run()
     assert not at.exception
     at.checkbox(key="dash_poststrat").check().run()
@@ -115,8 +115,8 @@ def test_dashboard_filters_and_poststratification(app):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_suggestions_page_counts_and_escaped_examples(app, lang):
-    at = _page(app, "suggestions", lang=lang)
+def test_suggestions_page_counts_and_escaped_examples(store_app, lang):
+    at = _page(store_app, "suggestions", lang=lang)
     counts, examples = at.dataframe[0].value, at.dataframe[1].value
     assert len(counts) > 0 and (counts.iloc[:, 2] > 0).all()
     assert len(examples) > 0
@@ -127,11 +127,11 @@ def test_suggestions_page_counts_and_escaped_examples(app, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_follow_ups_page_sync_update_and_phone(app, demo_path, lang):
-    at = _page(app, "follow_ups", lang=lang)
+def test_follow_ups_page_sync_update_and_phone(store_app, demo_target, lang):
+    at = _page(store_app, "follow_ups", lang=lang)
     at.button(key="fu_sync").click().run()
     assert not at.exception
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     queue = list_follow_ups(db)
     assert len(queue) > 0 and len(at.dataframe[0].value) == len(queue)
     assert at.dataframe[0].value["电话" if lang == "zh" else "Phone"].str.contains(r"\*\*\*\*").all()
@@ -160,19 +160,19 @@ def test_follow_ups_page_sync_update_and_phone(app, demo_path, lang):
     )
 
 
-def test_follow_ups_page_region_scope(app, demo_path):
-    db = open_db(demo_path)
+def test_follow_ups_page_region_scope(store_app, demo_target):
+    db = open_db(demo_target)
     sync_follow_ups(db, 1)
     region = list_follow_ups(db)["region"].iloc[0]
-    at = _page(app, "follow_ups", user=_local_manager(db, region))
+    at = _page(store_app, "follow_ups", user=_local_manager(db, region))
     assert set(at.dataframe[0].value.iloc[:, 2]) == {region}
 
 
-def test_follow_ups_sla_setting(app, demo_path):
+def test_follow_ups_sla_setting(store_app, demo_target):
     at = _page(
-        app, "follow_ups", user=User("admin", "admin")
+        store_app, "follow_ups", user=User("admin", "admin")
     )  # company-wide: admins only (issue 11, item 11)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     before = db.execute("SELECT value FROM settings WHERE key = 'follow_up_sla_days'").fetchone()
     at.number_input(key="fu_sla").set_value(7).run()
     assert not at.exception
@@ -184,9 +184,9 @@ def test_follow_ups_sla_setting(app, demo_path):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_trends_page_shows_rounds_and_the_change_test(app, lang, monkeypatch):
+def test_trends_page_shows_rounds_and_the_change_test(store_app, lang, monkeypatch):
     monkeypatch.setenv("SURVEY_MIN_BASE", "5")
-    at = _page(app, "trends", lang=lang)
+    at = _page(store_app, "trends", lang=lang)
     assert "至少需要两个" in _texts(at) if lang == "zh" else "At least two" in _texts(at)  # round 2 is open
     at.checkbox(key="trend_open").check().run()
     table = at.dataframe[0].value
@@ -203,19 +203,19 @@ def test_trends_page_shows_rounds_and_the_change_test(app, lang, monkeypatch):
     assert not at.exception and len(at.dataframe[0].value) == 2
 
 
-def test_resolved_items_are_not_overdue_on_the_page(app, demo_path):
-    db = open_db(demo_path)
+def test_resolved_items_are_not_overdue_on_the_page(store_app, demo_target):
+    db = open_db(demo_target)
     sync_follow_ups(db, 1)
     fid = int(list_follow_ups(db)["id"].iloc[0])
     update_follow_up(db, fid, user="manager", status="resolved")
-    at = _page(app, "follow_ups")
+    at = _page(store_app, "follow_ups")
     shown = at.dataframe[0].value.set_index("编号")
     assert shown.loc[fid].iloc[0] == ""
 
 
-def test_dashboard_makes_no_claim_from_too_few_answers(app):
+def test_dashboard_makes_no_claim_from_too_few_answers(store_app):
     """Default minimum base 30: every region of the small demo shows 样本不足, no letter, no finding."""
-    at = _page(app, "dashboard")
+    at = _page(store_app, "dashboard")
     table = at.dataframe[0].value
     assert table.iloc[:, 1].str.startswith("样本不足").all() and (table.iloc[:, 6] == "").all()
     text = _texts(at)

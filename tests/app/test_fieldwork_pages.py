@@ -59,9 +59,9 @@ def _radio_keys(at: AppTest, prefix: str = "q_") -> list[str]:
     [("planned_outage", "yes", "q_outage_notice"), ("reported_fault", "yes", "q_repair"),
      ("complained", "yes", "q_complaint_handling")],
 )  # fmt: skip
-def test_follow_up_questions_appear_and_disappear(app, demo_path, question, answer, shown):
-    _, token = _issued(demo_path)
-    at = app(token=token)
+def test_follow_up_questions_appear_and_disappear(store_app, demo_target, question, answer, shown):
+    _, token = _issued(demo_target)
+    at = store_app(token=token)
     assert shown not in _radio_keys(at)
     at.radio(key=f"q_{question}").set_value(answer).run()
     assert shown in _radio_keys(at)
@@ -69,9 +69,9 @@ def test_follow_up_questions_appear_and_disappear(app, demo_path, question, answ
     assert shown not in _radio_keys(at)
 
 
-def test_required_answer_is_named_and_nothing_stored(app, demo_path):
-    aid, token = _issued(demo_path)
-    at = app(token=token)
+def test_required_answer_is_named_and_nothing_stored(store_app, demo_target):
+    aid, token = _issued(demo_target)
+    at = store_app(token=token)
     for qid, value in GOOD.items():
         if qid != "voltage":
             at.radio(key=f"q_{qid}").set_value(value).run()
@@ -80,35 +80,35 @@ def test_required_answer_is_named_and_nothing_stored(app, demo_path):
     assert "还有 1 处需要填写或修改" in text  # one problem, named at its question (the voltage one)
     inline = [e for e in at.error if e.icon == "⚠️"]
     assert len(inline) == 1 and "必答" in str(inline[0].value)
-    assert query(demo_path, "SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid])[0][0] == 0
+    assert query(demo_target, "SELECT COUNT(*) FROM responses WHERE assignment_id = ?", [aid])[0][0] == 0
 
 
-def test_english_switch_relabels_the_form(app, demo_path):
-    _, token = _issued(demo_path)
-    at = app(token=token, lang="en")
+def test_english_switch_relabels_the_form(store_app, demo_target):
+    _, token = _issued(demo_target)
+    at = store_app(token=token, lang="en")
     assert "Power supply service satisfaction survey" in _texts(at)
     assert at.radio(key="q_overall").label.startswith("Overall, how satisfied")
     assert at.button(key="submit").label == "Submit"
 
 
-def test_partial_form_is_resumed_from_the_same_link(app, demo_path):
-    aid, token = _issued(demo_path)
-    at = app(token=token)
+def test_partial_form_is_resumed_from_the_same_link(store_app, demo_target):
+    aid, token = _issued(demo_target)
+    at = store_app(token=token)
     at.radio(key="q_overall").set_value(2).run()
     at.text_area(key="q_suggestion").input("电压不稳").run()
-    assert query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "started"
-    again = app(token=token)  # a new session (another tab, or later)
+    assert query(demo_target, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "started"
+    again = store_app(token=token)  # a new session (another tab, or later)
     assert again.radio(key="q_overall").value == 2
     assert again.text_area(key="q_suggestion").value == "电压不稳"
     assert "已为您恢复上次填写的内容" in _texts(again)
 
 
 @pytest.mark.parametrize("state", ["expired", "closed", "used"])
-def test_expired_closed_and_used_links_are_refused(app, demo_path, state):
+def test_expired_closed_and_used_links_are_refused(store_app, demo_target, state):
     """One polite message for every refused link: it reveals nothing about which links exist (issue 6)."""
     message = "此链接无效或已使用过"
-    aid, token = _issued(demo_path)
-    db = open_db(demo_path)
+    aid, token = _issued(demo_target)
+    db = open_db(demo_target)
     if state == "expired":
         past = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
         db.execute("UPDATE assignments SET expires_at = ? WHERE id = ?", [past, aid])
@@ -118,7 +118,7 @@ def test_expired_closed_and_used_links_are_refused(app, demo_path, state):
     else:
         db.execute("UPDATE assignments SET status = 'complete' WHERE id = ?", [aid])
     db.conn.close()
-    at = app(token=token)
+    at = store_app(token=token)
     assert not at.exception
     assert message in _texts(at)
     assert not _radio_keys(at) and not at.button
@@ -127,58 +127,60 @@ def test_expired_closed_and_used_links_are_refused(app, demo_path, state):
 # ---------------------------------------------------------------- phone interviews
 
 
-def _open_fieldwork(app, user=STAFF):
-    at = app(user)
+def _open_fieldwork(store_app, user=STAFF):
+    at = store_app(user)
     at.switch_page("app_pages/fieldwork.py").run()
     assert not at.exception
     return at
 
 
-def test_call_list_shows_full_contact_and_records_a_refusal(app, demo_path):
-    at = _open_fieldwork(app)
+def test_call_list_shows_full_contact_and_records_a_refusal(store_app, demo_target):
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     aid = at.selectbox(key="fw_assignment").value
-    name, phone = query(demo_path, "SELECT c.name, c.phone FROM assignments a JOIN customers c"
+    name, phone = query(demo_target, "SELECT c.name, c.phone FROM assignments a JOIN customers c"
                          " ON c.id = a.customer_id WHERE a.id = ?", [aid])[0]  # fmt: skip
     assert f"{name}  ☎ {phone}" in _texts(at)  # staff see full name and phone here
     at.radio(key=f"fw_outcome_{aid}").set_value("refusal").run()
     at.text_input(key=f"fw_note_{aid}").input("客户说太忙").run()
     at.button(key=f"fw_record_{aid}").click().run()
     assert not at.exception
-    assert query(demo_path, "SELECT status, mode FROM assignments WHERE id = ?", [aid])[0] == (
+    assert query(demo_target, "SELECT status, mode FROM assignments WHERE id = ?", [aid])[0] == (
         "refusal",
         "phone",
     )
     assert query(
-        demo_path, "SELECT outcome, interviewer, note FROM calls WHERE assignment_id = ?", [aid]
+        demo_target, "SELECT outcome, interviewer, note FROM calls WHERE assignment_id = ?", [aid]
     ) == [("refusal", "staff", "客户说太忙")]
-    assert query(demo_path, "SELECT COUNT(*) FROM audit_log WHERE action = 'view_contact' AND detail LIKE ?",
+    assert query(demo_target, "SELECT COUNT(*) FROM audit_log WHERE action = 'view_contact' AND detail LIKE ?",
                   [f"assignment={aid} %"])[0][0] == 1  # fmt: skip
     # showing the call list (full names and phones) is audited once per filter, not once per rerun
-    views = query(demo_path, "SELECT user, detail FROM audit_log WHERE action = 'view_call_list' ORDER BY id")
+    views = query(
+        demo_target, "SELECT user, detail FROM audit_log WHERE action = 'view_call_list' ORDER BY id"
+    )
     assert [v[0] for v in views] == ["staff", "staff"] and "status=issued" in views[-1][1]
 
 
-def test_callback_stores_the_appointment(app, demo_path):
-    at = _open_fieldwork(app)
+def test_callback_stores_the_appointment(store_app, demo_target):
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     aid = at.selectbox(key="fw_assignment").value
     at.radio(key=f"fw_outcome_{aid}").set_value("callback").run()
     day = (datetime.now(UTC) + timedelta(days=2)).date()
     at.date_input(key=f"fw_cb_date_{aid}").set_value(day).run()
     at.button(key=f"fw_record_{aid}").click().run()
-    assert query(demo_path, "SELECT outcome, callback_at FROM calls WHERE assignment_id = ?", [aid]) == [
+    assert query(demo_target, "SELECT outcome, callback_at FROM calls WHERE assignment_id = ?", [aid]) == [
         ("callback", f"{day.isoformat()}T10:00:00")
     ]
-    assert query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "callback"
+    assert query(demo_target, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "callback"
 
 
-def test_wrong_number_releases_the_next_reserve_of_the_stratum(app, demo_path):
-    at = _open_fieldwork(app)
+def test_wrong_number_releases_the_next_reserve_of_the_stratum(store_app, demo_target):
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     # an issued unit of a stratum that still has a reserve (tiny strata are drawn whole: no reserve)
     aid, stratum = query(
-        demo_path,
+        demo_target,
         "SELECT a.id, a.stratum FROM assignments a WHERE a.round_id = 2 AND a.status = 'issued' AND a.is_reserve = 0"
         " AND EXISTS (SELECT 1 FROM assignments r WHERE r.round_id = 2 AND r.stratum = a.stratum"
         " AND r.is_reserve = 1 AND r.released_at IS NULL) ORDER BY a.stratum, a.prn LIMIT 1",
@@ -188,14 +190,14 @@ def test_wrong_number_releases_the_next_reserve_of_the_stratum(app, demo_path):
     at.button(key=f"fw_record_{aid}").click().run()
     assert not at.exception
     released = query(
-        demo_path, "SELECT stratum, status, replaces_id FROM assignments WHERE replaces_id = ?", [aid]
+        demo_target, "SELECT stratum, status, replaces_id FROM assignments WHERE replaces_id = ?", [aid]
     )
     assert released == [(stratum, "issued", aid)]
     assert "备用样本" in _texts(at)
 
 
-def test_phone_interview_uses_the_same_form_and_stores_mode_phone(app, demo_path):
-    at = _open_fieldwork(app)
+def test_phone_interview_uses_the_same_form_and_stores_mode_phone(store_app, demo_target):
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     aid = at.selectbox(key="fw_assignment").value
     at.radio(key=f"fw_outcome_{aid}").set_value("complete").run()
@@ -207,21 +209,21 @@ def test_phone_interview_uses_the_same_form_and_stores_mode_phone(app, demo_path
         at.radio(key=prefix + qid).set_value(value).run()
     at.button(key=f"fw_submit_{aid}").click().run()
     assert not at.exception
-    assert query(demo_path, "SELECT mode, interviewer FROM responses WHERE assignment_id = ?", [aid]) == [
+    assert query(demo_target, "SELECT mode, interviewer FROM responses WHERE assignment_id = ?", [aid]) == [
         ("phone", "staff")
     ]
-    assert query(demo_path, "SELECT outcome FROM calls WHERE assignment_id = ?", [aid]) == [("complete",)]
-    assert query(demo_path, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "complete"
+    assert query(demo_target, "SELECT outcome FROM calls WHERE assignment_id = ?", [aid]) == [("complete",)]
+    assert query(demo_target, "SELECT status FROM assignments WHERE id = ?", [aid])[0][0] == "complete"
 
 
-def test_region_scoped_staff_only_get_their_region(app, demo_path):
+def test_region_scoped_staff_only_get_their_region(store_app, demo_target):
     from survey.users import create_user
 
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     create_user(db, "fz", "staff", "long-enough-pw", region="福州", by="test")
     db.conn.close()
-    at = _open_fieldwork(app, User("fz", "staff", "福州"))
-    expected = query(demo_path, "SELECT COUNT(*) FROM assignments a JOIN customers c ON c.id = a.customer_id"
+    at = _open_fieldwork(store_app, User("fz", "staff", "福州"))
+    expected = query(demo_target, "SELECT COUNT(*) FROM assignments a JOIN customers c ON c.id = a.customer_id"
                       " WHERE a.round_id = 2 AND a.is_reserve = 0 AND c.region = '福州'")[0][0]  # fmt: skip
     assert len(at.selectbox(key="fw_assignment").options) == expected > 0
     assert all(s.startswith("福州|") for s in at.selectbox(key="fw_stratum").options[1:])
@@ -236,11 +238,11 @@ def _hand_counts(path, round_id=2):
     return rows
 
 
-def test_monitor_totals_match_the_database(app, demo_path):
-    at = app(STAFF)
+def test_monitor_totals_match_the_database(store_app, demo_target):
+    at = store_app(STAFF)
     at.switch_page("app_pages/monitor.py").run()
     assert not at.exception
-    counts = _hand_counts(demo_path)
+    counts = _hand_counts(demo_target)
     total = at.dataframe[0].value.iloc[-1]
     assert total["已发放"] == sum(counts.values())
     assert total["已完成"] == counts.get("complete", 0)
@@ -254,33 +256,33 @@ def test_monitor_totals_match_the_database(app, demo_path):
     ]  # fmt: skip
 
 
-def test_manager_sees_monitor_read_only(app):
-    at = app(User("manager", "manager"))
+def test_manager_sees_monitor_read_only(store_app):
+    at = store_app(User("manager", "manager"))
     at.switch_page("app_pages/monitor.py").run()
     assert not at.exception
     assert at.dataframe and not at.get("download_button")
     assert not [b for b in at.button if b.key == "mon_close"]
 
 
-def test_closing_through_the_page_stops_answers(app, demo_path):
-    aid, token = _issued(demo_path)
-    at = app(STAFF)
+def test_closing_through_the_page_stops_answers(store_app, demo_target):
+    aid, token = _issued(demo_target)
+    at = store_app(STAFF)
     at.switch_page("app_pages/monitor.py").run()
     assert at.button(key="mon_close").disabled  # needs the confirmation first
     at.checkbox(key="mon_close_confirm").check().run()
     at.button(key="mon_close").click().run()
     assert not at.exception
-    assert query(demo_path, "SELECT status FROM rounds WHERE id = 2")[0][0] == "closed"
+    assert query(demo_target, "SELECT status FROM rounds WHERE id = 2")[0][0] == "closed"
     assert "本轮已结束" in _texts(at)
-    customer = app(token=token)
+    customer = store_app(token=token)
     assert "此链接无效或已使用过" in _texts(customer) and not _radio_keys(customer)
 
 
 # ---------------------------------------------------------------- questionnaires
 
 
-def test_questionnaires_page_lists_versions_and_stores_an_upload(app, demo_path, tmp_path):
-    at = app(STAFF)
+def test_questionnaires_page_lists_versions_and_stores_an_upload(store_app, demo_target, tmp_path):
+    at = store_app(STAFF)
     at.switch_page("app_pages/questionnaires.py").run()
     assert not at.exception
     table = at.dataframe[0].value
@@ -298,26 +300,26 @@ def test_questionnaires_page_lists_versions_and_stores_an_upload(app, demo_path,
     at.button(key="qn_import").click().run()
     assert not at.exception
     assert "已保存为第" in _texts(at)
-    assert query(demo_path, "SELECT version FROM questionnaires ORDER BY id") == [("1",), ("2",)]
+    assert query(demo_target, "SELECT version FROM questionnaires ORDER BY id") == [("1",), ("2",)]
     assert "q_voltage" not in [r.key for r in at.radio]  # preview of the new version
     assert "pv2_overall" in [r.key for r in at.radio]
 
 
-def test_invalid_upload_names_the_question_and_stores_nothing(app, demo_path):
-    at = app(STAFF)
+def test_invalid_upload_names_the_question_and_stores_nothing(store_app, demo_target):
+    at = store_app(STAFF)
     at.switch_page("app_pages/questionnaires.py").run()
     bad = b"""id: x\nversion: "1"\ntitle: {zh: x}\nquestions:\n  - id: a\n    type: likert5\n    label: {zh: a}\n  - id: b\n    type: yesno\n    relevant: ${nope} = 'yes'\n    label: {zh: b}\n"""
     at.file_uploader(key="qn_upload").set_value(("bad.yaml", bad, "text/yaml")).run()
     at.button(key="qn_import").click().run()
     text = _texts(at)
     assert "问卷有错误" in text and "question 'b'" in text and "nope" in text
-    assert query(demo_path, "SELECT COUNT(*) FROM questionnaires")[0][0] == 1
+    assert query(demo_target, "SELECT COUNT(*) FROM questionnaires")[0][0] == 1
 
 
-def test_the_call_page_is_a_queue_and_nothing_carries_over_to_the_next_customer(app, demo_path):
+def test_the_call_page_is_a_queue_and_nothing_carries_over_to_the_next_customer(store_app, demo_target):
     """Issue 12, item 2: a note typed for customer A is never saved for customer B, the outcome is chosen
     explicitly, and after each save the list is read again and the next customer in the queue is selected."""
-    at = _open_fieldwork(app)
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     first = at.selectbox(key="fw_assignment").value
     assert at.radio(key=f"fw_outcome_{first}").value is None  # no outcome preselected
@@ -332,7 +334,7 @@ def test_the_call_page_is_a_queue_and_nothing_carries_over_to_the_next_customer(
     at.radio(key=f"fw_outcome_{second}").set_value("wrong_number").run()
     assert at.text_input(key=f"fw_note_{second}").value == ""  # B's note is empty
     at.button(key=f"fw_record_{second}").click().run()
-    notes = dict(query(demo_path, "SELECT assignment_id, note FROM calls WHERE assignment_id IN (?, ?)"
+    notes = dict(query(demo_target, "SELECT assignment_id, note FROM calls WHERE assignment_id IN (?, ?)"
                        " AND interviewer = 'staff' ORDER BY id DESC", [first, second]))  # fmt: skip
     assert notes[first] == "客户表示很忙" and not notes[second]
 
@@ -359,12 +361,12 @@ def test_the_queue_puts_due_call_backs_first_then_never_called_by_stratum_need()
     assert [r["assignment_id"] for r in order] == [4, 3, 2, 1, 5, 6]
 
 
-def test_a_reload_during_a_phone_interview_keeps_the_customer_and_the_answers(app, demo_path):
+def test_a_reload_during_a_phone_interview_keeps_the_customer_and_the_answers(store_app, demo_target):
     """Answers typed during a call are kept as the unit's draft at every change; a reload (a new session
     with the same address) comes back to the same customer — not the queue's head — and resumes them."""
     drafts = "SELECT id FROM assignments WHERE draft IS NOT NULL"
-    before = set(query(demo_path, drafts))
-    at = _open_fieldwork(app)
+    before = set(query(demo_target, drafts))
+    at = _open_fieldwork(store_app)
     at.selectbox(key="fw_status").set_value("issued").run()
     head = at.selectbox(key="fw_assignment").value
     aid = at.selectbox(key="fw_assignment").select_index(2).run().selectbox(key="fw_assignment").value
@@ -375,11 +377,11 @@ def test_a_reload_during_a_phone_interview_keeps_the_customer_and_the_answers(ap
     for qid, value in first_two.items():
         at.radio(key=prefix + qid).set_value(value).run()
     assert not at.exception
-    stored = query(demo_path, "SELECT draft, status FROM assignments WHERE id = ?", [aid])[0]
+    stored = query(demo_target, "SELECT draft, status FROM assignments WHERE id = ?", [aid])[0]
     assert json.loads(stored[0]) == first_two and stored[1] == "issued"  # still listed under 未联系
-    assert set(query(demo_path, drafts)) == before | {(aid,)}  # on this unit only
+    assert set(query(demo_target, drafts)) == before | {(aid,)}  # on this unit only
 
-    again = app(STAFF)  # the reload: a new session, the same address
+    again = store_app(STAFF)  # the reload: a new session, the same address
     again.query_params["call"] = str(aid)
     again.switch_page("app_pages/fieldwork.py").run()
     assert again.selectbox(key="fw_assignment").value == aid  # not the queue's head
@@ -391,7 +393,7 @@ def test_a_reload_during_a_phone_interview_keeps_the_customer_and_the_answers(ap
         again.radio(key=prefix + qid).set_value(value).run()
     again.button(key=f"fw_submit_{aid}").click().run()
     assert not again.exception
-    assert query(demo_path, "SELECT status, draft FROM assignments WHERE id = ?", [aid]) == [
+    assert query(demo_target, "SELECT status, draft FROM assignments WHERE id = ?", [aid]) == [
         ("complete", None)
     ]
-    assert set(query(demo_path, drafts)) == before
+    assert set(query(demo_target, drafts)) == before

@@ -53,13 +53,13 @@ def _beijing(stamp: str) -> str:
 
 
 @pytest.fixture
-def staff_app(app, monkeypatch):
+def staff_app(store_app, monkeypatch):
     """The app as survey staff in ``lang``. AppTest formats widget values (format_func) outside the script run,
     where session state reads as empty and ``t`` would answer in Chinese: pin the language there too."""
 
     def make(lang: str) -> AppTest:
         monkeypatch.setattr(i18n, "lang", lambda: lang)
-        return app(STAFF, lang=lang)
+        return store_app(STAFF, lang=lang)
 
     return make
 
@@ -91,7 +91,7 @@ def _callback_recorded(staff_app, lang: str) -> tuple[AppTest, int]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_call_list_has_translated_headers_local_times_and_dashes(staff_app, demo_path, lang):
+def test_call_list_has_translated_headers_local_times_and_dashes(staff_app, demo_target, lang):
     at = staff_app(lang)
     at.switch_page("app_pages/fieldwork.py").run()
     table = at.dataframe[0].value
@@ -101,9 +101,9 @@ def test_call_list_has_translated_headers_local_times_and_dashes(staff_app, demo
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_callback_and_call_history_show_local_times_and_translated_outcomes(staff_app, demo_path, lang):
+def test_callback_and_call_history_show_local_times_and_translated_outcomes(staff_app, demo_target, lang):
     at, aid = _callback_recorded(staff_app, lang)
-    (called_at, stored_callback), = query(demo_path, "SELECT at, callback_at FROM calls WHERE assignment_id = ?",
+    (called_at, stored_callback), = query(demo_target, "SELECT at, callback_at FROM calls WHERE assignment_id = ?",
                                            [aid])  # fmt: skip
     assert stored_callback == "2031-03-04T14:30:00"  # typed-in local time, stored naive
     row = at.dataframe[0].value.iloc[0]
@@ -115,11 +115,11 @@ def test_callback_and_call_history_show_local_times_and_translated_outcomes(staf
     assert list(history.iloc[0]) == [_beijing(called_at), "staff", CALLBACK[lang], "2031-03-04 14:30", "—"]
 
 
-def test_customer_info_names_the_customer_id(staff_app, demo_path):
+def test_customer_info_names_the_customer_id(staff_app, demo_target):
     at = staff_app("zh")
     at.switch_page("app_pages/fieldwork.py").run()
     aid = at.selectbox(key="fw_assignment").value
-    (customer,) = query(demo_path, "SELECT customer_id FROM assignments WHERE id = ?", [aid])[0]
+    (customer,) = query(demo_target, "SELECT customer_id FROM assignments WHERE id = ?", [aid])[0]
     assert any(c.value.startswith(f"户号 {customer} · ") for c in at.caption)
 
 
@@ -143,10 +143,10 @@ def test_round_selector_shows_translated_status(staff_app, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_rates_are_percentages_with_one_decimal_and_a_dash_without_denominator(staff_app, demo_path, lang):
+def test_rates_are_percentages_with_one_decimal_and_a_dash_without_denominator(staff_app, demo_target, lang):
     # nobody contacted in one stratum: COOP1 = I / (I + P + R) has denominator 0 there
-    (stratum,) = query(demo_path, "SELECT MIN(stratum) FROM assignments WHERE round_id = 2")[0]
-    db = open_db(demo_path)
+    (stratum,) = query(demo_target, "SELECT MIN(stratum) FROM assignments WHERE round_id = 2")[0]
+    db = open_db(demo_target)
     db.execute("UPDATE assignments SET status = 'issued' WHERE round_id = 2 AND stratum = ? AND is_reserve = 0",
                [stratum])  # fmt: skip
     db.conn.close()
@@ -178,8 +178,8 @@ def test_daily_chart_has_translated_titles_and_modes(staff_app, lang):
     assert modes == words["modes"]
 
 
-def test_closed_round_shows_when_it_closed_in_local_time(staff_app, demo_path):
-    (closed_at,) = query(demo_path, "SELECT closed_at FROM rounds WHERE id = 1")[0]
+def test_closed_round_shows_when_it_closed_in_local_time(staff_app, demo_target):
+    (closed_at,) = query(demo_target, "SELECT closed_at FROM rounds WHERE id = 1")[0]
     at = _open_monitor(staff_app, "zh")
     at.selectbox(key="mon_round").set_value(1).run()
     assert not at.exception
@@ -187,10 +187,10 @@ def test_closed_round_shows_when_it_closed_in_local_time(staff_app, demo_path):
     assert f"本轮已结束（{_beijing(closed_at)}）" in text and closed_at not in text
 
 
-def test_daily_chart_has_one_band_per_day_even_for_a_single_day(staff_app, demo_path):
+def test_daily_chart_has_one_band_per_day_even_for_a_single_day(staff_app, demo_target):
     """Issue 12, item 10: with answers on one day the chart was one page-wide bar with axis labels
     "12-02, 12-02, 12-03" (hours of a time axis); days are now categories, one label each."""
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     db.execute("UPDATE responses SET submitted_at = '2026-12-02T03:00:00+00:00' WHERE assignment_id IN"
                " (SELECT id FROM assignments WHERE round_id = 2)")  # fmt: skip
     db.conn.close()

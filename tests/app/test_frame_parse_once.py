@@ -9,8 +9,8 @@ from survey.users import User
 CSV = "户号,户名,供电单位,用户类别\nN1,张三,福州,居民\nN2,李四,厦门,一般工商业\n".encode()
 
 
-def _frame_page(app):
-    at = app(User("staff", "staff"))
+def _frame_page(store_app):
+    at = store_app(User("staff", "staff"))
     at.switch_page("app_pages/frame.py").run()
     assert not at.exception
     return at
@@ -28,8 +28,8 @@ def _counting(monkeypatch) -> list[int]:
     return calls
 
 
-def test_reruns_do_not_parse_the_upload_again(app, monkeypatch):
-    at = _frame_page(app)
+def test_reruns_do_not_parse_the_upload_again(store_app, monkeypatch):
+    at = _frame_page(store_app)
     parses = _counting(monkeypatch)
     at.file_uploader(key="frame_file").upload("new.csv", CSV, "text/csv").run()
     assert not at.exception
@@ -43,8 +43,8 @@ def test_reruns_do_not_parse_the_upload_again(app, monkeypatch):
     assert len(parses) > first
 
 
-def test_hostile_upload_is_refused_with_the_limit(app):
-    at = _frame_page(app)
+def test_hostile_upload_is_refused_with_the_limit(store_app):
+    at = _frame_page(store_app)
     at.file_uploader(key="frame_file").upload("wide.csv", b"a," * 300_000 + b"\n", "text/csv").run()
     assert not at.exception
     shown = " ".join(str(e.value) for e in at.error) + " ".join(

@@ -19,14 +19,14 @@ STAFF = User("staff", "staff")
 
 
 @pytest.fixture
-def running_import(demo_path):
+def running_import(demo_target):
     """A pending mark of a live process (this test's own pid): not stale, so everything waits for it."""
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     mark = {"batch": 99, "by": "李工", "started": now(), "heartbeat": now(), "pid": os.getpid(),
             "host": socket.gethostname()}  # fmt: skip
     set_setting(db, PENDING_KEY, json.dumps(mark))
     db.conn.close()
-    return demo_path
+    return demo_target
 
 
 def _messages(at) -> str:
@@ -36,8 +36,8 @@ def _messages(at) -> str:
 @pytest.mark.parametrize(
     "lang, words", [("zh", "李工 正在导入客户名单"), ("en", "李工 is importing the customer frame")]
 )
-def test_the_frame_page_says_an_import_is_running(app, running_import, lang, words):
-    at = app(STAFF, lang="zh")  # AppTest formats options in Chinese: open in zh, then switch once
+def test_the_frame_page_says_an_import_is_running(store_app, running_import, lang, words):
+    at = store_app(STAFF, lang="zh")  # AppTest formats options in Chinese: open in zh, then switch once
     at.switch_page("app_pages/frame.py").run()
     at.session_state["lang"] = lang
     at.run()
@@ -45,8 +45,8 @@ def test_the_frame_page_says_an_import_is_running(app, running_import, lang, wor
     assert words in _messages(at)
 
 
-def test_a_draw_waits_for_the_import_and_says_why(app, running_import):
-    at = app(STAFF, lang="zh")
+def test_a_draw_waits_for_the_import_and_says_why(store_app, running_import):
+    at = store_app(STAFF, lang="zh")
     at.switch_page("app_pages/rounds.py").run()
     before = open_db(running_import).execute("SELECT COUNT(*) FROM rounds").fetchone()[0]
     at.number_input(key="draw_size").set_value(200)

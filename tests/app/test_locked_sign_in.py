@@ -9,8 +9,8 @@ from survey.store import open_db
 from survey.users import create_user
 
 
-def _attempt(app, name: str, password: str) -> str:
-    at = app()
+def _attempt(store_app, name: str, password: str) -> str:
+    at = store_app()
     at.text_input(key="login_name").set_value(name)
     at.text_input(key="login_password").set_value(password)
     at.button[0].click().run()
@@ -22,16 +22,16 @@ def _normalised(text: str) -> str:
     return re.sub(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", "<time>", text)
 
 
-def test_a_locked_account_says_so_and_an_unknown_name_says_the_same(app, demo_path):
-    create_user(open_db(demo_path), "qz_locked", "manager", "quanzhou-pass-1", region="泉州")
+def test_a_locked_account_says_so_and_an_unknown_name_says_the_same(store_app, demo_target):
+    create_user(open_db(demo_target), "qz_locked", "manager", "quanzhou-pass-1", region="泉州")
     answers = {}
     for name in ("qz_locked", "no_such_account"):
-        seen = [_attempt(app, name, "wrong-password-0") for _ in range(5)]
+        seen = [_attempt(store_app, name, "wrong-password-0") for _ in range(5)]
         assert "用户名或密码错误" in seen[0]
         assert "已被锁定" in seen[-1] and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", seen[-1])
         answers[name] = [_normalised(s) for s in seen]
     assert (
         answers["qz_locked"] == answers["no_such_account"]
     )  # the answer does not tell whether a name exists
-    right = _attempt(app, "qz_locked", "quanzhou-pass-1")
+    right = _attempt(store_app, "qz_locked", "quanzhou-pass-1")
     assert "已被锁定" in right and "用户名或密码错误" not in right

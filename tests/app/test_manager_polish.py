@@ -56,8 +56,8 @@ def _beijing(monkeypatch):
     monkeypatch.setenv("SURVEY_MIN_BASE", "1")
 
 
-def _page(app, page, lang="zh", user=MANAGER):
-    at = app(user, lang=lang)
+def _page(store_app, page, lang="zh", user=MANAGER):
+    at = store_app(user, lang=lang)
     at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, at.exception
     return at
@@ -85,8 +85,8 @@ def _beijing_time(stored: str) -> str:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_dashboard_tables_have_translated_headers_and_rounded_values(app, lang):
-    at = _page(app, "dashboard", lang=lang)
+def test_dashboard_tables_have_translated_headers_and_rounded_values(store_app, lang):
+    at = _page(store_app, "dashboard", lang=lang)
     regions, pairs = _table(at, "dash_regions"), _table(at, "dash_pairs")
     drill, topics = _table(at, "dash_drill"), _table(at, "dash_topics")
     for name, table in (("regions", regions), ("drill", drill), ("pairs", pairs), ("topics", topics)):
@@ -104,8 +104,8 @@ def test_dashboard_tables_have_translated_headers_and_rounded_values(app, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_dashboard_drill_down_formats_each_row_by_its_indicator(app, lang):
-    drill = _table(_page(app, "dashboard", lang=lang), "dash_drill")
+def test_dashboard_drill_down_formats_each_row_by_its_indicator(store_app, lang):
+    drill = _table(_page(store_app, "dashboard", lang=lang), "dash_drill")
     kind = drill.iloc[:, 1].map(
         {
             "均值": "mean",
@@ -132,8 +132,8 @@ def test_dashboard_drill_down_formats_each_row_by_its_indicator(app, lang):
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_suggestion_shares_are_percentages(app, lang):
-    at = _page(app, "suggestions", lang=lang)
+def test_suggestion_shares_are_percentages(store_app, lang):
+    at = _page(store_app, "suggestions", lang=lang)
     counts, examples = at.dataframe[0].value, at.dataframe[1].value
     assert list(counts.columns) == HEADERS["suggestion_topics"][lang]
     assert counts.iloc[:, 4].str.fullmatch(PERCENT).all() and counts.iloc[:, 5].str.fullmatch(PERCENT).all()
@@ -145,8 +145,8 @@ def test_suggestion_shares_are_percentages(app, lang):
 @pytest.mark.parametrize(
     ("indicator", "value"), [("index", r"\d{1,3}\.\d"), ("top2", PERCENT.pattern), ("mean", r"\d\.\d\d")]
 )
-def test_trend_table_is_translated_and_the_first_round_has_no_change(app, lang, indicator, value):
-    at = _page(app, "trends", lang=lang)
+def test_trend_table_is_translated_and_the_first_round_has_no_change(store_app, lang, indicator, value):
+    at = _page(store_app, "trends", lang=lang)
     at.checkbox(key="trend_open").check().run()  # the demo's round 2 is still open
     at.selectbox(key="trend_indicator").set_value(indicator).run()
     assert not at.exception
@@ -162,16 +162,16 @@ def test_trend_table_is_translated_and_the_first_round_has_no_change(app, lang, 
     assert table.iloc[1, 6] in _texts(at)  # the sentence quotes the same rounded change
 
 
-def _queue_page(app, demo_path, lang):
-    db = open_db(demo_path)
+def _queue_page(store_app, demo_target, lang):
+    db = open_db(demo_target)
     for (round_id,) in db.execute("SELECT id FROM rounds").fetchall():
         sync_follow_ups(db, round_id)
-    return db, _page(app, "follow_ups", lang=lang)
+    return db, _page(store_app, "follow_ups", lang=lang)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_follow_up_queue_shows_reasons_in_words_and_local_due_times(app, demo_path, lang):
-    db, at = _queue_page(app, demo_path, lang)
+def test_follow_up_queue_shows_reasons_in_words_and_local_due_times(store_app, demo_target, lang):
+    db, at = _queue_page(store_app, demo_target, lang)
     shown = at.dataframe[0].value
     assert list(shown.columns) == HEADERS["queue"][lang]
     _assert_clean(shown)
@@ -196,15 +196,15 @@ def test_follow_up_queue_shows_reasons_in_words_and_local_due_times(app, demo_pa
     assert "low_" not in detail and "complaint:" not in detail
 
 
-def test_follow_up_detail_never_shows_nan_for_missing_owner_or_text(app, demo_path):
-    db, _ = _queue_page(app, demo_path, "zh")
+def test_follow_up_detail_never_shows_nan_for_missing_owner_or_text(store_app, demo_target):
+    db, _ = _queue_page(store_app, demo_target, "zh")
     stored = list_follow_ups(db)
     silent = int(stored.loc[stored["suggestion"].isna(), "id"].iloc[0])  # a low score without a suggestion
     other = int(stored.loc[stored["id"] != silent, "id"].iloc[0])
     update_follow_up(
         db, other, user="manager", owner="张三", note="已回电"
     )  # owners: one name, the rest missing
-    at = _page(app, "follow_ups")
+    at = _page(store_app, "follow_ups")
     at.selectbox(key="fu_pick").set_value(other).run()
     assert at.text_input(key="fu_owner").value == "张三" and at.text_area(key="fu_note").value == "已回电"
     at.selectbox(key="fu_pick").set_value(
@@ -217,11 +217,11 @@ def test_follow_up_detail_never_shows_nan_for_missing_owner_or_text(app, demo_pa
     _assert_clean(at.dataframe[0].value)
 
 
-def test_follow_up_backward_status_is_refused_in_words(app, demo_path):
-    db, at = _queue_page(app, demo_path, "zh")
+def test_follow_up_backward_status_is_refused_in_words(store_app, demo_target):
+    db, at = _queue_page(store_app, demo_target, "zh")
     first = int(at.selectbox(key="fu_pick").value)
     update_follow_up(db, first, user="manager", status="contacted")
-    at = _page(app, "follow_ups")
+    at = _page(store_app, "follow_ups")
     at.selectbox(key="fu_pick").set_value(first).run()
     at.selectbox(key="fu_new_status").set_value("open")
     at.button(key="fu_save").click().run()
@@ -233,11 +233,13 @@ def test_follow_up_backward_status_is_refused_in_words(app, demo_path):
 @pytest.mark.parametrize("base, lang, header, note", [
     ("20", "zh", "样本<20", "答卷少于 20 份的组"), ("45", "en", "n<45", "fewer than 45 answers"),
 ])  # fmt: skip
-def test_the_small_sample_header_follows_the_configured_minimum_base(app, monkeypatch, base, lang, header, note):
+def test_the_small_sample_header_follows_the_configured_minimum_base(
+    store_app, monkeypatch, base, lang, header, note
+):
     monkeypatch.setenv("SURVEY_MIN_BASE", base)
-    at = _page(app, "dashboard", lang=lang)
+    at = _page(store_app, "dashboard", lang=lang)
     assert header in _table(at, "dash_regions").columns
     assert note in _texts(at)
-    trends = _page(app, "trends", lang=lang)
+    trends = _page(store_app, "trends", lang=lang)
     trends.checkbox(key="trend_open").check().run()  # the demo's round 2 is still open
     assert header in trends.dataframe[0].value.columns

@@ -49,8 +49,8 @@ def _rendered(at) -> list[str]:
 
 
 @pytest.fixture
-def planted(demo_path):
-    db = open_db(demo_path)
+def planted(demo_target):
+    db = open_db(demo_target)
     db.execute("UPDATE rounds SET name = name || ?", [" " + PAYLOAD])
     aid = db.execute(
         "SELECT id FROM assignments WHERE round_id = 2 AND is_reserve = 0 AND status = 'issued' ORDER BY id LIMIT 1"
@@ -76,8 +76,8 @@ def planted(demo_path):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_no_page_renders_a_planted_markdown_image(app, planted, page):
-    at = app(User("admin", "admin"))
+def test_no_page_renders_a_planted_markdown_image(store_app, planted, page):
+    at = store_app(User("admin", "admin"))
     at.switch_page(f"app_pages/{page}.py").run()
     if page == "trends":
         at.checkbox(key="trend_open").check().run()  # round 2 is open: its name enters the change sentence
@@ -87,17 +87,17 @@ def test_no_page_renders_a_planted_markdown_image(app, planted, page):
     assert not raw, f"{page}: unescaped markdown {raw[:3]}"
 
 
-def test_the_customer_form_renders_questionnaire_text_literally(app, planted):
-    at = app(token=planted)
+def test_the_customer_form_renders_questionnaire_text_literally(store_app, planted):
+    at = store_app(token=planted)
     assert not at.exception, at.exception
     texts = _rendered(at)
     assert not [text for text in texts if PAYLOAD in text]
     assert any(md(PAYLOAD) in text for text in texts), "the planted questionnaire text is not shown at all"
 
 
-def test_the_sweep_can_fail(app, planted):
+def test_the_sweep_can_fail(store_app, planted):
     """Without escaping the same page would show it: the round name reaches the trends sentence."""
-    at = app(User("admin", "admin"))
+    at = store_app(User("admin", "admin"))
     at.switch_page("app_pages/trends.py").run()
     at.checkbox(key="trend_open").check().run()
     assert any(md(PAYLOAD) in text for text in _rendered(at)), "the payload never reached a markdown element"

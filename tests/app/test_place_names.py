@@ -11,9 +11,9 @@ from survey.users import User
 STAFF = User("staff", "staff")
 
 
-def _open(app, page: str, lang: str) -> AppTest:
+def _open(store_app, page: str, lang: str) -> AppTest:
     # AppTest formats widget options outside the script (in Chinese): open in Chinese, then switch once
-    at = app(STAFF, lang="zh")
+    at = store_app(STAFF, lang="zh")
     at.switch_page(f"app_pages/{page}.py").run()
     at.session_state["lang"] = lang
     return at.run()
@@ -27,21 +27,21 @@ def _english(stratum: str) -> str:
 @pytest.mark.parametrize(
     ("page", "header_zh", "header_en"), [("fieldwork", "分层", "Stratum"), ("monitor", "分层", "Stratum")]
 )
-def test_strata_columns_are_translated(app, page, header_zh, header_en):
-    zh = _open(app, page, "zh")
+def test_strata_columns_are_translated(store_app, page, header_zh, header_en):
+    zh = _open(store_app, page, "zh")
     strata_zh = [s for s in zh.dataframe[0].value[header_zh] if "|" in s]
     assert strata_zh and all(s.split("|")[0] in FUJIAN for s in strata_zh)
-    en = _open(app, page, "en")
+    en = _open(store_app, page, "en")
     strata_en = [s for s in en.dataframe[0].value[header_en] if "|" in s]
     assert strata_en == [_english(s) for s in strata_zh]
     assert not en.exception
 
 
-def test_design_preview_and_frame_overview_in_english(app):
-    en = _open(app, "rounds", "en")
+def test_design_preview_and_frame_overview_in_english(store_app):
+    en = _open(store_app, "rounds", "en")
     preview = en.dataframe[0].value
     first = preview.columns[0]
     assert all(s.split("|")[0] in {r["en"] for r in FUJIAN.values()} for s in preview[first])
-    frame = _open(app, "frame", "en").dataframe[0].value
+    frame = _open(store_app, "frame", "en").dataframe[0].value
     assert set(frame.iloc[:, 0]) <= {r["en"] for r in FUJIAN.values()}
     assert set(frame.iloc[:, 1]) <= set(CUSTOMER_TYPES_EN.values())

@@ -52,13 +52,13 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(e.value) for kind in kinds for e in getattr(at, kind))
 
 
-def _run(app, user: User, lang: str, page: str | None = None, **state) -> AppTest:
-    """The ``app`` fixture's app on ``page`` in ``lang``, with widget values ``state`` set.
+def _run(store_app, user: User, lang: str, page: str | None = None, **state) -> AppTest:
+    """The ``store_app`` fixture's app on ``page`` in ``lang``, with widget values ``state`` set.
 
     AppTest formats a widget's options outside the script, in Chinese, so an English page with translated
     options cannot be rerun: English checks open the page in Chinese, then switch the language once.
     """
-    at = app(user, lang="zh")
+    at = store_app(user, lang="zh")
     if page is not None:
         at.switch_page(f"app_pages/{page}.py").run()
     for key, value in state.items():
@@ -77,18 +77,19 @@ ROUND_HEADERS = {
 
 
 @pytest.mark.parametrize("lang, statuses", [("zh", {"进行中", "已结束"}), ("en", {"Open", "Closed"})])
-def test_rounds_list_is_translated_with_local_times_and_rates(app, demo_path, lang, statuses):
-    db = open_db(demo_path)
+def test_rounds_list_is_translated_with_local_times_and_rates(store_app, demo_target, lang, statuses):
+    db = open_db(demo_target)
     db.execute("UPDATE rounds SET created_at = '2026-08-04T11:53:00+00:00' WHERE id = 1")
     stored = dict(db.execute("SELECT id, expires_at FROM rounds").fetchall())
     counts = {
         rid: (sampled, completed)
         for rid, sampled, completed in db.execute(
-            "SELECT round_id, SUM(is_reserve = 0), SUM(status = 'complete') FROM assignments GROUP BY round_id"
+            "SELECT round_id, SUM(CASE WHEN is_reserve = 0 THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN status = 'complete' THEN 1 ELSE 0 END) FROM assignments GROUP BY round_id"
         )
     }
     db.conn.close()
-    at = _run(app, STAFF, lang)
+    at = _run(store_app, STAFF, lang)
     assert not at.exception
     headers = ROUND_HEADERS[lang]
     table = _table(at, headers[-1])
@@ -106,8 +107,8 @@ def test_rounds_list_is_translated_with_local_times_and_rates(app, demo_path, la
 # ---------------------------------------------------------------- design preview
 
 
-def test_preview_defaults_to_two_per_stratum_and_shows_a_margin(app):
-    at = _run(app, STAFF, "zh")
+def test_preview_defaults_to_two_per_stratum_and_shows_a_margin(store_app):
+    at = _run(store_app, STAFF, "zh")
     assert at.number_input(key="draw_minimum").value == 2
     assert "至少 2" in at.number_input(key="draw_minimum").help
     table = _table(at, "基础权数")
@@ -119,8 +120,8 @@ def test_preview_defaults_to_two_per_stratum_and_shows_a_margin(app):
     _no_missing_markers(_table(at, "客户数"))
 
 
-def test_preview_warns_about_strata_without_sample(app):
-    at = _run(app, STAFF, "zh")
+def test_preview_warns_about_strata_without_sample(store_app):
+    at = _run(store_app, STAFF, "zh")
     at.number_input(key="draw_minimum").set_value(0).run()
     assert not at.exception
     table = _table(at, "基础权数")
@@ -133,8 +134,8 @@ def test_preview_warns_about_strata_without_sample(app):
     _no_missing_markers(table)
 
 
-def test_preview_in_english(app):
-    at = _run(app, STAFF, "en", draw_minimum=0)
+def test_preview_in_english(store_app):
+    at = _run(store_app, STAFF, "en", draw_minimum=0)
     assert not at.exception
     table = _table(at, "Weight")
     assert list(table.columns) == ["Stratum", "Region", "N_h", "n_h", "Expected completes", "Weight",
@@ -144,20 +145,20 @@ def test_preview_in_english(app):
     assert "overall expected margin cannot be computed" in _texts(at)
 
 
-def test_a_size_below_the_minimums_is_explained_and_cannot_be_drawn(app):
-    at = _run(app, STAFF, "zh")
+def test_a_size_below_the_minimums_is_explained_and_cannot_be_drawn(store_app):
+    at = _run(store_app, STAFF, "zh")
     at.number_input(key="draw_size").set_value(10).run()
     assert not at.exception
     assert any("样本量至少应为" in w.value for w in at.warning)
     assert at.button(key="draw_go").disabled  # (AppTest, like a browser, refuses to click it)
 
 
-def test_the_page_default_draw_keeps_two_per_stratum(app, demo_path):
-    at = _run(app, STAFF, "zh")
+def test_the_page_default_draw_keeps_two_per_stratum(store_app, demo_target):
+    at = _run(store_app, STAFF, "zh")
     at.number_input(key="draw_size").set_value(200)
     at.button(key="draw_go").click().run()
     assert not at.exception and "已抽取第" in _texts(at)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     rid = db.execute("SELECT MAX(id) FROM rounds").fetchone()[0]
     strata = db.execute(
         "SELECT population, sample_size FROM round_strata WHERE round_id = ?", [rid]
@@ -170,8 +171,8 @@ def test_the_page_default_draw_keeps_two_per_stratum(app, demo_path):
 
 
 @pytest.mark.parametrize("lang, whole_file", [("zh", "（整个文件）"), ("en", "(whole file)")])
-def test_frame_problems_show_no_none_for_file_level_problems(app, lang, whole_file):
-    at = _run(app, STAFF, lang, "frame")
+def test_frame_problems_show_no_none_for_file_level_problems(store_app, lang, whole_file):
+    at = _run(store_app, STAFF, lang, "frame")
     at.file_uploader(key="frame_file").upload("empty.csv", b"", "text/csv").run()
     assert not at.exception
     problems = _table(at, "问题" if lang == "zh" else "Problem")
@@ -179,8 +180,8 @@ def test_frame_problems_show_no_none_for_file_level_problems(app, lang, whole_fi
     assert whole_file in set(problems.iloc[:, 0]) and "—" in set(problems.iloc[:, 1])
 
 
-def test_frame_mapping_labels_name_the_columns_in_words(app):
-    at = _run(app, STAFF, "zh", "frame")
+def test_frame_mapping_labels_name_the_columns_in_words(store_app):
+    at = _run(store_app, STAFF, "zh", "frame")
     at.file_uploader(key="frame_file").upload(
         "x.csv", "cust,town,kind\nN1,福州,居民\n".encode(), "text/csv"
     ).run()
@@ -191,9 +192,9 @@ def test_frame_mapping_labels_name_the_columns_in_words(app):
     assert all(f"frame_col_{c}" in STRINGS for c in CANONICAL_COLUMNS)
 
 
-def test_frame_overview_has_a_total(app, demo_path):
-    active = open_db(demo_path).execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0]
-    at = _run(app, STAFF, "zh", "frame")
+def test_frame_overview_has_a_total(store_app, demo_target):
+    active = open_db(demo_target).execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0]
+    at = _run(store_app, STAFF, "zh", "frame")
     assert f"共 {active:,} 位在册客户，9 个地区" in _texts(at)
 
 
@@ -208,9 +209,9 @@ def test_frame_overview_has_a_total(app, demo_path):
                 "SHA-256 (first 12)"]),
     ],
 )  # fmt: skip
-def test_questionnaire_versions_are_translated_with_local_time(app, demo_path, lang, headers):
-    stored = open_db(demo_path).execute("SELECT created_at FROM questionnaires WHERE id = 1").fetchone()[0]
-    at = _run(app, STAFF, lang, "questionnaires")
+def test_questionnaire_versions_are_translated_with_local_time(store_app, demo_target, lang, headers):
+    stored = open_db(demo_target).execute("SELECT created_at FROM questionnaires WHERE id = 1").fetchone()[0]
+    at = _run(store_app, STAFF, lang, "questionnaires")
     assert not at.exception
     table = _table(at, headers[-1])
     assert list(table.columns) == headers
@@ -235,8 +236,8 @@ def test_questionnaire_versions_are_translated_with_local_time(app, demo_path, l
           "disabled": "Disabled"}),
     ],
 )  # fmt: skip
-def test_users_table_is_translated_with_local_times(app, demo_path, lang, headers, words):
-    db = open_db(demo_path)
+def test_users_table_is_translated_with_local_times(store_app, demo_target, lang, headers, words):
+    db = open_db(demo_target)
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)).replace(microsecond=0).isoformat()
     db.execute("UPDATE users SET last_sign_in = '2026-08-04T11:53:00+00:00' WHERE name = 'manager'")
     db.execute("UPDATE users SET locked_until = ?, region = '泉州,厦门' WHERE name = 'staff'", [later])
@@ -246,7 +247,7 @@ def test_users_table_is_translated_with_local_times(app, demo_path, lang, header
         ["2026-01-01T20:00:00+00:00"],
     )
     db.conn.close()
-    at = _run(app, ADMIN, lang, "users")
+    at = _run(store_app, ADMIN, lang, "users")
     assert not at.exception
     table = _table(at, headers[0])
     assert list(table.columns) == headers
@@ -273,11 +274,11 @@ def test_users_table_is_translated_with_local_times(app, demo_path, lang, header
         ("en", ["No.", "Time", "User", "Action", "Detail"], "Sample drawn", "(system)"),
     ],
 )
-def test_audit_log_is_translated_with_local_times(app, demo_path, lang, headers, draw, system):
-    db = open_db(demo_path)
+def test_audit_log_is_translated_with_local_times(store_app, demo_target, lang, headers, draw, system):
+    db = open_db(demo_target)
     stored = dict(db.execute("SELECT id, at FROM audit_log").fetchall())
     db.conn.close()
-    at = _run(app, ADMIN, lang, "audit")
+    at = _run(store_app, ADMIN, lang, "audit")
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns) == headers
@@ -288,15 +289,15 @@ def test_audit_log_is_translated_with_local_times(app, demo_path, lang, headers,
         assert at_value == _beijing_time(stored[entry_id])
 
 
-def test_audit_since_means_the_local_day(app, demo_path):
-    db = open_db(demo_path)
+def test_audit_since_means_the_local_day(store_app, demo_target):
+    db = open_db(demo_target)
     db.execute(
         "INSERT INTO audit_log (at, user, action, detail) VALUES"
         " ('2026-08-03T15:59:00+00:00', 'admin', 'sign_in', 'before'),"  # 23:59 on 3 August in Beijing
         " ('2026-08-03T16:01:00+00:00', 'admin', 'sign_in', 'after')"  # 00:01 on 4 August in Beijing
     )
     db.conn.close()
-    at = _run(app, ADMIN, "zh", "audit")
+    at = _run(store_app, ADMIN, "zh", "audit")
     at.date_input(key="audit_since").set_value(dt.date(2026, 8, 4)).run()
     assert not at.exception
     details = set(at.dataframe[0].value["详情"])
@@ -310,8 +311,8 @@ def _regions(at):
     return _table(at, "客户数")
 
 
-def test_preview_sizes_an_equal_allocation_for_its_target(app):
-    at = _run(app, STAFF, "zh", draw_mode="overall", draw_allocation="equal")
+def test_preview_sizes_an_equal_allocation_for_its_target(store_app):
+    at = _run(store_app, STAFF, "zh", draw_mode="overall", draw_allocation="equal")
     assert not at.exception
     caption = next(c.value for c in at.caption if "总体预计误差" in c.value)
     assert "目标 ±5.0%" in caption
@@ -321,17 +322,17 @@ def test_preview_sizes_an_equal_allocation_for_its_target(app):
     assert not at.button(key="draw_go").disabled
 
 
-def test_preview_shows_target_beside_achieved_per_region(app):
+def test_preview_shows_target_beside_achieved_per_region(store_app):
     # everyone answers: the demo frame (3,000 customers) can give ±5% in every region
-    at = _run(app, STAFF, "zh", draw_mode="per_region", draw_allocation="power", draw_response_rate=1.0)
+    at = _run(store_app, STAFF, "zh", draw_mode="per_region", draw_allocation="power", draw_response_rate=1.0)
     assert not at.exception and "draw_accept_shortfall" not in [c.key for c in at.checkbox]
     regions = _regions(at)
     assert "目标误差 ±" in regions.columns and set(regions["目标误差 ±"]) == {"5.0%"}
     assert all(float(m.rstrip("%")) <= 5.0 for m in regions["预计误差 ±"])
 
 
-def test_a_shortfall_needs_confirmation_before_the_draw(app, demo_path):
-    at = _run(app, STAFF, "zh", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
+def test_a_shortfall_needs_confirmation_before_the_draw(store_app, demo_target):
+    at = _run(store_app, STAFF, "zh", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
     assert not at.exception
     warning = next(w.value for w in at.warning if "无法达到" in w.value)
     assert "±1.0%" in warning and "福州" in warning
@@ -342,15 +343,15 @@ def test_a_shortfall_needs_confirmation_before_the_draw(app, demo_path):
     assert not at.exception and "已抽取第" in _texts(at)
 
 
-def test_a_shortfall_is_said_in_english(app):
-    at = _run(app, STAFF, "en", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
+def test_a_shortfall_is_said_in_english(store_app):
+    at = _run(store_app, STAFF, "en", draw_mode="per_region", draw_margin=1.0, draw_response_rate=0.3)
     assert not at.exception
     assert any("cannot be met" in w.value and "±1.0%" in w.value for w in at.warning)
     assert at.checkbox(key="draw_accept_shortfall").label.startswith("Draw anyway")
 
 
-def test_preview_lists_strata_with_one_customer(app):
-    at = _run(app, STAFF, "zh", draw_minimum=0)
+def test_preview_lists_strata_with_one_customer(store_app):
+    at = _run(store_app, STAFF, "zh", draw_minimum=0)
     table = _table(at, "基础权数")
     ones = table[(table["样本量 n_h"] == 1) & (table["层内客户数 N_h"] > 1)]
     assert len(ones) >= 1
@@ -358,8 +359,8 @@ def test_preview_lists_strata_with_one_customer(app):
     assert f"有 {len(ones)} 个层" in warning and ones["层"].iloc[0] in warning
 
 
-def test_cost_optimal_allocation_works_and_says_where_the_sds_come_from(app, demo_path):
-    at = _run(app, STAFF, "zh", draw_allocation="optimal")
+def test_cost_optimal_allocation_works_and_says_where_the_sds_come_from(store_app, demo_target):
+    at = _run(store_app, STAFF, "zh", draw_allocation="optimal")
     assert not at.exception
     assert "needs sd" not in _texts(at) and not any("设计无法实现" in w.value for w in at.warning)
     assert "第 1 轮" in _texts(at)  # S_h from the last closed round
@@ -367,23 +368,23 @@ def test_cost_optimal_allocation_works_and_says_where_the_sds_come_from(app, dem
     assert table["样本量 n_h"].sum() == 1000
     at.button(key="draw_go").click().run()
     assert not at.exception and "已抽取第" in _texts(at)
-    rid = open_db(demo_path).execute("SELECT MAX(id) FROM rounds").fetchone()[0]
-    design = open_db(demo_path).execute("SELECT design FROM rounds WHERE id = ?", [rid]).fetchone()[0]
+    rid = open_db(demo_target).execute("SELECT MAX(id) FROM rounds").fetchone()[0]
+    design = open_db(demo_target).execute("SELECT design FROM rounds WHERE id = ?", [rid]).fetchone()[0]
     assert '"allocation": "optimal"' in design
 
 
-def test_cost_optimal_without_a_closed_round_uses_p_half(app, demo_path):
-    open_db(demo_path).execute("UPDATE rounds SET status = 'open'")
-    at = _run(app, STAFF, "zh", draw_allocation="optimal")
+def test_cost_optimal_without_a_closed_round_uses_p_half(store_app, demo_target):
+    open_db(demo_target).execute("UPDATE rounds SET status = 'open'")
+    at = _run(store_app, STAFF, "zh", draw_allocation="optimal")
     assert not at.exception and "S_h = 0.5" in _texts(at)
     assert _table(at, "基础权数")["样本量 n_h"].sum() == 1000
 
 
-def test_drawing_while_rounds_are_open_warns_and_expected_completes_are_whole(app):
+def test_drawing_while_rounds_are_open_warns_and_expected_completes_are_whole(store_app):
     """Issue 12, item 10: a draw while the demo's round 2 is still open says so; no "82.5 completes"."""
     from survey.users import User
 
-    at = app(User("staff", "staff"))
+    at = store_app(User("staff", "staff"))
     at.switch_page("app_pages/rounds.py").run()
     assert not at.exception
     assert any("仍在进行中" in str(w.value) for w in at.warning)

@@ -23,8 +23,8 @@ def _table(at, column: str):
     return next(df for df in shown if column in df.columns)
 
 
-def test_rounds_page_previews_the_design_live(app):
-    at = app(User("staff", "staff"))
+def test_rounds_page_previews_the_design_live(store_app):
+    at = store_app(User("staff", "staff"))
     at.number_input(key="draw_size").set_value(450).run()
     table = _table(at, "样本量 n_h")
     assert table["样本量 n_h"].sum() == 450 and len(table) == 36  # 9 regions × 4 customer types
@@ -39,22 +39,22 @@ def test_rounds_page_previews_the_design_live(app):
     assert not at.exception and "标准差取自上一已结束轮次" in _texts(at)
 
 
-def test_rounds_page_draws_and_shows_overlap(app, demo_path):
+def test_rounds_page_draws_and_shows_overlap(store_app, demo_target):
     # Proportional without a minimum draws only where the demo's rounds have not gone round yet (with the default
     # minimum of 2 per stratum the tiny strata of the 3,000-customer demo are covered, and re-asked, every round).
-    at = app(User("staff", "staff"))
+    at = store_app(User("staff", "staff"))
     at.number_input(key="draw_minimum").set_value(0)
     at.number_input(key="draw_size").set_value(72)
     at.button(key="draw_go").click().run()
     assert not at.exception and "已抽取第" in _texts(at)
-    rid = open_db(demo_path).execute("SELECT MAX(id) FROM rounds").fetchone()[0]
+    rid = open_db(demo_target).execute("SELECT MAX(id) FROM rounds").fetchone()[0]
     assert at.selectbox(key="overlap_round").value == rid
     overlap = _table(at, "实际重叠")
     assert len(overlap) == rid - 1 and (overlap["实际重叠"] == 0).all()
 
 
-def test_frame_page_shows_the_current_frame(app):
-    at = app(User("staff", "staff"))
+def test_frame_page_shows_the_current_frame(store_app):
+    at = store_app(User("staff", "staff"))
     at.switch_page("app_pages/frame.py").run()
     assert not at.exception
     overview = _table(at, "客户数")
@@ -98,9 +98,9 @@ def test_peek_refuses_unknown_encodings(encoding):
         peek(b"a,b\n", encoding=encoding)
 
 
-def test_frame_page_refuses_an_invalid_upload_and_writes_nothing(app, demo_path):
-    before = open_db(demo_path).execute("SELECT COUNT(*), SUM(prn) FROM customers").fetchone()
-    at = app(User("staff", "staff"))
+def test_frame_page_refuses_an_invalid_upload_and_writes_nothing(store_app, demo_target):
+    before = open_db(demo_target).execute("SELECT COUNT(*), SUM(prn) FROM customers").fetchone()
+    at = store_app(User("staff", "staff"))
     at.switch_page("app_pages/frame.py").run()
     bad = "户号,供电单位,用户类别,联系电话\n1,福州,外星人,12\n1,厦门,居民,13800000000\n".encode("gb18030")
     at.file_uploader(key="frame_file").upload("bad.csv", bad, "text/csv").run()
@@ -108,11 +108,11 @@ def test_frame_page_refuses_an_invalid_upload_and_writes_nothing(app, demo_path)
     problems = _table(at, "问题")
     assert {"用户类别", "联系电话", "户号"} <= set(problems["列"]) and "个问题" in _texts(at)
     assert not [b for b in at.button if b.key == "frame_import"]
-    assert open_db(demo_path).execute("SELECT COUNT(*), SUM(prn) FROM customers").fetchone() == before
+    assert open_db(demo_target).execute("SELECT COUNT(*), SUM(prn) FROM customers").fetchone() == before
 
 
-def test_frame_page_maps_columns_and_imports_with_summary(app, demo_path):
-    at = app(User("staff", "staff"))
+def test_frame_page_maps_columns_and_imports_with_summary(store_app, demo_target):
+    at = store_app(User("staff", "staff"))
     at.switch_page("app_pages/frame.py").run()
     data = "cust,town,kind\nN1,福州,居民\nN2,厦门,大工业\n".encode()
     at.file_uploader(key="frame_file").upload("new.csv", data, "text/csv").run()
@@ -125,7 +125,7 @@ def test_frame_page_maps_columns_and_imports_with_summary(app, demo_path):
     next(c for c in at.checkbox if c.key.startswith("frame_confirm_deactivate")).check().run()
     at.button(key="frame_import").click().run()
     assert not at.exception and "新增 2" in _texts(at) and "停用" in _texts(at)
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     assert db.execute("SELECT COUNT(*) FROM customers WHERE active = 1").fetchone()[0] == 2
     assert (
         db.execute(

@@ -97,8 +97,8 @@ def _regions(path: Path, rows: list[dict], round_id: int = 2) -> set[str]:
         db.conn.close()
 
 
-def _open(app, user: User, page: str):
-    at = app(user)
+def _open(store_app, user: User, page: str):
+    at = store_app(user)
     at.switch_page(page).run()
     assert not at.exception
     return at
@@ -126,29 +126,29 @@ def test_every_download_button_of_the_pages_is_known():
 
 
 @pytest.mark.parametrize(("page", "prepare", "slot"), PERSONAL_DOWNLOADS)
-def test_personal_download_exists_only_after_an_audited_prepare(app, demo_path, page, prepare, slot):
+def test_personal_download_exists_only_after_an_audited_prepare(store_app, demo_target, page, prepare, slot):
     user = User("staff", "staff")
-    at = _open(app, user, page)
-    before = _audit_rows(demo_path)
+    at = _open(store_app, user, page)
+    before = _audit_rows(demo_target)
     assert not at.get("download_button")  # nothing built, nothing served
     assert not [k for k in at.session_state if str(k).startswith("download:")]
     assert [r for r in before if r[1].startswith("export_")] == []
     at.button(key=prepare).click().run()
     assert not at.exception
-    new = _audit_rows(demo_path)[len(before) :]
+    new = _audit_rows(demo_target)[len(before) :]
     assert len(new) == 1 and new[0][0] == "staff" and new[0][1] in ("export_invitations", "export_reminders")
     (button,) = at.get("download_button")
     held = at.session_state["download:" + slot]
     assert f"rows={len(_rows(held['data']))}" in new[0][2]
     at.run()  # a rerun builds nothing new
-    assert len(_audit_rows(demo_path)) == len(before) + 1
+    assert len(_audit_rows(demo_target)) == len(before) + 1
     button.click().run()  # downloaded: the file is dropped
     assert not at.exception
     assert "download:" + slot not in at.session_state and not at.get("download_button")
 
 
-def test_prepared_file_is_dropped_at_sign_out(app, demo_path):
-    at = _open(app, User("staff", "staff"), "app_pages/monitor.py")
+def test_prepared_file_is_dropped_at_sign_out(store_app, demo_target):
+    at = _open(store_app, User("staff", "staff"), "app_pages/monitor.py")
     at.button(key="mon_prep_inv_csv").click().run()
     assert at.get("download_button")
     at.button(key="logout").click().run()
@@ -161,59 +161,59 @@ def test_prepared_file_is_dropped_at_sign_out(app, demo_path):
 
 
 @pytest.mark.parametrize(("page", "prepare", "slot"), PERSONAL_DOWNLOADS)
-def test_scoped_staff_download_only_their_region(app, demo_path, page, prepare, slot):
-    region = _busiest_region(demo_path)
-    user = _account(demo_path, "local_staff", "staff", region)
-    at = _open(app, user, page)
+def test_scoped_staff_download_only_their_region(store_app, demo_target, page, prepare, slot):
+    region = _busiest_region(demo_target)
+    user = _account(demo_target, "local_staff", "staff", region)
+    at = _open(store_app, user, page)
     if prepare.startswith("mon_prep_rem"):
         at.number_input(key="mon_days").set_value(0).run()
     at.button(key=prepare).click().run()
     rows = _rows(at.session_state["download:" + slot]["data"])
-    assert rows and _regions(demo_path, rows) == {region}
+    assert rows and _regions(demo_target, rows) == {region}
     assert all("****" not in str(r["phone"]) for r in rows)  # staff call: full numbers
-    assert f"scope={region}" in _audit_rows(demo_path)[-1][2]
+    assert f"scope={region}" in _audit_rows(demo_target)[-1][2]
 
 
 @pytest.mark.parametrize(("page", "prepare", "slot"), PERSONAL_DOWNLOADS)
-def test_admin_downloads_are_masked_on_every_page(app, demo_path, page, prepare, slot):
-    at = _open(app, User("admin", "admin"), page)
+def test_admin_downloads_are_masked_on_every_page(store_app, demo_target, page, prepare, slot):
+    at = _open(store_app, User("admin", "admin"), page)
     if prepare.startswith("mon_prep_rem"):
         at.number_input(key="mon_days").set_value(0).run()
     at.button(key=prepare).click().run()
     rows = _rows(at.session_state["download:" + slot]["data"])
     assert rows and all("****" in str(r["phone"]) for r in rows)
-    assert "full=0" in _audit_rows(demo_path)[-1][2]
+    assert "full=0" in _audit_rows(demo_target)[-1][2]
 
 
-def test_scoped_staff_cannot_draw_on_the_rounds_page(app, demo_path):
-    user = _account(demo_path, "local_staff", "staff", _busiest_region(demo_path))
-    at = _open(app, user, "app_pages/rounds.py")
+def test_scoped_staff_cannot_draw_on_the_rounds_page(store_app, demo_target):
+    user = _account(demo_target, "local_staff", "staff", _busiest_region(demo_target))
+    at = _open(store_app, user, "app_pages/rounds.py")
     assert not [b for b in at.button if b.key == "draw_go"]
     assert any("只有不限地区" in i.value for i in at.info)
 
 
-def test_scoped_staff_call_list_and_frame_overview(app, demo_path):
-    region = _busiest_region(demo_path)
-    user = _account(demo_path, "local_staff", "staff", region)
-    at = _open(app, user, "app_pages/fieldwork.py")
-    db = open_db(demo_path)
+def test_scoped_staff_call_list_and_frame_overview(store_app, demo_target):
+    region = _busiest_region(demo_target)
+    user = _account(demo_target, "local_staff", "staff", region)
+    at = _open(store_app, user, "app_pages/fieldwork.py")
+    db = open_db(demo_target)
     assert len(at.dataframe[0].value) == len(call_list(db, 2, region=region))
     assert at.session_state["fw_opened"]["region"] == region
-    frame = _open(app, user, "app_pages/frame.py")
+    frame = _open(store_app, user, "app_pages/frame.py")
     assert any(region in i.value for i in frame.info)  # the scope rule is said before the upload
 
 
-def test_scoped_staff_frame_upload_with_other_regions_is_refused(app, demo_path):
-    region = _busiest_region(demo_path)
-    user = _account(demo_path, "local_staff", "staff", region)
-    db = open_db(demo_path)
+def test_scoped_staff_frame_upload_with_other_regions_is_refused(store_app, demo_target):
+    region = _busiest_region(demo_target)
+    user = _account(demo_target, "local_staff", "staff", region)
+    db = open_db(demo_target)
     rows = db.execute(
         "SELECT id, name, phone, region, customer_type FROM customers WHERE active = 1 ORDER BY id LIMIT 200"
     ).fetchall()
     data = (
         "户号,户名,联系电话,供电单位,用户类别\n" + "\n".join(",".join(map(str, r)) for r in rows)
     ).encode()
-    at = _open(app, user, "app_pages/frame.py")
+    at = _open(store_app, user, "app_pages/frame.py")
     at.get("file_uploader")  # AppTest cannot upload: read through the library as the page does
     from survey.frame_import import read_import
 
@@ -224,15 +224,14 @@ def test_scoped_staff_frame_upload_with_other_regions_is_refused(app, demo_path)
 # ---- item 11: settings are admin-only; the backfill stays within the scope -------------------------------
 
 
-def test_scoped_manager_cannot_change_the_sla_and_backfills_only_their_region(app, demo_path):
-    db = open_db(demo_path)
+def test_scoped_manager_cannot_change_the_sla_and_backfills_only_their_region(store_app, demo_target):
+    db = open_db(demo_target)
     (region,) = db.execute(  # a region whose answers call for follow-ups in the demo
         "SELECT region FROM follow_ups GROUP BY region ORDER BY COUNT(*) DESC, region LIMIT 1"
     ).fetchone()
-    user = _account(demo_path, "local_manager", "manager", region)
+    user = _account(demo_target, "local_manager", "manager", region)
     db.execute("DELETE FROM follow_ups")  # opened at submission in the demo: let the backfill open them
-    db.conn.commit()
-    at = _open(app, user, "app_pages/follow_ups.py")
+    at = _open(store_app, user, "app_pages/follow_ups.py")
     assert at.number_input(key="fu_sla").disabled
     at.session_state["fu_sla"] = 9  # a rewritten widget message (the widget itself is disabled)
     at.run()
@@ -245,21 +244,21 @@ def test_scoped_manager_cannot_change_the_sla_and_backfills_only_their_region(ap
     assert regions == {region}
 
 
-def test_admin_changes_the_sla(app, demo_path):
-    at = _open(app, User("admin", "admin"), "app_pages/follow_ups.py")
+def test_admin_changes_the_sla(store_app, demo_target):
+    at = _open(store_app, User("admin", "admin"), "app_pages/follow_ups.py")
     assert not at.number_input(key="fu_sla").disabled
     at.number_input(key="fu_sla").set_value(5).run()
     at.button(key="fu_sla_save").click().run()  # a company-wide setting is saved by its own button
     assert not at.exception
-    assert get_sla_days(open_db(demo_path)) == 5
+    assert get_sla_days(open_db(demo_target)) == 5
 
 
 @pytest.mark.parametrize(("page", "prepare", "slot"), PERSONAL_DOWNLOADS)
-def test_page_files_have_chinese_headers_and_local_times(app, demo_path, page, prepare, slot):
+def test_page_files_have_chinese_headers_and_local_times(store_app, demo_target, page, prepare, slot):
     """Issue 12, item 5: the files staff open in Excel read 户号 / 户名 / 联系电话 / 问卷链接, expiry in local time."""
     import re
 
-    at = _open(app, User("staff", "staff"), page)
+    at = _open(store_app, User("staff", "staff"), page)
     if prepare.startswith("mon_prep_rem"):
         at.number_input(key="mon_days").set_value(0).run()
     at.button(key=prepare).click().run()

@@ -21,8 +21,8 @@ MANAGER = User("manager", "manager")
 ADMIN = User("admin", "admin")
 
 
-def _page(app, user=MANAGER, lang="zh"):
-    at = app(user, lang=lang)
+def _page(store_app, user=MANAGER, lang="zh"):
+    at = store_app(user, lang=lang)
     at.switch_page("app_pages/suggestions.py").run()
     assert not at.exception, at.exception
     return at
@@ -36,10 +36,10 @@ def _complaints(at, label: str) -> int:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_correction_changes_the_counts_at_once(app, demo_path, lang):
-    at = _page(app, lang=lang)
+def test_a_correction_changes_the_counts_at_once(store_app, demo_target, lang):
+    at = _page(store_app, lang=lang)
     round_id = at.selectbox(key="sugg_round").value
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     frame = round_classification(db, round_id)
     target = frame[frame["prediction"].map(lambda p: "billing" not in p.topic_keys)]
     options = _ids(at)
@@ -64,13 +64,13 @@ def test_a_correction_changes_the_counts_at_once(app, demo_path, lang):
     assert examples.astype(str).apply(lambda c: c.str.contains("✎")).any().any()
 
 
-def test_a_scoped_manager_sees_and_corrects_only_their_region(app, demo_path):
-    db = open_db(demo_path)
+def test_a_scoped_manager_sees_and_corrects_only_their_region(store_app, demo_target):
+    db = open_db(demo_target)
     region = db.execute(
         "SELECT region FROM assignments GROUP BY region ORDER BY COUNT(*) DESC LIMIT 1"
     ).fetchone()[0]
     create_user(db, "m_local", "manager", "local-pass-123", region=region)
-    at = _page(app, User("m_local", "manager", region))
+    at = _page(store_app, User("m_local", "manager", region))
     round_id = at.selectbox(key="sugg_round").value
     frame = round_classification(db, round_id)
     allowed = set(frame.loc[frame["region"] == region, "response_id"])
@@ -79,8 +79,8 @@ def test_a_scoped_manager_sees_and_corrects_only_their_region(app, demo_path):
     assert set(at.selectbox(key="sugg_region").options) == {"全部", region}  # the region list is the scope
 
 
-def test_admin_retrains_and_reclassifies_a_closed_round(app, demo_path, tmp_path, monkeypatch):
-    at = _page(app, ADMIN)
+def test_admin_retrains_and_reclassifies_a_closed_round(store_app, demo_target, tmp_path, monkeypatch):
+    at = _page(store_app, ADMIN)
     assert not _has(at, f"tm_reclassify_{at.selectbox(key='sugg_round').value}")  # nothing newer yet
     monkeypatch.setenv("SURVEY_TOPIC_CORPUS", str(write_fixture_corpus(tmp_path / "corpus")))  # a fast training
     at.button(key="tm_retrain").click().run()
@@ -96,7 +96,7 @@ def test_admin_retrains_and_reclassifies_a_closed_round(app, demo_path, tmp_path
     at.checkbox(key=f"tm_reclassify_sure_{round_id}").check().run()
     at.button(key=f"tm_reclassify_{round_id}").click().run()
     assert not at.exception, at.exception
-    db = open_db(demo_path)
+    db = open_db(demo_target)
     versions = {
         v for (v,) in db.execute("SELECT model_version FROM suggestion_topics WHERE round_id = ?", [round_id])
     }
@@ -105,8 +105,8 @@ def test_admin_retrains_and_reclassifies_a_closed_round(app, demo_path, tmp_path
     assert any("v1" in c.value and "F1" in c.value for c in at.caption)
 
 
-def test_a_manager_has_no_retrain_button(app):
-    at = _page(app)
+def test_a_manager_has_no_retrain_button(store_app):
+    at = _page(store_app)
     assert not _has(at, "tm_retrain") and _has(
         at, f"tm_correct_save_{at.selectbox(key='tm_correct_pick').value}"
     )

@@ -7,11 +7,11 @@ from survey.store import open_db
 from survey.users import User, create_user
 
 
-def _users_page(app, demo_path):
-    db = open_db(demo_path)
+def _users_page(store_app, demo_target):
+    db = open_db(demo_target)
     create_user(db, "qz_manager", "manager", "quanzhou-pass-1", region="泉州")
     create_user(db, "xm_staff", "staff", "xiamen-pass-12", region="厦门")
-    at = app(User("admin", "admin"))
+    at = store_app(User("admin", "admin"))
     at.switch_page("app_pages/users.py").run()
     assert not at.exception
     return db, at
@@ -21,8 +21,8 @@ def _account(db, name):
     return db.execute("SELECT role, region FROM users WHERE name = ?", [name]).fetchone()
 
 
-def test_values_chosen_for_one_account_are_not_saved_onto_another(app, demo_path):
-    db, at = _users_page(app, demo_path)
+def test_values_chosen_for_one_account_are_not_saved_onto_another(store_app, demo_target):
+    db, at = _users_page(store_app, demo_target)
     at.selectbox(key="edit_user").set_value("xm_staff").run()
     at.selectbox(key="edit_role_xm_staff").set_value("admin").run()
     at.multiselect(key="edit_region_xm_staff").set_value([]).run()
@@ -36,8 +36,8 @@ def test_values_chosen_for_one_account_are_not_saved_onto_another(app, demo_path
     assert _account(db, "xm_staff") == ("staff", "厦门")
 
 
-def test_the_page_shows_what_will_change_and_elevation_needs_confirmation(app, demo_path):
-    db, at = _users_page(app, demo_path)
+def test_the_page_shows_what_will_change_and_elevation_needs_confirmation(store_app, demo_target):
+    db, at = _users_page(store_app, demo_target)
     at.selectbox(key="edit_user").set_value("qz_manager").run()
     at.selectbox(key="edit_role_qz_manager").set_value("admin").run()
     info = "\n".join(str(e.value) for e in at.info)
@@ -51,8 +51,8 @@ def test_the_page_shows_what_will_change_and_elevation_needs_confirmation(app, d
     assert _account(db, "qz_manager")[0] == "admin"
 
 
-def test_narrowing_a_scope_needs_no_confirmation(app, demo_path):
-    db, at = _users_page(app, demo_path)
+def test_narrowing_a_scope_needs_no_confirmation(store_app, demo_target):
+    db, at = _users_page(store_app, demo_target)
     at.selectbox(key="edit_user").set_value("xm_staff").run()
     at.multiselect(key="edit_region_xm_staff").set_value(["厦门", "泉州"]).run()
     assert at.button(key="edit_save_xm_staff").disabled  # widening: confirmation needed
@@ -65,8 +65,8 @@ def test_narrowing_a_scope_needs_no_confirmation(app, demo_path):
     assert _account(db, "manager") == ("manager", "福州")
 
 
-def test_the_password_policy_is_said_in_chinese(app, demo_path):
-    db, at = _users_page(app, demo_path)
+def test_the_password_policy_is_said_in_chinese(store_app, demo_target):
+    db, at = _users_page(store_app, demo_target)
     at.text_input(key="new_user_name").input("new_one")
     at.text_input(key="new_user_password").input("short")
     at.button[0].click().run()  # the create form's submit button comes first
