@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sampling.design import ALL_DOMAIN
+from sampling.engines.draw import FrameProblems
 from sampling.select import ALL_STRATUM
 from survey.access import NotPermitted
 from survey.design import design_sd
@@ -20,7 +21,7 @@ from survey.rounds import (
     previous_sd,
     round_overlap,
 )
-from ui import downloads, session
+from ui import downloads, frame_source, session
 from ui.fmt import MISSING, local_times, local_zone, md, num, pct, place_label
 from ui.frame_status import in_progress_message
 from ui.i18n import lang, t
@@ -33,11 +34,16 @@ st.title(t("rounds"))
 
 st.subheader(t("draw_title"))
 frame_total = sum(eligible_counts(db, ()).values())
-st.caption(t("frame_size", n=f"{frame_total:,}"))
+frame_files = frame_source.frame_files()
+source = frame_source.choose(frame_files, frame_total) if user.regions is None else None
+if source is None:
+    st.caption(t("frame_size", n=f"{frame_total:,}"))
+else:
+    st.caption(t("draw_source_caption", name=md(source.name)))
 
 
 def _design_and_draw() -> None:
-    """The design form, its live preview and the draw button (needs a non-empty frame)."""
+    """The design form, its live preview and the draw button (needs a non-empty frame, stored or a file)."""
     left, right = st.columns(2)
     with left:
         name = st.text_input(t("round_name"), key="draw_name")
@@ -76,7 +82,12 @@ def _design_and_draw() -> None:
         exclude_days = int(st.number_input(t("exclude_days"), min_value=0, value=0, key="draw_exclude_days"))
         cost = None
         if allocation == "optimal":
-            types = sorted({v[0] for v in eligible_counts(db, ("customer_type",))})
+            by_type = (
+                eligible_counts(db, ("customer_type",))
+                if source is None
+                else frame_source.counts(db, source, ("customer_type",), None)
+            )
+            types = sorted({v[0] for v in by_type}) if isinstance(by_type, dict) else []
             per_type = {
                 ty: st.number_input(t("cost_per_type", t=ty), 0.1, 1000.0, 1.0, key=f"draw_cost_{ty}")
                 for ty in types
@@ -93,12 +104,21 @@ def _design_and_draw() -> None:
     elif allocation == "optimal":  # S_h from the last closed round, else 0.5 (p = 0.5); costs below
         found = design_sd(db, tuple(strata))
         sd = found.values
+        if source is not None:  # a file's strata are not the store's: the pooled SD ("*") fills the others
+            sd = previous_sd(db, tuple(strata)) if found.source == "previous_round" else None
         st.caption(
             t("optimal_sd_from", id=found.round_id)
             if found.source == "previous_round"
             else t("optimal_sd_default")
         )
-    counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
+    if source is None:
+        counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
+    else:
+        counts = frame_source.counts(db, source, tuple(strata), exclude_days or None)
+        if isinstance(counts, FrameProblems):
+            frame_source.show_problems(source, counts)
+            return
+        st.caption(t("draw_source_total", n=f"{sum(counts.values()):,}", name=md(source.name)))
     if allocation == "optimal":
         pos = list(strata).index("customer_type") if "customer_type" in strata else None
         cost = {
@@ -199,7 +219,13 @@ def _design_and_draw() -> None:
     if go:
         try:
             kwargs = {k: v for k, v in design.items() if k != "size" or v is not None}
-            result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, by_user=user)
+            if source is None:
+                result = draw_round(db, **kwargs, reserve=reserve, name=name.strip() or None, by_user=user)
+            else:
+                result = frame_source.draw(db, source, **kwargs, reserve=reserve, name=name.strip() or None,
+                                           by_user=user)  # fmt: skip
+        except FrameProblems as e:  # problems of the selected rows: nothing was drawn
+            frame_source.show_problems(source, e)
         except DrawError as e:
             st.error(t("design_error", e=md(e)))
         except NotPermitted as e:
@@ -222,7 +248,7 @@ def _design_and_draw() -> None:
 
 if user.regions is not None:  # a round spans every region's strata: drawn by staff of all regions only
     st.info(t("draw_all_regions_only"))
-elif frame_total:
+elif frame_total or source is not None:
     _design_and_draw()
 else:  # a new installation: nothing to sample yet
     st.info(t("rounds_no_frame"))

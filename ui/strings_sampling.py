@@ -179,6 +179,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "No questionnaire version yet: the default questionnaire is stored with the first round drawn, "
         "or upload a YAML or XLSForm questionnaire above.",
     ),
+    # rounds page: the frame source (imported list or a file in $SURVEY_FRAME_DIR)
+    "draw_source": ("抽样框来源", "Frame to draw from"),
+    "draw_source_store": ("已导入的客户名单（{n} 户可抽样）", "The imported customer list ({n} eligible)"),
+    "draw_source_file": ("服务器上的文件：{name}", "File on the server: {name}"),
+    "draw_source_caption": (
+        "从服务器上的文件 {name} 直接抽样：在文件中计算各层户数并抽取样本，只有抽中的客户（含后备）载入系统；"
+        "轮次记录文件的指纹、盐值和起点，可复核。",
+        "Drawn straight from the file {name} on the server: the strata counts and the sample are computed in "
+        "the file, only the selected customers (and reserves) are loaded; the round records the file's "
+        "fingerprint, salt and starts, so the draw can be repeated.",
+    ),
+    "draw_source_total": ("文件 {name}：{n} 户可抽样客户", "File {name}: {n} eligible customers"),
+    "draw_source_problems": (
+        "文件 {name} 有 {n} 处问题，未抽样：",
+        "The file {name} has {n} problem(s); nothing was drawn:",
+    ),
+    "draw_source_more": ("\n\n……另有 {n} 处", "\n\n… {n} more"),
     # rounds page on a new installation
     "rounds_no_frame": (
         "抽样框为空：请先在“客户名单导入”页面导入客户名单，然后再设计并抽取样本。",
