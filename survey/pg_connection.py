@@ -169,6 +169,12 @@ class PgConnection:
             pooled, self._pooled = self._pooled, None
             pooled.close()  # back to the pool
 
+    def _drop(self) -> None:
+        if self._pooled is not None:
+            pooled, self._pooled = self._pooled, None
+            self._pinned = False
+            pooled.invalidate()
+
     def _run(self, sql: str, params, many: bool = False) -> PgCursor:
         conn = self._conn()
         try:
@@ -180,7 +186,9 @@ class PgConnection:
         except Exception as e:
             import psycopg
 
-            if not self._pinned and self._idle():
+            if conn.broken:  # the server went away: this connection never goes back to the pool
+                self._drop()
+            elif not self._pinned and self._idle():
                 self._release()
             if isinstance(e, psycopg.Error):
                 raise _wrapped(e, sql, params) from e
@@ -202,9 +210,12 @@ class PgConnection:
             except Exception as e:  # the lock was not had in time: no transaction is left open
                 import psycopg
 
-                conn.execute("ROLLBACK")
-                if not self._pinned:
-                    self._release()
+                if conn.broken:
+                    self._drop()
+                else:
+                    conn.execute("ROLLBACK")
+                    if not self._pinned:
+                        self._release()
                 raise (_wrapped(e, sql, None) if isinstance(e, psycopg.Error) else e) from e
             return PgCursor(None, [])
         translated, count = translate_sql(sql)

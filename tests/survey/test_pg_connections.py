@@ -89,3 +89,28 @@ def test_a_lock_not_had_in_time_leaves_no_transaction_open(pg_url):
         assert dialect.is_busy_error(caught.value), caught.value
         assert waiter_pid is None and not waiter.conn.in_transaction
     assert waiter.execute("SELECT COUNT(*) FROM settings").fetchone()[0] >= 0  # usable again
+
+
+def test_a_connection_the_server_dropped_is_not_handed_out_again(postgres, pg_url):
+    """After the server ends the store's sessions (a restart, an administrator), a statement may fail once with a
+    database error; the dead connection is thrown away, not put back, so the next statement works."""
+    from sqlalchemy.engine import make_url
+
+    from survey.store import database_errors
+
+    db = open_db(pg_url)
+    assert db.execute("SELECT 1").fetchone() == (1,)  # its connection is back in the pool, idle
+    postgres.admin.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [make_url(pg_url).database]
+    )
+    failures = 0
+    for _ in range(dialect.POOL_SIZE + 2):  # every pooled connection may be dead: each fails once at most
+        try:
+            assert db.execute("SELECT 2").fetchone() == (2,)
+            break
+        except database_errors():
+            failures += 1
+    else:
+        raise AssertionError("the store kept failing after the server dropped its connections")
+    assert db.execute("SELECT 3").fetchone() == (3,)
+    assert not db.conn.in_transaction
