@@ -186,6 +186,8 @@ terms = top_terms(uncovered.tolist(), n=15) if len(uncovered) else pd.DataFrame(
 if len(terms):
     st.subheader(t("tm_new_terms"))
     st.caption(t("tm_new_terms_hint"))
+    if user is not None and user.role == "admin":  # the file is an administrator's business, not a manager's
+        st.caption(t("tm_new_terms_admin", path="`analysis/data/topics.yaml`"))
     st.dataframe(terms.rename(columns={"term": t("tm_col_term"), "count": t("col_count")}), hide_index=True,
                  key="tm_new_terms")  # fmt: skip
 

@@ -75,9 +75,11 @@ STRINGS: dict[str, tuple[str, str]] = {
         "New terms no topic covers yet (from unclassified suggestions)",
     ),
     "tm_new_terms_hint": (
-        "可据此扩充 analysis/data/topics.yaml。",
-        "Candidates to add to analysis/data/topics.yaml.",
+        "这些词常出现在没有归入任何主题的意见里：可请系统管理员把其中有意义的词加入主题词典。",
+        "These words are frequent in suggestions no topic covers: ask an administrator to add the meaningful "
+        "ones to the topic dictionary.",
     ),
+    "tm_new_terms_admin": ("主题词典文件：{path}", "The topic dictionary file: {path}"),
     "tm_col_term": ("词", "Term"),
     "tm_admin_header": ("主题模型版本（系统管理员）", "Topic model versions (administrators)"),
     "tm_retrain": ("用语料和工作人员更正重新训练", "Retrain from the corpus and staff corrections"),

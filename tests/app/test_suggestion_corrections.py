@@ -82,7 +82,9 @@ def test_a_scoped_manager_sees_and_corrects_only_their_region(store_app, demo_ta
 def test_admin_retrains_and_reclassifies_a_closed_round(store_app, demo_target, tmp_path, monkeypatch):
     at = _page(store_app, ADMIN)
     assert not _has(at, f"tm_reclassify_{at.selectbox(key='sugg_round').value}")  # nothing newer yet
-    monkeypatch.setenv("SURVEY_TOPIC_CORPUS", str(write_fixture_corpus(tmp_path / "corpus")))  # a fast training
+    monkeypatch.setenv(
+        "SURVEY_TOPIC_CORPUS", str(write_fixture_corpus(tmp_path / "corpus"))
+    )  # a fast training
     at.button(key="tm_retrain").click().run()
     assert not at.exception, at.exception
     assert any("v1" in s.value for s in at.success)
@@ -119,3 +121,22 @@ def _ids(at) -> list[int]:
 
 def _has(at, key: str) -> bool:
     return any(b.key == key for b in at.button)
+
+
+@pytest.mark.parametrize("user, path_shown", [(MANAGER, False), (ADMIN, True)])
+def test_new_terms_name_the_dictionary_file_to_administrators_only(store_app, monkeypatch, user, path_shown):
+    """Issue 12, item 10: a manager's page does not mention analysis/data/topics.yaml; the new-terms section says
+    whom to ask, and an administrator sees the file (the section drawn whatever the model found uncovered)."""
+    import pandas as pd
+
+    import analysis.suggestions
+
+    monkeypatch.setattr(
+        analysis.suggestions, "top_terms", lambda texts, n=15: pd.DataFrame({"term": ["跳匝"], "count": [3]})
+    )
+    at = _page(store_app, user)
+    texts = "\n".join(str(c.value) for c in at.caption) + "\n".join(str(m.value) for m in at.markdown)
+    assert "系统管理员把其中有意义的词加入主题词典" in texts
+    assert ("analysis/data/topics.yaml" in texts) is path_shown
+    if path_shown:
+        assert "`analysis/data/topics.yaml`" in texts  # a code span: a file name, not UI text
