@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_submit import _worker, prepare  # noqa: E402 (after the sys.path insert)
+from benchmarks.bench_submit import all_started, prepare, submit_all  # noqa: E402 (after the sys.path insert)
 from benchmarks.common import timed, verdict, write_csv  # noqa: E402
 from survey.cluster import free_port_block  # noqa: E402
 from tests import postgres_server  # noqa: E402
@@ -85,55 +85,10 @@ def bare_inserts(kind: str, target: str, rows: int, clients: int) -> float:
     share = -(-rows // clients)
     jobs = [(target, k * share, min(share, rows - k * share)) for k in range(clients)]
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
-        _all_started(pool, clients)  # start the processes before the clock
+        all_started(pool, clients)  # start the processes before the clock
         start = time.perf_counter()
         pool.map(worker, jobs, chunksize=1)
         return time.perf_counter() - start
-
-
-def _pid(_: int) -> int:
-    time.sleep(0.05)
-    return os.getpid()
-
-
-def _all_started(pool, processes: int) -> None:
-    """Return once every process of ``pool`` has run its initializer (each has answered a task)."""
-    seen: set[int] = set()
-    for _ in range(100):
-        seen.update(pool.map(_pid, range(processes * 2), chunksize=1))
-        if len(seen) >= processes:
-            return
-    raise RuntimeError(f"only {len(seen)} of {processes} processes started")
-
-
-def _warm() -> None:
-    """What a running app server has loaded before its first customer: the modules, the follow-up rules and the
-    suggestion model (about 1 s a process), and jieba's dictionary."""
-    import survey.fieldwork  # noqa: F401
-    from analysis.suggestions import segment
-    from survey.follow_ups import warm_follow_up_rules
-
-    warm_follow_up_rules()
-    segment("停电没有提前通知")
-
-
-def submit_all(target: str, tokens: list[str], processes: int) -> dict:
-    """Offer every token to two processes at about the same time (process i also gets process i+1's share,
-    reversed, so duplicates collide mid-run); seconds from the first submission to the last, the processes
-    started and warmed (:func:`_warm`) before."""
-    chunks = [tokens[i::processes] for i in range(processes)]
-    jobs = [(target, chunks[i] + chunks[(i + 1) % processes][::-1]) for i in range(processes)]
-    with multiprocessing.get_context("spawn").Pool(processes, initializer=_warm) as pool:
-        _all_started(pool, processes)
-        start = time.perf_counter()
-        results = pool.map(_worker, jobs, chunksize=1)
-        seconds = time.perf_counter() - start
-    return {
-        "stored": sum(r[0] for r in results),
-        "used": sum(r[1] for r in results),
-        "other": sum(r[2] for r in results),
-        "seconds": seconds,
-    }
 
 
 def writers(kind: str, target: str, bare_target: str, responses: int, processes: int) -> bool:
@@ -141,7 +96,7 @@ def writers(kind: str, target: str, bare_target: str, responses: int, processes:
     from survey.store import open_db
 
     tokens = prepare(target, responses)
-    result = submit_all(target, tokens, processes)
+    result = submit_all(target, tokens, processes, warm=True)
     db = open_db(target)
     total = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
     distinct = db.execute("SELECT COUNT(DISTINCT assignment_id) FROM responses").fetchone()[0]
