@@ -151,9 +151,7 @@ def bulk_insert(db, table: str, columns: Sequence[str], rows: Iterable[Sequence[
     if isinstance(db, PgDatabase):
         cols = ", ".join('"user"' if c == "user" else c for c in columns)
         target = "pg_temp." + table[5:] if table.startswith("temp.") else table
-        with db.conn.dbapi.cursor() as cur, cur.copy(f"COPY {target} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        db.conn.copy_rows(f"COPY {target} ({cols}) FROM STDIN", rows)
         return
     marks = ", ".join("?" for _ in columns)
     db.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)  # noqa: S608

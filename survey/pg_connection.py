@@ -230,6 +230,27 @@ class PgConnection:
             return None
         return self._run(translated, batch, many=True)
 
+    def copy_rows(self, copy_sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """``COPY … FROM STDIN`` of ``rows`` on this object's connection: inside an open transaction as part of it,
+        else on its own (the connection then goes back to the pool, unless a temporary table keeps it here)."""
+        conn = self._conn()
+        try:
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as e:
+            import psycopg
+
+            if conn.broken:
+                self._drop()
+            elif not self._pinned and self._idle():
+                self._release()
+            if isinstance(e, psycopg.Error):
+                raise _wrapped(e, copy_sql, None) from e
+            raise
+        if not self._pinned and self._idle():
+            self._release()
+
     @property
     def dbapi(self):
         """The psycopg connection underneath (COPY); it stays with this object from now on."""

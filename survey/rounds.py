@@ -21,6 +21,7 @@ from sampling.allocation import MIN_PER_STRATUM
 from sampling.coordination import survey_start
 from sampling.design import DesignPlan, plan_sizes
 from sampling.select import stratum_key
+from survey import dialect
 from survey.access import STAFF_ROLES, require_all_regions, require_role
 from survey.design import (
     ALLOCATIONS,
@@ -211,6 +212,10 @@ def draw_round(
 
 #: The cells whose eligible counts a round keeps as its post-stratification totals.
 CELL_TOTALS = ("region", "customer_type")
+#: The columns of a drawn assignment, in the order record_round builds its rows.
+ASSIGNMENT_COLUMNS = ("id", "round_id", "customer_id", "stratum", "prn", "pi", "weight", "is_reserve", "status",
+                      "token_hash", "expires_at", "updated_at", "region", "district", "customer_type",
+                      "urban_rural")  # fmt: skip
 
 
 def check_draw_arguments(
@@ -409,12 +414,7 @@ def record_round(
         " VALUES (?,?,?,?,?,?,?)",
         [(round_id, s.stratum, s.N_h, s.n_h, s.reserve_h, s.start, s.next_start) for s in stratum_rows],
     )
-    db.conn.executemany(
-        "INSERT INTO assignments (id, round_id, customer_id, stratum, prn, pi, weight, is_reserve, status,"
-        " token_hash, expires_at, updated_at, region, district, customer_type, urban_rural)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows,
-    )
+    dialect.bulk_insert(db, "assignments", ASSIGNMENT_COLUMNS, rows)  # COPY on PostgreSQL: 3,000 rows in ms
     ids_inserted(db, "rounds", "assignments")  # the explicit ids above (PostgreSQL: the identity follows)
     audit(
         db, created_by, "draw",
