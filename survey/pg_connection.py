@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -147,6 +148,7 @@ class PgConnection:
         self._engine = engine
         self._pooled = None  # the pool's proxy of a psycopg connection, while this object holds one
         self._pinned = False
+        self._lock = threading.RLock()  # one Streamlit session's runs may overlap on two threads
         self.url = url
 
     def _conn(self):
@@ -201,69 +203,75 @@ class PgConnection:
         return result
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgCursor:
-        sql = _begin_sql(sql)
-        if sql.startswith("BEGIN;"):  # BEGIN IMMEDIATE: a transaction holding the store's write lock
-            conn = self._conn()
-            try:
-                for statement in split_script(sql):
-                    conn.execute(statement)
-            except Exception as e:  # the lock was not had in time: no transaction is left open
-                import psycopg
+        with self._lock:
+            sql = _begin_sql(sql)
+            if sql.startswith("BEGIN;"):  # BEGIN IMMEDIATE: a transaction holding the store's write lock
+                conn = self._conn()
+                try:
+                    for statement in split_script(sql):
+                        conn.execute(statement)
+                except Exception as e:  # the lock was not had in time: no transaction is left open
+                    import psycopg
 
-                if conn.broken:
-                    self._drop()
-                else:
-                    conn.execute("ROLLBACK")
-                    if not self._pinned:
-                        self._release()
-                raise (_wrapped(e, sql, None) if isinstance(e, psycopg.Error) else e) from e
-            return PgCursor(None, [])
-        translated, count = translate_sql(sql)
-        if "pg_temp." in translated or _TEMP_TABLE.match(translated):
-            self._pinned = True  # a temporary table lives in this server session
-        return self._run(translated, _params(count, params))
+                    if conn.broken:
+                        self._drop()
+                    else:
+                        conn.execute("ROLLBACK")
+                        if not self._pinned:
+                            self._release()
+                    raise (_wrapped(e, sql, None) if isinstance(e, psycopg.Error) else e) from e
+                return PgCursor(None, [])
+            translated, count = translate_sql(sql)
+            if "pg_temp." in translated or _TEMP_TABLE.match(translated):
+                self._pinned = True  # a temporary table lives in this server session
+            return self._run(translated, _params(count, params))
 
     def executemany(self, sql: str, seq_of_params: Iterable[Sequence[Any]]) -> PgCursor | None:
-        translated, count = translate_sql(sql)
-        batch = [_params(count, p) or [] for p in seq_of_params]
-        if not batch:
-            return None
-        return self._run(translated, batch, many=True)
+        with self._lock:
+            translated, count = translate_sql(sql)
+            batch = [_params(count, p) or [] for p in seq_of_params]
+            if not batch:
+                return None
+            return self._run(translated, batch, many=True)
 
     def copy_rows(self, copy_sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """``COPY … FROM STDIN`` of ``rows`` on this object's connection: inside an open transaction as part of it,
         else on its own (the connection then goes back to the pool, unless a temporary table keeps it here)."""
-        conn = self._conn()
-        try:
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except Exception as e:
-            import psycopg
+        with self._lock:
+            conn = self._conn()
+            try:
+                with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except Exception as e:
+                import psycopg
 
-            if conn.broken:
-                self._drop()
-            elif not self._pinned and self._idle():
+                if conn.broken:
+                    self._drop()
+                elif not self._pinned and self._idle():
+                    self._release()
+                if isinstance(e, psycopg.Error):
+                    raise _wrapped(e, copy_sql, None) from e
+                raise
+            if not self._pinned and self._idle():
                 self._release()
-            if isinstance(e, psycopg.Error):
-                raise _wrapped(e, copy_sql, None) from e
-            raise
-        if not self._pinned and self._idle():
-            self._release()
 
     @property
     def dbapi(self):
         """The psycopg connection underneath (COPY); it stays with this object from now on."""
-        self._pinned = True
-        return self._conn()
+        with self._lock:
+            self._pinned = True
+            return self._conn()
 
     @property
     def in_transaction(self) -> bool:
-        return self._pooled is not None and not self._idle()
+        with self._lock:
+            return self._pooled is not None and not self._idle()
 
     def close(self) -> None:
-        self._pinned = False
-        self._release()
+        with self._lock:
+            self._pinned = False
+            self._release()
 
 
 _TEMP_TABLE = re.compile(r"\s*CREATE\s+TEMP(ORARY)?\s+TABLE", re.I)

@@ -101,7 +101,8 @@ def test_a_connection_the_server_dropped_is_not_handed_out_again(postgres, pg_ur
     db = open_db(pg_url)
     assert db.execute("SELECT 1").fetchone() == (1,)  # its connection is back in the pool, idle
     postgres.admin.execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [make_url(pg_url).database]
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+        [make_url(pg_url).database],
     )
     failures = 0
     for _ in range(dialect.POOL_SIZE + 2):  # every pooled connection may be dead: each fails once at most
@@ -113,4 +114,29 @@ def test_a_connection_the_server_dropped_is_not_handed_out_again(postgres, pg_ur
     else:
         raise AssertionError("the store kept failing after the server dropped its connections")
     assert db.execute("SELECT 3").fetchone() == (3,)
+    assert not db.conn.in_transaction
+
+
+def test_one_store_object_used_from_several_threads_at_once(pg_url):
+    """Two script runs of one browser session can overlap on two threads (Streamlit stops the older run only at
+    its next statement): the store object's checkout and release stay consistent (before: "'NoneType' object has
+    no attribute 'dbapi_connection'" when one thread released the connection the other was using)."""
+    import threading
+
+    db = open_db(pg_url)
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            for i in range(300):
+                assert db.execute("SELECT ?::int + 1", [i]).fetchone() == (i + 1,)
+        except BaseException as e:  # noqa: BLE001 (reported to the test)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
     assert not db.conn.in_transaction
