@@ -260,18 +260,21 @@ def _tokenizer():
 
 
 @lru_cache(maxsize=65_536)
-def _segment(text: str) -> tuple[str, ...]:
-    return tuple(w for w in (t.strip() for t in _tokenizer().lcut(text)) if _NOT_WORD.sub("", w))
+def _segment(text: str, hmm: bool) -> tuple[str, ...]:
+    return tuple(w for w in (t.strip() for t in _tokenizer().lcut(text, HMM=hmm)) if _NOT_WORD.sub("", w))
 
 
-def segment(text: object) -> list[str]:
+def segment(text: object, *, hmm: bool = True) -> list[str]:
     """Words of a text by jieba with the power-utility user dictionary (95598, 网上国网, 抢修 …).
 
     The text is NFKC-normalised first (９５５９８ → 95598); whitespace and punctuation-only
-    tokens are dropped. Results of repeated texts are cached.
+    tokens are dropped. Results of repeated texts are cached. ``hmm`` (jieba's hidden Markov model
+    for words missing from its dictionary) finds new words for :func:`top_terms`; the topic model
+    reads the dictionary words alone (``hmm=False``: about half jieba's time, the same 5-fold CV
+    score on the corpus).
     """
     text = _as_text(text)
-    return list(_segment(unicodedata.normalize("NFKC", text))) if text.strip() else []
+    return list(_segment(unicodedata.normalize("NFKC", text), hmm)) if text.strip() else []
 
 
 def top_terms(texts: Iterable[object], n: int = 20, min_length: int = 2,

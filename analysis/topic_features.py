@@ -23,12 +23,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
 
 from analysis.corpus import TOPICS, normalise_text
 from analysis.suggestions import classify, complaint_topics, segment
+from analysis.topic_vectors import CharGrams, token_counts
 
 __all__ = [
     "CUE_FAMILIES",
@@ -98,16 +100,22 @@ def cue_row(text: str) -> np.ndarray:
     >>> cue_row("不太好")[[0, 5, 7]].round(2).tolist()  # praise, negated praise, praise not negated
     [0.69, 0.69, 0.0]
     """
+    return np.array(_cues(text), dtype=np.float32)
+
+
+@lru_cache(maxsize=65_536)
+def _cues(text: str) -> tuple[float, ...]:
+    """:func:`cue_row` as a tuple, cached: a text's cues are read for its topics, its clauses and itself."""
     counts = [len(pattern.findall(text)) for pattern in _FAMILY_AT]
     plain = sum(
         not any(n in text[max(0, m.start() - 3) : m.start()] for n in _NEGATORS) for m in _PRAISE_AT.finditer(text)
     )
-    return np.log1p(np.array([*counts, plain], dtype=np.float32))
+    return tuple(np.log1p(np.array([*counts, plain], dtype=np.float32)).tolist())
 
 
 def _words(text: str) -> list[str]:
     """jieba words (utility user dictionary) and word bigrams; a module function so models pickle."""
-    words = [w.lower() for w in segment(text)]
+    words = [w.lower() for w in segment(text, hmm=False)]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
 
 
@@ -119,7 +127,7 @@ def known_words(texts: Iterable[str], *, min_texts: int = 2) -> frozenset[str]:
     """The words (jieba tokens, two characters or more, or Chinese) found in at least ``min_texts`` texts."""
     counts: dict[str, int] = {}
     for text in texts:
-        for word in {w.lower() for w in segment(text) if _readable(w)}:
+        for word in {w.lower() for w in segment(text, hmm=False) if _readable(w)}:
             counts[word] = counts.get(word, 0) + 1
     return frozenset(w for w, n in counts.items() if n >= min_texts)
 
@@ -134,7 +142,7 @@ def is_gibberish(text: str, known: frozenset[str]) -> bool:
     """
     if _HAN.search(text) or any(unicodedata.category(c) == "So" for c in text):
         return False
-    return not any(w.lower() in known for w in segment(text))
+    return not any(w.lower() in known for w in segment(text, hmm=False))
 
 
 def _dictionary_row(text: str) -> list[float]:
@@ -159,22 +167,39 @@ class TextFeatures:
         self.chars_.fit(texts)
         self.words_ = TfidfVectorizer(analyzer=_words, sublinear_tf=True, dtype=np.float32)
         self.words_.fit(texts)
+        self.__dict__.pop("_char_grams", None)
         return self
 
-    def blocks(self, texts: Sequence[str]) -> dict[str, sp.csr_matrix]:
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_char_grams"}
+
+    def char_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """``chars_.transform(texts)``, counted with numpy (:class:`analysis.topic_vectors.CharGrams`)."""
+        grams = self.__dict__.get("_char_grams")
+        if grams is None:
+            grams = self._char_grams = CharGrams(self.chars_)
+        return grams.transform(texts)
+
+    def word_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """``words_.transform(texts)`` with one look-up per word (:func:`analysis.topic_vectors.token_counts`)."""
+        return token_counts(self.words_, texts, _words)
+
+    def blocks(self, texts: Sequence[str], *, words: bool = True) -> dict[str, sp.csr_matrix]:
+        """The four blocks of ``texts``; ``words=False`` leaves the jieba words out (an empty block: a model
+        without words spares segmenting)."""
         n = len(texts)
         dictionary = np.array([_dictionary_row(t) for t in texts], dtype=np.float32)
         cues = np.array([cue_row(t) for t in texts], dtype=np.float32)
         return {
-            "chars": self.chars_.transform(texts),
-            "words": self.words_.transform(texts),
+            "chars": self.char_rows(texts),
+            "words": self.word_rows(texts) if words else sp.csr_matrix((n, 0), dtype=np.float32),
             "dictionary": sp.csr_matrix(dictionary.reshape(n, len(DICTIONARY_KEYS) + len(TOPICS))),
             "cues": sp.csr_matrix(cues.reshape(n, N_CUES) * CUE_WEIGHT),
         }
 
     def transform(self, texts: Sequence[str], *, use_dictionary: bool | None = None) -> sp.csr_matrix:
         dictionary = self.use_dictionary if use_dictionary is None else use_dictionary
-        return combine(self.blocks(texts), use_words=self.use_words, use_dictionary=dictionary,
+        return combine(self.blocks(texts, words=self.use_words), use_words=self.use_words, use_dictionary=dictionary,
                        use_cues=self.use_cues)  # fmt: skip
 
 

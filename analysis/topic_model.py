@@ -243,7 +243,8 @@ class TopicModel:
     def _matrices(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, sp.csr_matrix, sp.csr_matrix]:
         """Feature rows for the topic models and for the complaint / praise models (which always read the
         cues; the dictionary block as chosen), and the character block alone."""
-        s, blocks = self.settings, self.features_.blocks(texts)
+        s = self.settings
+        blocks = self.features_.blocks(texts, words=s.use_words)
         topics = combine(blocks, use_words=s.use_words, use_dictionary=s.use_dictionary, use_cues=s.use_cues)
         binary = combine(blocks, use_words=s.use_words, use_dictionary=s.binary_dictionary, use_cues=True)
         return topics, binary, blocks["chars"]
@@ -261,7 +262,7 @@ class TopicModel:
         flat = [c for i in split for c in pieces[i]]
         probs = np.empty((0, len(TOPICS)))
         if flat:  # characters only: cheaper, and better than the full features by 5-fold CV on the training split
-            chars = self.features_.chars_.transform(flat)
+            chars = self.features_.char_rows(flat)
             probs = 1 / (1 + np.exp(-(chars @ self.clause_weights_ + self.clause_bias_)))
         by_text, start = {}, 0
         for i in split:
@@ -288,7 +289,7 @@ class TopicModel:
         """
         contexts = self._contexts(texts, pairs)
         if chars is None:
-            whole = self.features_.chars_.transform([texts[i] for i, _ in pairs]) * 0.5
+            whole = self.features_.char_rows([texts[i] for i, _ in pairs]) * 0.5
         else:
             whole = chars[[i for i, _ in pairs]] * 0.5
         n, k_topics = len(pairs), len(TOPICS)
@@ -303,9 +304,22 @@ class TopicModel:
             extra[j, -1] = float("praise" in classify(texts[i]))
             crossed[j, k] = cues[j]
         whole_cues = np.array([text_cues[i] for i, _ in pairs], dtype=np.float32).reshape(n, N_CUES) * 0.5
-        return sp.hstack([self.features_.chars_.transform(contexts), whole, sp.csr_matrix(extra),
+        return sp.hstack([self._context_chars(texts, pairs, contexts, chars), whole, sp.csr_matrix(extra),
                           sp.csr_matrix(cues), sp.csr_matrix(whole_cues),
                           sp.csr_matrix(crossed.reshape(n, -1))], format="csr")  # fmt: skip
+
+    def _context_chars(self, texts, pairs, contexts: list[str], chars: sp.csr_matrix | None) -> sp.csr_matrix:
+        """Character rows of the contexts; a context that is its whole text reuses the text's row of ``chars``
+        (the same string: the same row, without analysing it again)."""
+        if chars is None:
+            return self.features_.char_rows(contexts)
+        index = np.array([i for i, _ in pairs], dtype=np.int64)
+        redo = [j for j, (c, (i, _)) in enumerate(zip(contexts, pairs, strict=True)) if c != texts[i]]
+        if not redo:
+            return chars[index]
+        index[redo] = chars.shape[0] + np.arange(len(redo))
+        fresh = self.features_.char_rows([contexts[j] for j in redo])
+        return sp.vstack([chars, fresh], format="csr")[index]
 
     # -- predicting
     def predict(self, texts: Sequence[object]) -> list[TopicPrediction]:
