@@ -42,7 +42,9 @@ class CharGrams:
     def __init__(self, vectorizer) -> None:
         low, high = vectorizer.ngram_range
         if vectorizer.analyzer != "char_wb" or not 1 <= low <= high <= 3 or not vectorizer.lowercase:
-            raise ValueError(f"a lower-casing char_wb vectoriser of 1-3-grams is needed, but got {vectorizer!r}")
+            raise ValueError(
+                f"a lower-casing char_wb vectoriser of 1-3-grams is needed, but got {vectorizer!r}"
+            )
         self.vectorizer, self.low, self.high = vectorizer, low, high
         vocabulary = vectorizer.vocabulary_
         keys = np.fromiter((gram_key(g) for g in vocabulary), dtype=np.uint64, count=len(vocabulary))
@@ -58,7 +60,8 @@ class CharGrams:
             return sp.csr_matrix((n_docs, n_features), dtype=self.vectorizer.dtype)
         lengths = np.fromiter(map(len, padded), dtype=np.int64, count=len(padded))
         word_doc = np.repeat(np.arange(n_docs), [len(ws) for ws in words])
-        codes = np.frombuffer("".join(padded).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64) + 1
+        utf32 = "".join(padded).encode("utf-32-le", "surrogatepass")
+        codes = np.frombuffer(utf32, dtype=np.uint32).astype(np.uint64) + 1
         word_at = np.repeat(np.arange(len(padded)), lengths)
         rows, cols = [], []
         for n in range(self.low, self.high + 1):  # a padded word has 3 characters or more: never "short"
