@@ -94,7 +94,7 @@ CONTEXT_SHARE = 0.5
 _HERE = Path(__file__).parent
 #: What a trained model depends on besides its rows: the code that builds and fits it, the dictionary.
 _FINGERPRINTED = ("corpus.py", "suggestions.py", "topic_matcher.py", "topic_dictionary.py", "topic_features.py",
-                  "topic_prediction.py", "topic_model.py", "topic_training.py", "data/topics.yaml",
+                  "topic_vectors.py", "topic_prediction.py", "topic_model.py", "topic_training.py", "data/topics.yaml",
                   "data/userdict.txt")  # fmt: skip
 
 
