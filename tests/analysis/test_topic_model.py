@@ -236,9 +236,6 @@ def test_issue_examples_with_the_trained_model(trained):
     assert praised.with_polarity("praise") == ("outage_notice",) and praised.praise
 
 
-@pytest.mark.xfail(strict=True, reason="the complaint decision's threshold is set for 95 % recall by CV and the"
-                   " whole-text complaint model reads 每次 (a rule-1 complaint marker) as unhappy; vetoing it by the"
-                   " topics' polarity cost 3 points of CV recall, so it is not done")  # fmt: skip
 def test_praise_of_outage_notices_opens_no_follow_up(trained):
     assert not trained.model.predict_one("每次停电都能收到短信提醒，挺好").complaint
 
