@@ -51,6 +51,15 @@ import scipy.sparse as sp
 
 from analysis.corpus import TOPICS, LabelledText
 from analysis.suggestions import classify, complaint_topics
+from analysis.topic_estimators import (
+    _Constant,  # noqa: F401  (models pickled before the split name it here)
+    char_weights,
+    choose_topics,
+    fit_binary,
+    intercept,
+    logistic,
+    positive,
+)
 from analysis.topic_features import (
     MAX_CHARS,
     N_CUES,
@@ -99,8 +108,8 @@ CONTEXT_SHARE = 0.5
 _HERE = Path(__file__).parent
 #: What a trained model depends on besides its rows: the code that builds and fits it, the dictionary.
 _FINGERPRINTED = ("corpus.py", "suggestions.py", "topic_matcher.py", "topic_dictionary.py", "topic_features.py",
-                  "topic_vectors.py", "topic_prediction.py", "topic_model.py", "topic_training.py", "data/topics.yaml",
-                  "data/userdict.txt")  # fmt: skip
+                  "topic_vectors.py", "topic_estimators.py", "topic_prediction.py", "topic_model.py",
+                  "topic_training.py", "data/topics.yaml", "data/userdict.txt")  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -132,56 +141,6 @@ class ModelSettings:
     fallback_share: float = 1.0  # 1.0: no fallback topic
     complaint_threshold: float = 0.5
     praise_threshold: float = 0.5
-
-
-# ---------------------------------------------------------------------------- estimators
-def logistic(c: float, seed: int, *, balanced: bool = False):
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=c, solver="liblinear", class_weight="balanced" if balanced else None,
-                              random_state=seed, max_iter=1000, tol=1e-3)  # fmt: skip
-
-
-class _Constant:
-    """Stands in for a classifier when the training rows hold a single class."""
-
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def predict_proba(self, x) -> np.ndarray:
-        return np.tile([1 - self.value, self.value], (x.shape[0], 1))
-
-
-def _char_weights(model, n_chars: int) -> np.ndarray:
-    if isinstance(model, _Constant):
-        return np.zeros(n_chars)
-    return np.asarray(model.coef_[0][:n_chars], dtype=float)
-
-
-def _bias(model) -> float:
-    if isinstance(model, _Constant):
-        value = min(max(model.value, 1e-6), 1 - 1e-6)
-        return float(np.log(value / (1 - value)))
-    return float(model.intercept_[0])
-
-
-def fit_binary(estimator, x, y: np.ndarray):
-    return estimator.fit(x, y) if 0 < y.sum() < len(y) else _Constant(float(y.mean()) if len(y) else 0.0)
-
-
-def positive(model, x) -> np.ndarray:
-    return model.predict_proba(x)[:, 1]
-
-
-def choose_topics(probs: np.ndarray, thresholds: Sequence[float], fallback_share: float) -> np.ndarray:
-    """Topics kept (bool, one column per topic): probability at least the topic's threshold; a row with
-    none gets its best topic (by probability over threshold) when that ratio reaches ``fallback_share``."""
-    ratio = probs / np.asarray(thresholds, dtype=float)
-    chosen = ratio >= 1
-    if fallback_share < 1 and len(probs):
-        rows = np.flatnonzero(~chosen.any(axis=1) & (ratio.max(axis=1) >= fallback_share))
-        chosen[rows, ratio[rows].argmax(axis=1)] = True
-    return chosen
 
 
 # ---------------------------------------------------------------------------- the model
@@ -228,8 +187,8 @@ class TopicModel:
         self.praise_model_ = fit_binary(logistic(s.praise_c, self.seed), x_binary, praise)
         # clause relevance reads the character part of each topic model (cheap on every clause)
         n_chars = len(self.features_.chars_.vocabulary_)
-        self.clause_weights_ = np.column_stack([_char_weights(m, n_chars) for m in self.topic_models_])
-        self.clause_bias_ = np.array([_bias(m) for m in self.topic_models_])
+        self.clause_weights_ = np.column_stack([char_weights(m, n_chars) for m in self.topic_models_])
+        self.clause_bias_ = np.array([intercept(m) for m in self.topic_models_])
         pairs = [(i, t) for i, r in enumerate(rows) for t in r.topics]
         self.polarity_model_ = None
         if pairs:
