@@ -61,6 +61,8 @@ def step(name: str, frame: str, db: str, size: int, out: str = "") -> dict:
         t = time.perf_counter()  # the session's start is not the count's
         info["rows"] = spark.read.parquet(frame).count()
     elif name in ("draw-duckdb", "draw-prepared", "draw-spark"):
+        import duckdb  # noqa: F401 (imported by the engine on first use: an import, not the draw)
+
         from sampling.engines import open_engine
         from survey.external_frames import draw_from_frame
         from survey.store import open_db
@@ -82,7 +84,7 @@ def step(name: str, frame: str, db: str, size: int, out: str = "") -> dict:
         info["n"] = result.sample_size
     elif name == "prepare":
         from sampling.engines import open_engine
-        from survey.external_frames import prepare_frame
+        from survey.frame_prepare import prepare_frame
         from survey.store import open_db
 
         t = time.perf_counter()

@@ -240,7 +240,8 @@ def prepare_frame_command(db_path, frame, out, strata):
     (unless --exclude-days asks which customers were sampled recently). The PRNs use this database's salt.
     """
     from sampling.engines import open_engine
-    from survey.external_frames import FrameProblems, prepare_frame
+    from survey.external_frames import FrameProblems
+    from survey.frame_prepare import prepare_frame
 
     db = _open(db_path, create=True)
     cols = tuple(s.strip() for s in strata.split(",") if s.strip())

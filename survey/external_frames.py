@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,6 @@ import sqlite_utils
 from sampling.allocation import MIN_PER_STRATUM
 from sampling.engines import FrameEngine, FrameSourceError, PreparedInfo
 from sampling.engines.draw import (
-    CELL_FIELDS,
     FrameProblem,
     FrameProblems,
     cell_totals,
@@ -53,10 +51,8 @@ from survey.users import User
 __all__ = [
     "FrameProblems",
     "FrameSourceError",
-    "PrepareResult",
     "draw_from_frame",
     "frame_counts",
-    "prepare_frame",
 ]
 
 #: Environment variable naming the folder of frame files the rounds page offers.
@@ -125,12 +121,15 @@ def _duplicates(engine: FrameEngine, ids: list[str]) -> FrameProblems | None:
     return FrameProblems(_source_name(engine), problems)
 
 
-def _can_prune(prepared: PreparedInfo | None, strata: tuple[str, ...], places, source: str) -> bool:
+def _can_prune(
+    prepared: PreparedInfo | None, strata: tuple[str, ...], places, source: str, resolved: pd.DataFrame | None
+) -> bool:
     """A prepared frame is read by PRN ranges when it was sorted by these strata and every cell still has the
-    stratum it had then (the region list may have changed since)."""
+    stratum it had then (the region list may have changed since). ``resolved``: the prepared cells already
+    resolved for this draw (row for row), else they are resolved here."""
     if prepared is None or tuple(prepared.strata) != strata:
         return False
-    cells = resolve_cells(prepared.cells, strata, places, source=source)
+    cells = resolved if resolved is not None else resolve_cells(prepared.cells, strata, places, source=source)
     return list(cells["stratum"]) == list(prepared.cells["stratum"])
 
 
@@ -217,7 +216,9 @@ def draw_from_frame(
         takes[h] = (
             min(n_h + (min(reserve, populations[h] - n_h) if n_h else 0) + 1, populations[h]) if n_h else 0
         )
-    prune = _can_prune(prepared, strata, places, source)
+    prune = _can_prune(
+        prepared, strata, places, source, cells if prepared is not None and not excluded else None
+    )
     selection = select_all(engine, salt, cells, starts, takes, populations, excluded, ranges=prune)
     lap("select")
     clean, found = validate_selected(selection, places, cells)
@@ -232,12 +233,16 @@ def draw_from_frame(
         if got != takes[h]:
             raise AssertionError(f"stratum {h!r}: the engine selected {got} units, {takes[h]} expected")
     clean = clean.assign(stratum=selection["stratum"].to_numpy(), prn=selection["prn"].to_numpy(dtype=float))
-    by_stratum = {h: part for h, part in clean.groupby("stratum", sort=False)}
+    by_stratum: dict[str, list[tuple]] = {}  # each stratum's rows in the selection's order, built once
+    columns = [clean[c].tolist() for c in ("id", "region", "district", "customer_type", "urban_rural")]
+    prns = clean["prn"].astype(float).tolist()
+    for h, cid, prn_value, *snapshot in zip(
+        clean["stratum"].tolist(), columns[0], prns, *columns[1:], strict=True
+    ):
+        by_stratum.setdefault(h, []).append((cid, prn_value, *snapshot))
 
     def scan(values: tuple, start: float, limit: int) -> list[tuple]:
-        part = by_stratum[stratum_key(values)].head(limit)
-        return list(zip(part["id"], part["prn"].astype(float), part["region"], part["district"],
-                        part["customer_type"], part["urban_rural"], strict=True))  # fmt: skip
+        return by_stratum[stratum_key(values)][:limit]
 
     fingerprint = engine.describe()
     design_extra = {
@@ -299,81 +304,16 @@ def _load_customers(db: sqlite_utils.Database, drawn: pd.DataFrame) -> tuple[int
         marks = ",".join("?" * len(chunk))
         known |= {r[0] for r in db.execute(f"SELECT id FROM customers WHERE id IN ({marks})", chunk)}  # noqa: S608
     stamp = now()
+    text = [
+        drawn[c].tolist() for c in ("name", "phone", "region", "district", "customer_type", "urban_rural")
+    ]
+    complaints, prns = drawn["complaints_12m"].astype(int).tolist(), drawn["prn"].astype(float).tolist()
     db.conn.executemany(
         _LOAD,
-        [
-            (r.id, r.name or None, r.phone, r.region, r.district, r.customer_type, r.urban_rural,
-             int(r.complaints_12m), float(r.prn), stamp)
-            for r in drawn.itertuples(index=False)
-        ],
+        [(cid, name or None, *rest, k, p, stamp)
+         for cid, name, *rest, k, p in zip(ids, *text, complaints, prns, strict=True)],
     )  # fmt: skip
     return len(ids) - len(known), len(known)
-
-
-@dataclass(frozen=True)
-class PrepareResult:
-    """A prepared frame: where, rows, row groups, strata, and the seconds each step took (the one-off cost)."""
-
-    path: str
-    rows: int
-    row_groups: int
-    strata: tuple[str, ...]
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def seconds(self) -> float:
-        return sum(self.timings.values())
-
-
-def prepare_frame(
-    db: sqlite_utils.Database,
-    engine: FrameEngine,
-    out: str | Path,
-    *,
-    strata: tuple[str, ...] | list[str] = ("region", "customer_type"),
-) -> PrepareResult:
-    """Write a Parquet copy of the frame with its PRN column (``survey_prn``, this database's salt) and stratum
-    label (``survey_stratum``), sorted by stratum, PRN and id in small row groups, with the cell counts and the
-    salt's id in its metadata: a draw with these strata then reads only the row groups holding the PRN ranges it
-    needs (Parquet min/max statistics) and no row for N_h. Ids are checked unique once here. DuckDB only."""
-    from survey.design import check_strata
-
-    strata = tuple(strata)
-    check_strata(strata)
-    if engine.name != "duckdb":
-        raise FrameSourceError("prepare-frame runs on the duckdb engine")
-    if engine.prepared is not None:
-        raise FrameSourceError(f"{_source_name(engine)} is already a prepared frame")
-    out = Path(out)
-    if out.exists():
-        raise FrameSourceError(f"{out} exists: choose a new file")
-    timings: dict[str, float] = {}
-    t = time.perf_counter()
-    salt = _salt(db)
-    source = _source_name(engine)
-    counts = engine.cell_counts()
-    cells = resolve_cells(counts, strata, place_list(db), source=source)
-    timings["count"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    dup = engine.id_duplicates_total()
-    if dup:
-        where = engine.locate([i for i, _ in dup])
-        raise FrameProblems(source, [
-            FrameProblem(*where.get(i, (source, None)), i, "id", i, f"户号“{i}”重复出现 {n} 次",
-                         f"duplicate id {i!r} occurs {n} times") for i, n in dup
-        ])  # fmt: skip
-    timings["unique_ids"] = round(time.perf_counter() - t, 3)
-    t = time.perf_counter()
-    described = engine.describe()
-    info = PreparedInfo(salt_id(salt), strata, int(counts["n"].sum()), cells[[*counts.columns, "stratum"]], True,
-                        {k: described[k] for k in ("source", "kind", "rows", "files")})  # fmt: skip
-    keys = cells[[*CELL_FIELDS, "has_phone", "stratum"]].drop_duplicates().reset_index(drop=True)
-    engine.write_prepared(out, salt, keys, info)
-    timings["write"] = round(time.perf_counter() - t, 3)
-    import pyarrow.parquet as pq
-
-    meta = pq.ParquetFile(out).metadata
-    return PrepareResult(str(out), meta.num_rows, meta.num_row_groups, strata, timings)
 
 
 def server_frames(folder: str | Path | None) -> list[Path]:

@@ -17,8 +17,10 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sampling.engines.base import (
@@ -29,7 +31,9 @@ from sampling.engines.base import (
     PreparedInfo,
     cells_frame,
 )
+from sampling.engines.pruning import in_ranges, prepared_row_groups
 from sampling.engines.rule import (
+    CELL_FIELDS,
     DUCKDB,
     PRN_COLUMN,
     STRATUM_COLUMN,
@@ -52,43 +56,6 @@ PREPARED_ROW_GROUP = 16_384
 #: A prepared frame's draw reads its row groups itself (pyarrow) while it needs at most this share of them, else
 #: it lets DuckDB scan the file.
 MAX_PRUNED_SHARE = 0.5
-
-
-def prepared_row_groups(path: str | os.PathLike, ranges: Sequence[tuple[str, float, float]]) -> list[int]:
-    """The row groups of a prepared frame (sorted by ``survey_stratum``, ``survey_prn``) that may hold a row of
-    one of the ``(stratum, lo, hi)`` PRN ranges, by the footer's min/max statistics (read once, no row read).
-
-    Conservative: a group without statistics, or spanning several strata of which the range's is one, is
-    kept; the bounds are widened by 2⁻⁴⁰ (the exact rule runs on the rows read). One DuckDB scan with one
-    ``OR`` branch per range prunes nothing, and one ``UNION ALL`` branch per range costs ~1 s of planning for 36
-    strata, so the groups are chosen here.
-    """
-    eps = 2.0**-40
-    meta = pq.ParquetFile(path).metadata
-    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
-    si, pi = names.index(STRATUM_COLUMN), names.index(PRN_COLUMN)
-    wanted: dict[str, list[tuple[float, float]]] = {}
-    for stratum, lo, hi in ranges:
-        wanted.setdefault(stratum, []).append((lo - eps, hi + eps))
-    keep = []
-    for g in range(meta.num_row_groups):
-        group = meta.row_group(g)
-        s_stats, p_stats = group.column(si).statistics, group.column(pi).statistics
-        if s_stats is None or p_stats is None or not (s_stats.has_min_max and p_stats.has_min_max):
-            keep.append(g)
-            continue
-        s_min, s_max = _text(s_stats.min), _text(s_stats.max)
-        if s_min != s_max:
-            if any(s_min <= h <= s_max for h in wanted):
-                keep.append(g)
-            continue
-        if any(p_stats.max >= lo and p_stats.min < hi for lo, hi in wanted.get(s_min, ())):
-            keep.append(g)
-    return keep
-
-
-def _text(value) -> str:
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def frame_files(frame: str | os.PathLike) -> tuple[str, list[Path]]:
@@ -152,18 +119,46 @@ class DuckDBEngine(FrameEngine):
                     **({"threads": threads} if threads else {})},
         )  # fmt: skip
         names = [str(p) for p in self.files]
+        self._parquet: pq.ParquetFile | None = None
+        self._meta: pq.FileMetaData | None = None
+        self._view = False
         if self.kind == "parquet":
+            # each DuckDB statement on the file parsed its footer again (≈ 0.1 s each for 6,000 row groups)
+            self.con.execute("SET parquet_metadata_cache = true")
             self._reader = f"read_parquet({_list(names)})"
         else:
             self._reader = f"read_csv({_list(names)}, header = true, all_varchar = true)"
-        self.con.execute(f"CREATE VIEW frame_src AS SELECT * FROM {self._reader}")
-        columns = [r[0] for r in self.con.execute("DESCRIBE frame_src").fetchall()]
+        columns = None
+        if self.kind == "parquet" and len(self.files) == 1:  # one footer parse (pyarrow) tells the columns
+            self._meta = pq.read_metadata(self.files[0])
+            columns = self._meta.schema.to_arrow_schema().names
+            if len(set(columns)) != len(columns):  # DuckDB renames repeated names: let it tell them
+                columns = None
+        if columns is None:
+            columns = [r[0] for r in self._sql("DESCRIBE frame_src").fetchall()]
         self.mapping = column_mapping(columns)
         self.prepared = self._read_prepared() if PRN_COLUMN in columns and STRATUM_COLUMN in columns else None
         self._register("survey_params", pa.table({"salt": pa.array([""]), "ws": pa.array([WHITESPACE])}))
 
+    def _sql(self, sql: str, params: list | None = None, *, frame: bool = True):
+        """Run ``sql``; with ``frame`` (it reads the view ``frame_src``) the view over the frame is created first,
+        once — a prepared frame's pruned draw never needs it (binding it parses the footer once more)."""
+        if frame and not self._view:
+            self.con.execute(f"CREATE VIEW frame_src AS SELECT * FROM {self._reader}")
+            self._view = True
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def _parquet_file(self) -> pq.ParquetFile:
+        """The (single) Parquet file for reading row groups: the footer parsed at start reused, the cell
+        columns decoded as dictionaries (half the time of plain strings for those few distinct values)."""
+        if self._parquet is None:
+            cells = [self.mapping[f] for f in (*CELL_FIELDS, "complaints_12m") if f in self.mapping]
+            self._parquet = pq.ParquetFile(self.files[0], metadata=self._meta, pre_buffer=False,
+                                           read_dictionary=[*cells, STRATUM_COLUMN])  # fmt: skip
+        return self._parquet
+
     def _row_group_count(self) -> int:
-        return pq.ParquetFile(self.files[0]).metadata.num_row_groups
+        return self._parquet_file().metadata.num_row_groups
 
     def _register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
@@ -171,11 +166,8 @@ class DuckDBEngine(FrameEngine):
     def _read_prepared(self) -> PreparedInfo | None:
         if len(self.files) != 1:
             return None
-        rows = self.con.execute(
-            f"SELECT value FROM parquet_kv_metadata({_list([str(self.files[0])])}) WHERE key = ?",
-            [PREPARED_KEY.encode()],
-        ).fetchall()
-        return PreparedInfo.from_json(bytes(rows[0][0]).decode("utf-8")) if rows else None
+        value = (self._meta.metadata or {}).get(PREPARED_KEY.encode()) if self._meta is not None else None
+        return PreparedInfo.from_json(value.decode("utf-8")) if value is not None else None
 
     def _set_salt(self, salt: str) -> None:
         self._register("survey_params", pa.table({"salt": pa.array([salt]), "ws": pa.array([WHITESPACE])}))
@@ -192,12 +184,15 @@ class DuckDBEngine(FrameEngine):
             else:
                 item["sha256"] = file_sha256(p)
             files.append(item)
-        if self.kind == "parquet":
-            rows = self.con.execute(
+        if self._meta is not None:
+            rows = self._meta.num_rows
+        elif self.kind == "parquet":
+            files_sql = (
                 f"SELECT sum(num_rows) FROM parquet_file_metadata({_list([str(p) for p in self.files])})"
-            ).fetchall()[0][0]
+            )
+            rows = self._sql(files_sql, frame=False).fetchall()[0][0]
         else:
-            rows = self.con.execute("SELECT count(*) FROM frame_src").fetchall()[0][0]
+            rows = self._sql("SELECT count(*) FROM frame_src").fetchall()[0][0]
         return {"source": str(self.path.resolve()), "kind": self.kind, "rows": int(rows or 0), "files": files,
                 "prepared": self.prepared is not None}  # fmt: skip
 
@@ -206,7 +201,7 @@ class DuckDBEngine(FrameEngine):
             return cells_frame(self.prepared.cells[list(CELL_COUNT_COLUMNS)])
         self._set_ids("survey_excluded", excluded)
         sql = cell_counts_sql(DUCKDB, self.mapping, excluded=bool(excluded))
-        out = self.con.execute(sql).df()
+        out = self._sql(sql).df()
         out.columns = list(CELL_COUNT_COLUMNS)
         return cells_frame(out)
 
@@ -218,15 +213,19 @@ class DuckDBEngine(FrameEngine):
         prepared = self.prepared is not None
         source = None
         if prepared and ranges is not None:
-            groups = prepared_row_groups(self.files[0], ranges)
+            parquet = self._parquet_file()
+            groups = prepared_row_groups(parquet.metadata, ranges)
             if len(groups) <= MAX_PRUNED_SHARE * self._row_group_count():
                 columns = [*self.mapping.values(), PRN_COLUMN, STRATUM_COLUMN]
-                self._register(
-                    "survey_pruned", pq.ParquetFile(self.files[0]).read_row_groups(groups, columns)
-                )
+                rows = parquet.read_row_groups(groups, columns)
+                prn = pc.fill_null(
+                    rows.column(PRN_COLUMN).cast(pa.float64()), float("nan")
+                )  # NaN: in no range
+                prn = np.concatenate([c.to_numpy(zero_copy_only=True) for c in prn.chunks] or [np.zeros(0)])
+                self._register("survey_pruned", rows.filter(pa.array(in_ranges(prn, ranges))))
                 source = source_sql(DUCKDB, self.mapping, prepared=True, table="survey_pruned")
         sql = select_sql(DUCKDB, self.mapping, excluded=bool(excluded), prepared=prepared, source=source)
-        out = self.con.execute(sql).df()
+        out = self._sql(sql, frame=source is None).df()
         out.columns = list(SELECTION_COLUMNS)
         return out
 
@@ -234,7 +233,7 @@ class DuckDBEngine(FrameEngine):
         if self.prepared is not None and self.prepared.unique_ids:
             return {}
         self._set_ids("survey_picked", ids)
-        return {i: int(n) for i, n in self.con.execute(duplicates_sql(DUCKDB, self.mapping)).fetchall()}
+        return {i: int(n) for i, n in self._sql(duplicates_sql(DUCKDB, self.mapping)).fetchall()}
 
     def locate(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
         wanted = set(ids)
@@ -247,8 +246,9 @@ class DuckDBEngine(FrameEngine):
             f"SELECT {idexpr} AS id, filename, file_row_number"
             f" FROM read_parquet({_list([str(p) for p in self.files])}, filename = true, file_row_number = true)"
         )
-        for i, name, row in self.con.execute(
-            f"SELECT * FROM ({sql}) WHERE id IN (SELECT id FROM survey_picked) ORDER BY filename, file_row_number"
+        for i, name, row in self._sql(
+            f"SELECT * FROM ({sql}) WHERE id IN (SELECT id FROM survey_picked) ORDER BY filename, file_row_number",
+            frame=False,
         ).fetchall():
             found.setdefault(i, (name, int(row) + 1))
         return found
@@ -266,7 +266,7 @@ class DuckDBEngine(FrameEngine):
             FROM frame_src f CROSS JOIN survey_params p JOIN survey_cells_all c ON {cell_join(DUCKDB, exprs)}
             ORDER BY {STRATUM_COLUMN}, {PRN_COLUMN}, {exprs["id"]}"""
         meta = info.to_json().replace("'", "''")
-        self.con.execute(
+        self._sql(
             f"COPY ({sql}) TO {_quote_path(out)} (FORMAT parquet, ROW_GROUP_SIZE {PREPARED_ROW_GROUP},"
             f" KV_METADATA {{'{PREPARED_KEY}': '{meta}'}})"
         )
@@ -274,7 +274,7 @@ class DuckDBEngine(FrameEngine):
     def id_duplicates_total(self) -> list[tuple[str, int]]:
         """The first ids that occur more than once in the whole frame (for a preparation's uniqueness check)."""
         src = source_sql(DUCKDB, self.mapping)
-        return self.con.execute(
+        return self._sql(
             f"SELECT id, count(*) FROM ({src}) s GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 20"
         ).fetchall()
 

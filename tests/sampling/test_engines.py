@@ -198,7 +198,7 @@ def test_candidate_threshold_covers_the_take():
 
 def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
     """The row groups chosen from the footer's statistics hold every row in the ranges, and few others."""
-    from sampling.engines.duckdb_engine import prepared_row_groups
+    from sampling.engines.pruning import prepared_row_groups
     from sampling.engines.rule import PRN_COLUMN, STRATUM_COLUMN
 
     rng = np.random.default_rng(4)
@@ -215,6 +215,8 @@ def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
         some = rng.choice(sorted(set(strata)), int(rng.integers(1, 4)), replace=False)
         ranges = [(str(h), lo, min(lo + 0.03, 1.0)) for h in some for lo in [rng.random()]]
         ranges.append(("厦门|大工业", 0.0, 2.0**-52))  # a range narrower than any gap
+        edge = str(rng.choice(sorted(set(strata))))  # a stratum's lowest and highest PRNs: in mixed groups
+        ranges += [(edge, 0.0, 0.002), (edge, 0.998, 1.0)]
         if trial < 2:
             ranges.append(("泉州|居民" if trial else "福州|居民", 0.0, 1.0))  # whole strata
         keep = set(prepared_row_groups(path, ranges))
@@ -223,7 +225,11 @@ def test_prepared_row_groups_keep_every_row_of_the_ranges(tmp_path):
         for h, lo, hi in ranges:
             hit |= (s == h) & (p >= lo) & (p < hi)
         assert set(group_of[hit]) <= keep
-        assert len(keep) < 40 or trial < 2
+        # few others: a group spanning two strata is read only when a range reaches its part of them
+        assert len(keep - set(group_of[hit])) <= len(ranges), (sorted(keep), sorted(set(group_of[hit])))
+    nostats = tmp_path / "nostats.parquet"
+    pq.write_table(table, nostats, row_group_size=500, write_statistics=[PRN_COLUMN])  # no stratum statistics
+    assert prepared_row_groups(nostats, [("a", 0.1, 0.2)]) == list(range(40))  # none can be ruled out
 
 
 def test_blank_ids_stop_the_draw_with_their_row_count(tmp_path):
@@ -237,3 +243,23 @@ def test_blank_ids_stop_the_draw_with_their_row_count(tmp_path):
             resolve_cells(counts, STRATA, PlaceList.default(), source=str(path))
     assert e.value.total == 4 and e.value.problems[0].column == "id"
     assert int(counts.loc[counts["has_phone"], "n"].sum()) == 3
+
+
+def test_in_ranges_keeps_exactly_the_rows_inside_some_range():
+    """The row filter of a pruned draw: a PRN in any (widened) range is kept, any other is not; NaN is in none."""
+    from sampling.engines.pruning import in_ranges
+
+    rng = np.random.default_rng(7)
+    prn = np.concatenate([rng.random(50_000), [0.0, 0.25, 0.5 - 2.0**-45, 0.5, 0.75, 1.0 - 2.0**-52, np.nan]])
+    ranges = [("a", 0.1, 0.2), ("b", 0.15, 0.3), ("c", 0.5, 0.5 + 1e-9), ("a", 0.9, 1.0), ("d", 0.0, 0.01)]
+    inside = np.zeros(len(prn), dtype=bool)
+    for _, lo, hi in ranges:
+        inside |= (prn >= lo) & (prn < hi)
+    got = in_ranges(prn, ranges)
+    assert (got >= inside).all()  # every row a range holds
+    eps = 2.0**-40
+    near = np.zeros(len(prn), dtype=bool)
+    for _, lo, hi in ranges:
+        near |= (prn >= lo - eps) & (prn < hi + eps)
+    assert (got <= near).all() and not got[-1]  # nothing beyond the widened bounds
+    assert got.sum() < 0.4 * len(prn)

@@ -16,8 +16,9 @@ from click.testing import CliRunner
 from sampling.engines import open_engine
 from sampling.engines.generate import write_frame
 from survey.cli import cli
-from survey.external_frames import FrameProblems, draw_from_frame, prepare_frame
+from survey.external_frames import FrameProblems, draw_from_frame
 from survey.frame_import import import_frame, read_import
+from survey.frame_prepare import prepare_frame
 from survey.rounds import draw_round
 from survey.store import open_db
 
