@@ -10,7 +10,9 @@ revokes it and clears the cookie. ``streamlit run survey_app.py`` still works, w
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from urllib.parse import quote, urlsplit
 
 import streamlit as st
@@ -92,6 +94,20 @@ async def logout(request: Request) -> Response:
     response.delete_cookie(COOKIE, path="/")
     return response
 
+
+def _warm_topics() -> None:
+    """Load (or, the first time after an install or upgrade, train) the suggestion-topic model now, in the
+    background, so the first customer's submission does not wait for it (``python -m survey up`` prepares it
+    before starting the server; this covers a plain ``streamlit run survey_server.py``)."""
+    from survey.follow_ups import warm_follow_up_rules
+
+    try:
+        warm_follow_up_rules()
+    except Exception:  # noqa: BLE001 - a submission loads it again and reports the problem there
+        logging.getLogger(__name__).exception("suggestion-topic model not prepared at start")
+
+
+threading.Thread(target=_warm_topics, name="warm-topics", daemon=True).start()
 
 app = st.App(
     "survey_app.py",

@@ -132,4 +132,12 @@ def load_bytes(data: bytes, filename: str) -> Questionnaire:
 def load_default() -> Questionnaire:
     """The system's default questionnaire (``questionnaires/default.yaml``, id ``psc-satisfaction``)."""
     text = resources.files("questionnaires").joinpath(DEFAULT_FILE).read_text(encoding="utf-8")
-    return loads_yaml(text, source=DEFAULT_FILE)
+    # the packaged file is trusted: libyaml's safe loader (≈ 10 × faster than loads_yaml's screened pure-Python
+    # parse, the same document) when PyYAML has it
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        return loads_yaml(text, source=DEFAULT_FILE)
+    try:
+        return Questionnaire.from_dict(yaml.load(text, Loader=loader))  # noqa: S506 (a safe loader)
+    except QuestionnaireError as error:
+        raise error.within(source=DEFAULT_FILE) from None

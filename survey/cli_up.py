@@ -117,6 +117,7 @@ def up(db_path, port, customers, workers):
         target = Path(target)
         if not target.exists():
             _seed_demo(target, customers, 7, False)
+    _prepare_topics()
     if workers is not None:
         raise SystemExit(_up_cluster(target, port, workers))
     env = {k: v for k, v in os.environ.items() if k not in ("SURVEY_DB", "SURVEY_DATABASE_URL")}
@@ -134,6 +135,26 @@ def up(db_path, port, customers, workers):
         "false",
     ]
     raise SystemExit(subprocess.call(cmd, env=env))
+
+
+def _prepare_topics() -> None:
+    """Load the suggestion-topic model before any app process starts — the first run after an install or an
+    upgrade trains it from the shipped corpus (about a minute here; then cached in ``$SURVEY_MODEL_CACHE``), so no
+    customer's submission waits for that."""
+    import time
+
+    from survey.follow_ups import warm_follow_up_rules
+    from survey.topic_models import dictionary_only
+
+    if dictionary_only():
+        return
+    click.echo(
+        "Preparing the suggestion-topic model (trained once after an install or upgrade, then cached)…"
+    )
+    started = time.perf_counter()
+    warm_follow_up_rules()
+    click.echo(f"  ready in {time.perf_counter() - started:.0f} s")
+    sys.stdout.flush()  # before the server's own output
 
 
 def _up_cluster(target: str | Path, port: int, workers: int) -> int:

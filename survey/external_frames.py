@@ -278,11 +278,10 @@ def draw_from_frame(
 
 def _drawn(clean: pd.DataFrame, takes, planned, reserve: int, populations) -> pd.DataFrame:
     """The sample and reserve rows (not the unit after them, which only gives the next start)."""
-    parts = []
-    for h, part in clean.groupby("stratum", sort=False):
-        n_h = int(planned.get(h, 0))
-        parts.append(part.head(n_h + min(reserve, populations[h] - n_h)))
-    return pd.concat(parts, ignore_index=True) if parts else clean.head(0)
+    n = {h: int(planned.get(h, 0)) for h in populations}
+    keep = {h: n_h + min(reserve, populations[h] - n_h) for h, n_h in n.items()}
+    limit = clean["stratum"].map(keep).fillna(0).to_numpy()
+    return clean[clean.groupby("stratum", sort=False).cumcount().to_numpy() < limit].reset_index(drop=True)
 
 
 _LOAD = """

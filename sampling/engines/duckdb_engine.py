@@ -14,6 +14,7 @@ import csv
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -112,6 +113,8 @@ class DuckDBEngine(FrameEngine):
 
         self.path = Path(frame)
         self.kind, self.files = frame_files(frame)
+        # one footer parse (pyarrow) for a single file, in a thread beside DuckDB's start (both release the GIL)
+        footer = _Footer(self.files[0]) if self.kind == "parquet" and len(self.files) == 1 else None
         self._tmp = tempfile.TemporaryDirectory(prefix="survey-duckdb-")
         self.con = duckdb.connect(
             ":memory:",
@@ -129,8 +132,10 @@ class DuckDBEngine(FrameEngine):
         else:
             self._reader = f"read_csv({_list(names)}, header = true, all_varchar = true)"
         columns = None
-        if self.kind == "parquet" and len(self.files) == 1:  # one footer parse (pyarrow) tells the columns
-            self._meta = pq.read_metadata(self.files[0])
+        self._meta = (
+            footer.result() if footer is not None else None
+        )  # None: DuckDB reads it, says what is wrong
+        if self._meta is not None:
             columns = self._meta.schema.to_arrow_schema().names
             if len(set(columns)) != len(columns):  # DuckDB renames repeated names: let it tell them
                 columns = None
@@ -281,6 +286,25 @@ class DuckDBEngine(FrameEngine):
     def close(self) -> None:
         self.con.close()
         self._tmp.cleanup()
+
+
+class _Footer:
+    """A Parquet file's footer read in a thread (``pq.read_metadata``); ``result()`` is None when pyarrow cannot."""
+
+    def __init__(self, path: Path) -> None:
+        self._meta: pq.FileMetaData | None = None
+        self._thread = threading.Thread(target=self._read, args=(path,), name="parquet-footer", daemon=True)
+        self._thread.start()
+
+    def _read(self, path: Path) -> None:
+        try:
+            self._meta = pq.read_metadata(path)
+        except Exception:  # noqa: BLE001, S110 - reported by DuckDB's own read of the file
+            pass
+
+    def result(self) -> pq.FileMetaData | None:
+        self._thread.join()
+        return self._meta
 
 
 def _list(names: Sequence[str]) -> str:

@@ -129,6 +129,9 @@ def test_up_serves_the_app_on_the_store_it_is_given(demo_target, demo_credential
             urllib.request.build_opener(NoRedirect).open(request, timeout=30)
         assert answer.value.code == 303
         assert query(demo_target, "SELECT COUNT(*) FROM web_sessions")[0][0] == before + 1
+        said = (tmp_path / "up.log").read_text(errors="replace")
+        # the topic model was loaded (or trained) before the server started, not at a customer's submission
+        assert "Preparing the suggestion-topic model" in said and "ready in" in said, said
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(timeout=20)
