@@ -162,6 +162,39 @@ def test_a_prepared_frame_reads_few_row_groups_and_draws_the_same(frames, tmp_pa
     assert design["frame"]["pruned"] is True
 
 
+def test_pruned_reads_of_a_prepared_frame_draw_the_stores_sample(frames, tmp_path, monkeypatch):
+    """With row groups small enough that a draw reads a few of them (the 100M case in miniature: 1,000-row groups,
+    200 of them), the pruned read — groups by their statistics, rows by their PRN — draws the store's sample:
+    a first round, a second with exclude_days (the excluded ids leave the counts to DuckDB), and a round by
+    region alone (not the prepared strata: read whole)."""
+    import sampling.engines.duckdb_engine as duckdb_engine
+
+    csv, parquet, ref = frames
+    monkeypatch.setattr(duckdb_engine, "PREPARED_ROW_GROUP", 1_000)
+    store, external = _copy(ref, tmp_path, "store.db"), _copy(ref, tmp_path, "external.db")
+    with open_engine("duckdb", parquet) as e:
+        prepared = prepare_frame(external, e, tmp_path / "small-groups.parquet")
+    assert prepared.row_groups >= 50  # (DuckDB rounds the size to its vectors: ~2,000 rows a group)
+    reads = []
+    real = duckdb_engine.DuckDBEngine._register
+
+    def register(self, name, table):
+        if name == "survey_pruned":
+            reads.append(table.num_rows)
+        return real(self, name, table)
+
+    monkeypatch.setattr(duckdb_engine.DuckDBEngine, "_register", register)
+    rounds = [DESIGN, {**DESIGN, "exclude_days": 30}, dict(size=400, reserve=1, strata=("region",))]
+    for k, design in enumerate(rounds):
+        expected = _round(store, draw_round(store, **design).round_id)
+        with open_engine("duckdb", prepared.path) as e:
+            result = draw_from_frame(external, e, **design)
+        _same(_round(external, result.round_id), expected)
+        if k < 2:  # read by ranges: far fewer rows than the frame's reached the rule
+            assert len(reads) == k + 1 and 0 < reads[-1] < ROWS // 2, reads
+    assert len(reads) == 2  # the region-only round was not pruned
+
+
 def test_only_the_selected_customers_enter_an_empty_store(frames, fresh_db):
     csv, parquet, ref = frames
     db = fresh_db
