@@ -123,7 +123,6 @@ class DuckDBEngine(FrameEngine):
         )  # fmt: skip
         names = [str(p) for p in self.files]
         self._parquet: pq.ParquetFile | None = None
-        self._meta: pq.FileMetaData | None = None
         self._view = False
         if self.kind == "parquet":
             # each DuckDB statement on the file parsed its footer again (≈ 0.1 s each for 6,000 row groups)
@@ -132,9 +131,8 @@ class DuckDBEngine(FrameEngine):
         else:
             self._reader = f"read_csv({_list(names)}, header = true, all_varchar = true)"
         columns = None
-        self._meta = (
-            footer.result() if footer is not None else None
-        )  # None: DuckDB reads it, says what is wrong
+        # None when pyarrow cannot read it: then DuckDB reads it below and says what is wrong
+        self._meta: pq.FileMetaData | None = footer.result() if footer is not None else None
         if self._meta is not None:
             columns = self._meta.schema.to_arrow_schema().names
             if len(set(columns)) != len(columns):  # DuckDB renames repeated names: let it tell them
