@@ -75,6 +75,20 @@ def test_a_streamed_import_stores_what_the_in_memory_import_stores(
         assert memory[1] == streamed[1]  # the eligible counts per cell
 
 
+def test_awkward_text_arrives_unchanged_on_either_store(tmp_path, database_target):
+    """PostgreSQL loads the chunks by ``COPY``: quotes, separators, line breaks, backslashes, COPY's own markers
+    (``\\.``, ``\\N``), a lone quote and emoji are stored as the SQLite store stores them, missing text stays
+    missing and every PRN bit for bit."""
+    frame = make_frame(40, seed=7)
+    awkward = ['张"三"', "李,四", "王\n五", "赵\\六", "\\.", "\\N", '"', "小明 😀", " 前后空格 ", "NULL"]
+    frame.loc[frame.index[: len(awkward)], "name"] = awkward
+    frame.loc[frame.index[10:13], "district"] = None
+    for memory, streamed in _both(tmp_path, [frame], 16, database_target):
+        assert memory[0] == streamed[0]
+        names = {row[1] for row in streamed[0]}
+        assert {"张\"三\"", "李,四", "\\.", "\\N", '"', "小明 😀", "NULL"} <= names
+
+
 def _staged_tables(db) -> int:
     """Temporary staging tables left on this connection."""
     if dialect.name(db) == dialect.SQLITE:
