@@ -9,7 +9,7 @@ Procedure (:func:`train_topic_model`):
    first label, seed fixed). In each fold the vectorisers are fitted on the fold's training part only.
    It picks, by out-of-fold (OOF) micro F1 of the topics, the feature set (characters with or without
    jieba words, dictionary verdicts and polarity cues; a set without words when it is within
-   :data:`FEATURE_TOLERANCE` of the best, as words cost about 0.4 of the classification time) and the topic
+   :data:`FEATURE_TOLERANCE` of the best) and the topic
    regularisation ``C``; then the complaint and praise
    ``C`` by OOF average precision; then the thresholds from the OOF probabilities: per topic the one of
    highest F1; for complaint the highest threshold whose OOF recall is at least
@@ -53,10 +53,9 @@ TOPIC_C = (4.0, 16.0, 64.0, 256.0)
 BINARY_C = (8.0, 32.0, 128.0)
 #: (jieba words, dictionary verdicts, polarity cues) beside the characters
 FEATURE_SETS = ((True, True, False), (True, True, True), (False, True, False), (False, True, True))
-#: The OOF micro F1 a feature set without jieba words may lose to the best and still be chosen: words cost
-#: about a third of the classification time (10,000 texts 2.6 s with them, 1.7 s without: issue 13's < 2 s);
-#: on the 7,593-text corpus they gain 0.006.
-FEATURE_TOLERANCE = 0.01
+#: The OOF micro F1 a feature set without jieba words may lose to the best and still be chosen (noise): since
+#: the words are cut by jieba-rs (``analysis.suggestions.segment``, ≈ 0.1 s for 10,000 texts) they cost little.
+FEATURE_TOLERANCE = 0.002
 #: Candidate fallback shares (1.0 = none) and the OOF micro F1 a fallback may cost.
 FALLBACK_SHARES = (1.0, 0.8, 0.6, 0.5, 0.4, 0.3)
 FALLBACK_TOLERANCE = 0.005
@@ -182,8 +181,8 @@ def choose_settings(
     middle = TOPIC_C[len(TOPIC_C) // 2]
     for fs in FEATURE_SETS:
         run_topics(fs, middle)
-    # the cheapest feature set within FEATURE_TOLERANCE of the best: jieba's words cost about 0.4 of the
-    # classification time, so they are read only when they add more than noise
+    # the cheapest feature set within FEATURE_TOLERANCE of the best: words are read only when they add
+    # more than noise
     top = max(r["score"] for r in records)
     near = [r for r in records if r["score"] >= top - FEATURE_TOLERANCE]
     best_fs = min(near, key=lambda r: (r["words"], -r["score"]))

@@ -12,7 +12,10 @@ same way.
 * *classify*: 10,000 distinct texts (corpus texts with a running number appended, so the per-text cache
   does not help); a second pass shows the cached speed;
 * *scores*: ``train_topic_model(evaluate=True)`` on the whole corpus — held-out scores (once, on the
-  fixed 20 %) and the CV scores of the whole pipeline refitted in each fold.
+  fixed 20 %) and the CV scores of the whole pipeline refitted in each fold;
+* *unseen authors* (``--authors-out 15,16,17,18``): the shipped pipeline trained on every other corpus file
+  and scored on the texts of those files it never saw — whole authors held out, the way an independent
+  hand-labelled set is scored (a random split shares each author's style between train and test).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.corpus import load_corpus  # noqa: E402
+from analysis.corpus import CORPUS_DIR, load_corpus, merge_rows, normalise_text, read_corpus_file  # noqa: E402
+from analysis.topic_eval import score_predictions  # noqa: E402
 from analysis.suggestions import segment  # noqa: E402
 from analysis.topic_model import dictionary_predictions  # noqa: E402
 from analysis.topic_training import train_topic_model  # noqa: E402
@@ -42,6 +46,8 @@ def _timed(function, *args, **kwargs) -> tuple[object, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-scores", action="store_true", help="timings only (skip the CV-scored training)")
+    parser.add_argument("--authors-out", default="15,16,17,18",
+                        help="corpus parts held out whole for the unseen-authors score ('' to skip)")
     args = parser.parse_args()
     corpus = load_corpus()
     texts = [f"{corpus[i % len(corpus)].text} {i}" for i in range(10_000)]
@@ -74,6 +80,24 @@ def main() -> None:
         print(f"\n{name}: n = {scores.n}\n{scores.table().round(3).to_string(index=False)}")
     print(f"\nsettings chosen by CV: {full.model.settings}")
     print(f"(scored training on {len(corpus)} texts with CV refits: {full_s:.1f} s)")
+    if args.authors_out:
+        unseen_authors([int(n) for n in args.authors_out.split(",")])
+
+
+def unseen_authors(parts: list[int]) -> None:
+    """Train on every corpus file but ``parts`` (as shipped), score the held-out files' unseen texts."""
+    files = sorted(CORPUS_DIR.glob("suggestions_part*.csv"))
+    number = {path: int(path.stem.removeprefix("suggestions_part")) for path in files}
+    train = merge_rows(*(read_corpus_file(p) for p in files if number[p] not in parts))
+    seen = {normalise_text(r.text) for r in train}
+    test = [r for r in merge_rows(*(read_corpus_file(p) for p in files if number[p] in parts))
+            if normalise_text(r.text) not in seen]  # fmt: skip
+    model = train_topic_model(train, evaluate=False).model
+    for name, predicted in (("model", model.predict([r.text for r in test])),
+                            ("dictionary", dictionary_predictions([r.text for r in test]))):  # fmt: skip
+        scores = score_predictions(test, predicted)
+        print(f"\nunseen authors (parts {', '.join(map(str, parts))}; {name}; trained on {len(train)} texts of the"
+              f" other parts): n = {scores.n}\n{scores.table().round(3).to_string(index=False)}")  # fmt: skip
 
 
 if __name__ == "__main__":
