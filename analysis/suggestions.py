@@ -282,7 +282,13 @@ def _fast_tokenizer():
 @lru_cache(maxsize=65_536)
 def _segment(text: str, hmm: bool) -> tuple[str, ...]:
     tokens = _tokenizer().lcut(text, HMM=True) if hmm else _fast_tokenizer().cut(text, False)
-    return tuple(w for w in (t.strip() for t in tokens) if _NOT_WORD.sub("", w))
+    return tuple(w for w in (t.strip() for t in tokens) if _is_word(w))
+
+
+@lru_cache(maxsize=262_144)
+def _is_word(token: str) -> bool:
+    """Not whitespace or punctuation alone (cached: the same tokens come back in text after text)."""
+    return bool(_NOT_WORD.sub("", token))
 
 
 def segment(text: object, *, hmm: bool = True) -> list[str]:

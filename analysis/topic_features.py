@@ -39,6 +39,7 @@ __all__ = [
     "clauses",
     "combine",
     "cue_row",
+    "cue_rows",
     "is_gibberish",
     "known_words",
     "prepare",
@@ -101,6 +102,11 @@ def cue_row(text: str) -> np.ndarray:
     [0.69, 0.69, 0.0]
     """
     return np.array(_cues(text), dtype=np.float32)
+
+
+def cue_rows(texts: Iterable[str]) -> np.ndarray:
+    """:func:`cue_row` of every text as one ``(n, N_CUES)`` array (no array per text)."""
+    return np.array([_cues(t) for t in texts], dtype=np.float32).reshape(-1, N_CUES)
 
 
 @lru_cache(maxsize=65_536)
@@ -189,7 +195,7 @@ class TextFeatures:
         without words spares segmenting)."""
         n = len(texts)
         dictionary = np.array([_dictionary_row(t) for t in texts], dtype=np.float32)
-        cues = np.array([cue_row(t) for t in texts], dtype=np.float32)
+        cues = cue_rows(texts)
         return {
             "chars": self.char_rows(texts),
             "words": self.word_rows(texts) if words else sp.csr_matrix((n, 0), dtype=np.float32),

@@ -66,7 +66,7 @@ from analysis.topic_features import (
     TextFeatures,
     clauses,
     combine,
-    cue_row,
+    cue_rows,
     is_gibberish,
     known_words,
     prepare,
@@ -259,15 +259,14 @@ class TopicModel:
         n, k_topics = len(pairs), len(TOPICS)
         extra = np.zeros((n, 2 * k_topics + 1), dtype=np.float32)
         crossed = np.zeros((n, k_topics, N_CUES), dtype=np.float32)
-        cues = np.array([cue_row(c) for c in contexts], dtype=np.float32).reshape(n, N_CUES)
-        text_cues = {i: cue_row(texts[i]) for i in {i for i, _ in pairs}}
+        cues = cue_rows(contexts)
         for j, (i, topic) in enumerate(pairs):
             k = TOPICS.index(topic)
             extra[j, k] = 1.0
             extra[j, k_topics + k] = float(topic in complaint_topics(texts[i]))
             extra[j, -1] = float("praise" in classify(texts[i]))
             crossed[j, k] = cues[j]
-        whole_cues = np.array([text_cues[i] for i, _ in pairs], dtype=np.float32).reshape(n, N_CUES) * 0.5
+        whole_cues = cue_rows([texts[i] for i, _ in pairs]) * 0.5
         return sp.hstack([self._context_chars(texts, pairs, contexts, chars), whole, sp.csr_matrix(extra),
                           sp.csr_matrix(cues), sp.csr_matrix(whole_cues),
                           sp.csr_matrix(crossed.reshape(n, -1))], format="csr")  # fmt: skip

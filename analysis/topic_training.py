@@ -53,9 +53,11 @@ TOPIC_C = (4.0, 16.0, 64.0, 256.0)
 BINARY_C = (8.0, 32.0, 128.0)
 #: (jieba words, dictionary verdicts, polarity cues) beside the characters
 FEATURE_SETS = ((True, True, False), (True, True, True), (False, True, False), (False, True, True))
-#: The OOF micro F1 a feature set without jieba words may lose to the best and still be chosen (noise): since
-#: the words are cut by jieba-rs (``analysis.suggestions.segment``, ≈ 0.1 s for 10,000 texts) they cost little.
-FEATURE_TOLERANCE = 0.002
+#: The OOF micro F1 a feature set without jieba words may lose to the best and still be chosen. Words cost
+#: ≈ 0.3 s of classifying 10,000 texts even cut by jieba-rs (2.1–2.3 s with them, 1.8–1.9 s without on the
+#: 11,262-text corpus: issue 13's < 2 s), gain 0.005 held out and nothing on unseen authors (parts 19–22
+#: held out whole: micro F1 0.813 with and without).
+FEATURE_TOLERANCE = 0.01
 #: Candidate fallback shares (1.0 = none) and the OOF micro F1 a fallback may cost.
 FALLBACK_SHARES = (1.0, 0.8, 0.6, 0.5, 0.4, 0.3)
 FALLBACK_TOLERANCE = 0.005
