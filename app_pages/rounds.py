@@ -65,6 +65,7 @@ def _design_and_draw() -> None:
             default=["region", "customer_type"],
             key="draw_strata",
             format_func=lambda c: t(f"stratum_col_{c}"),
+            placeholder=t("choose"),
             select_all=False,
         )
         allocation = st.selectbox(

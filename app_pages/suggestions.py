@@ -159,7 +159,7 @@ if user is not None and user.role in ("staff", "manager", "admin") and shown_ids
         for polarity in POLARITIES:
             chosen[polarity] = st.multiselect(
                 t(f"tm_correct_{polarity}_topics"), list(TOPICS), default=list(prediction.with_polarity(polarity)),
-                format_func=topic_name.get, key=f"tm_correct_{polarity}_{rid}",
+                format_func=topic_name.get, key=f"tm_correct_{polarity}_{rid}", placeholder=t("tm_correct_none"),
             )  # fmt: skip
         is_complaint = st.checkbox(
             t("tm_correct_is_complaint"), value=prediction.complaint, key=f"tm_correct_c_{rid}"

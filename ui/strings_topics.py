@@ -2,11 +2,12 @@
 
 STRINGS: dict[str, tuple[str, str]] = {
     "tm_method": (
-        "意见按训练好的主题模型归类（以字符片段、结巴分词和主题词典为特征）：一条意见可属于多个主题，每个主题带褒贬"
+        "意见按训练好的主题模型归类（特征由交叉验证从字符片段、结巴分词、主题词典的判定和褒贬提示词中选定）："
+        "一条意见可属于多个主题，每个主题带褒贬"
         "（投诉 / 表扬 / 中性），“投诉”另有单独的判定（它决定是否回访）。工作人员的更正优先于模型。"
         "投诉占比 = 对该主题投诉的意见数 / 有内容的意见数；加权占比按受访者权重计算（估计的客户占比）。",
-        "Suggestions are classified by a trained topic model (character n-grams, jieba words and the topic "
-        "dictionary as features): a suggestion may have several topics, each with a polarity (complaint / praise / "
+        "Suggestions are classified by a trained topic model (its features chosen by cross-validation from "
+        "character n-grams, jieba words, the topic dictionary's verdicts and polarity cues): a suggestion may have several topics, each with a polarity (complaint / praise / "
         "neutral); whether the text complains is its own decision (it opens a follow-up). Staff corrections "
         "override the model. Complaint share = suggestions complaining about the topic / non-empty suggestions; "
         "the weighted share uses the respondents' weights (an estimated share of customers).",
@@ -61,6 +62,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "tm_correct_pick": ("选择意见", "Suggestion"),
     "tm_correct_complaint_topics": ("投诉的主题", "Topics complained about"),
     "tm_correct_praise_topics": ("表扬的主题", "Topics praised"),
+    "tm_correct_none": ("无（可选多个）", "None (choose any)"),
     "tm_correct_neutral_topics": ("提及（中性）的主题", "Topics mentioned (neutral)"),
     "tm_correct_is_complaint": ("这条意见含投诉（需回访）", "This suggestion complains (needs a follow-up)"),
     "tm_correct_is_praise": ("这条意见含表扬", "This suggestion praises"),

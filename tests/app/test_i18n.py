@@ -36,3 +36,21 @@ def test_page_titles_exist_for_every_registered_page():
     )
     titles = {ast.literal_eval(v)[1] for v in pages.values}
     assert titles <= set(STRINGS)
+
+
+#: Widgets whose empty state shows Streamlit's own English ("Choose options", "Choose an option") unless the
+#: call passes its own ``placeholder``.
+PLACEHOLDER_WIDGETS = {"multiselect"}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_widgets_with_framework_placeholders_pass_a_translated_one(path):
+    import ast
+
+    missing = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in PLACEHOLDER_WIDGETS
+                and not any(k.arg == "placeholder" for k in node.keywords)):  # fmt: skip
+            missing.append(f"line {node.lineno}: {node.func.attr}")
+    assert not missing, f"{path.name}: these widgets would show Streamlit's English placeholder: {missing}"
