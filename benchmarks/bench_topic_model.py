@@ -13,9 +13,9 @@ same way.
   does not help); a second pass shows the cached speed;
 * *scores*: ``train_topic_model(evaluate=True)`` on the whole corpus — held-out scores (once, on the
   fixed 20 %) and the CV scores of the whole pipeline refitted in each fold;
-* *unseen authors* (``--authors-out 19,20,21,22``, the newest four): the shipped pipeline trained on every other corpus file
-  and scored on the texts of those files it never saw — whole authors held out, the way an independent
-  hand-labelled set is scored (a random split shares each author's style between train and test).
+* *unseen authors* (``--authors-out 19,20,21,22``, the newest four): the shipped pipeline trained on every
+  other corpus file and scored on the texts of those files it never saw — whole authors held out, the way an
+  independent hand-labelled set is scored (a random split shares each author's style between train and test).
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.corpus import CORPUS_DIR, load_corpus, merge_rows, normalise_text, read_corpus_file  # noqa: E402
-from analysis.topic_eval import score_predictions  # noqa: E402
 from analysis.suggestions import segment  # noqa: E402
+from analysis.topic_eval import score_predictions  # noqa: E402
 from analysis.topic_model import dictionary_predictions  # noqa: E402
 from analysis.topic_training import train_topic_model  # noqa: E402
 

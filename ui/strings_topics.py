@@ -7,8 +7,8 @@ STRINGS: dict[str, tuple[str, str]] = {
         "（投诉 / 表扬 / 中性），“投诉”另有单独的判定（它决定是否回访）。工作人员的更正优先于模型。"
         "投诉占比 = 对该主题投诉的意见数 / 有内容的意见数；加权占比按受访者权重计算（估计的客户占比）。",
         "Suggestions are classified by a trained topic model (its features chosen by cross-validation from "
-        "character n-grams, jieba words, the topic dictionary's verdicts and polarity cues): a suggestion may have several topics, each with a polarity (complaint / praise / "
-        "neutral); whether the text complains is its own decision (it opens a follow-up). Staff corrections "
+        "character n-grams, jieba words, the topic dictionary's verdicts and polarity cues): a suggestion may have "
+        "several topics, each with a polarity (complaint / praise / neutral); whether the text complains is its own decision (it opens a follow-up). Staff corrections "
         "override the model. Complaint share = suggestions complaining about the topic / non-empty suggestions; "
         "the weighted share uses the respondents' weights (an estimated share of customers).",
     ),
