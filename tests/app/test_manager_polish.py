@@ -200,9 +200,8 @@ def test_follow_up_detail_never_shows_nan_for_missing_owner_or_text(store_app, d
     db, _ = _queue_page(store_app, demo_target, "zh")
     stored = list_follow_ups(db)
     silent = int(stored.loc[stored["suggestion"].isna(), "id"].iloc[0])  # a low score without a suggestion
-    with transaction(
-        db
-    ):  # nobody assigned yet (the demo assigns some follow-ups, which ones moves with the model)
+    # nobody assigned yet (the demo assigns some follow-ups; which ones moves with the model)
+    with transaction(db):
         db.execute("UPDATE follow_ups SET owner = NULL, note = NULL WHERE id = ?", [silent])
     other = int(stored.loc[stored["id"] != silent, "id"].iloc[0])
     update_follow_up(

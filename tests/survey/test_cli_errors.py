@@ -21,6 +21,9 @@ from click.testing import CliRunner
 from survey.busy import BUSY_MESSAGE
 from survey.cli import cli
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
+from topic_fixture import write_fixture_corpus  # noqa: E402
+
 #: Commands that never open an existing database: ``demo`` builds a new file, ``up`` starts the server.
 NO_DATABASE = {"demo", "up"}
 #: Commands that (may) only read: under a write lock held elsewhere they may succeed, as WAL readers are not
@@ -116,9 +119,6 @@ def test_the_sweep_covers_every_command(tmp_path):
 def test_locked_database_is_one_line_and_a_failure(command, locked_db, tmp_path, monkeypatch):
     db_path, backup_copy, mode = locked_db
     if command == "train-topics":  # the small fixture corpus: the shipped one trains for minutes before the write
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
-        from topic_fixture import write_fixture_corpus
-
         monkeypatch.setenv("SURVEY_TOPIC_CORPUS", str(write_fixture_corpus(tmp_path / "corpus")))
     args = [*command.split(), *_arguments(tmp_path, backup_copy)[command], "--db", str(db_path)]
     result = CliRunner().invoke(cli, args)
