@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from sampling.design import ALL_DOMAIN
+from sampling.engines import FrameSourceError
 from sampling.engines.draw import FrameProblems
 from sampling.select import ALL_STRATUM
 from survey.access import NotPermitted
@@ -116,7 +117,7 @@ def _design_and_draw() -> None:
         counts = eligible_counts(db, tuple(strata), exclude_days=exclude_days or None)
     else:
         counts = frame_source.counts(db, source, tuple(strata), exclude_days or None)
-        if isinstance(counts, FrameProblems):
+        if isinstance(counts, (FrameProblems, FrameSourceError)):
             frame_source.show_problems(source, counts)
             return
         st.caption(t("draw_source_total", n=f"{sum(counts.values()):,}", name=md(source.name)))
@@ -225,7 +226,7 @@ def _design_and_draw() -> None:
             else:
                 result = frame_source.draw(db, source, **kwargs, reserve=reserve, name=name.strip() or None,
                                            by_user=user)  # fmt: skip
-        except FrameProblems as e:  # problems of the selected rows: nothing was drawn
+        except (FrameProblems, FrameSourceError) as e:  # problems of the selected rows: nothing was drawn
             frame_source.show_problems(source, e)
         except DrawError as e:
             st.error(t("design_error", e=md(e)))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sampling.engines import open_engine
+from sampling.engines import FrameSourceError, open_engine
 from sampling.engines.draw import FrameProblems
 from survey.external_frames import draw_from_frame, frame_counts, server_frames
 from survey.rounds import DrawResult
@@ -54,16 +54,20 @@ def _stamp(path: Path) -> int:
 @st.cache_data(max_entries=16, show_spinner=False)
 def _counts(_db, path: str, stamp: int, strata: tuple, exclude_days: int | None, last_round: int):
     """N_h of the file per stratum (cached by file, its change stamp, the design and the last round drawn —
-    a new round changes which customers were recently sampled); a FrameProblems is returned, not raised."""
-    with open_engine("duckdb", path) as engine:
-        try:
+    a new round changes which customers were recently sampled); a FrameProblems or FrameSourceError (the file
+    cannot be read) is returned, not raised."""
+    try:
+        with open_engine("duckdb", path) as engine:
             return frame_counts(_db, engine, strata, exclude_days=exclude_days)
-        except FrameProblems as e:
-            return e
+    except (FrameProblems, FrameSourceError) as e:
+        return e
 
 
-def counts(db, path: Path, strata: tuple, exclude_days: int | None) -> dict | FrameProblems:
-    """``{stratum values: N_h}`` of the frame file for the live preview, or its problems."""
+def counts(
+    db, path: Path, strata: tuple, exclude_days: int | None
+) -> dict | FrameProblems | FrameSourceError:
+    """``{stratum values: N_h}`` of the frame file for the live preview, or its problems, or why it cannot be
+    read."""
     last_round = db.execute("SELECT COALESCE(MAX(id), 0) FROM rounds").fetchone()[0]
     return _counts(db, str(path), _stamp(path), tuple(strata), exclude_days, last_round)
 
@@ -74,8 +78,12 @@ def draw(db, path: Path, **design) -> DrawResult:
         return draw_from_frame(db, engine, **design)
 
 
-def show_problems(path: Path, e: FrameProblems) -> None:
-    """The file's problems (file, row, column, value), as the import page lists an import's."""
+def show_problems(path: Path, e: FrameProblems | FrameSourceError) -> None:
+    """The file's problems (file, row, column, value), as the import page lists an import's; or why the file
+    cannot be read at all."""
+    if isinstance(e, FrameSourceError):
+        st.error(t("draw_source_unreadable", name=md(path.name), e=md(e)))
+        return
     lines = [md(p.describe(lang())) for p in e.problems[:SHOWN_PROBLEMS]]
     shown = sum(p.count for p in e.problems[:SHOWN_PROBLEMS])
     more = t("draw_source_more", n=e.total - shown) if e.total > shown else ""

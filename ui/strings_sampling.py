@@ -195,6 +195,10 @@ STRINGS: dict[str, tuple[str, str]] = {
         "文件 {name} 有 {n} 处问题，未抽样：",
         "The file {name} has {n} problem(s); nothing was drawn:",
     ),
+    "draw_source_unreadable": (
+        "无法读取文件 {name}，未抽样：{e}",
+        "The file {name} cannot be read; nothing was drawn: {e}",
+    ),
     "draw_source_more": ("\n\n……另有 {n} 处", "\n\n… {n} more"),
     # rounds page on a new installation
     "rounds_no_frame": (

@@ -3,18 +3,22 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pandas as pd
 
-from sampling.engines.rule import CELL_FIELDS, FRAME_FIELDS, candidate_threshold
+from sampling.engines.rule import CELL_FIELDS, FRAME_FIELDS, FrameSourceError, candidate_threshold
 
 #: Key of a prepared frame's Parquet key-value metadata.
 PREPARED_KEY = "survey.prepared"
 #: Columns of the cell counts (pass 1).
 CELL_COUNT_COLUMNS = (*CELL_FIELDS, "has_phone", "blank_id", "n")
+#: What a frame file that is not UTF-8 should become (the engines read UTF-8 only).
+NOT_UTF8 = "save it as UTF-8 (import-frame also reads GBK files into the store)"
 #: Columns of a selection (pass 2).
 SELECTION_COLUMNS = ("id", *(f"raw_{f}" for f in FRAME_FIELDS), "stratum", "prn", "pos", "candidates")
 
@@ -76,6 +80,43 @@ def takes_frame(starts: Mapping[str, float], takes: Mapping[str, int], populatio
     return pd.DataFrame(rows, columns=["stratum", "start", "take", "threshold"])
 
 
+Method = TypeVar("Method", bound=Callable)
+
+
+def reads_frame(method: Method) -> Method:
+    """An engine method that reads the frame: when the engine cannot read it (a corrupt Parquet file, a CSV
+    that is not UTF-8 or whose row has too few fields), :class:`FrameSourceError` names the source and says what
+    the engine found, instead of the engine's traceback (``FrameEngine.read_error`` recognises those failures;
+    anything else, a bug of ours included, is raised as it was)."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except FrameSourceError:
+            raise
+        except Exception as exc:
+            error = self.read_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def first_lines(text: str, *, stop: Sequence[str] = ()) -> str:
+    """An engine's error text as one line: its lines up to the first that starts with one of ``stop``, blank
+    ones dropped, joined by "; "."""
+    kept = []
+    for line in str(text).splitlines():
+        line = line.strip()
+        if any(line.startswith(s) for s in stop):
+            break
+        if line:
+            kept.append(line)
+    return "; ".join(kept)
+
+
 class FrameEngine:
     """The interface of :class:`~sampling.engines.duckdb_engine.DuckDBEngine` and
     :class:`~sampling.engines.spark_engine.SparkEngine`."""
@@ -109,6 +150,10 @@ class FrameEngine:
     def locate(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
         """``{id: (file, row)}`` for problem reports (row 1-based; a CSV's header is row 1; None if unknown)."""
         raise NotImplementedError
+
+    def read_error(self, exc: Exception) -> FrameSourceError | None:
+        """The :class:`FrameSourceError` for ``exc`` if it is the engine failing to read the frame, else None."""
+        return None
 
     def close(self) -> None:
         pass

@@ -26,11 +26,14 @@ import pyarrow.parquet as pq
 
 from sampling.engines.base import (
     CELL_COUNT_COLUMNS,
+    NOT_UTF8,
     PREPARED_KEY,
     SELECTION_COLUMNS,
     FrameEngine,
     PreparedInfo,
     cells_frame,
+    first_lines,
+    reads_frame,
 )
 from sampling.engines.pruning import in_ranges, prepared_row_groups
 from sampling.engines.rule import (
@@ -82,6 +85,24 @@ def frame_files(frame: str | os.PathLike) -> tuple[str, list[Path]]:
     raise FrameSourceError(f"{path}: a frame is a .parquet or .csv file or a folder of Parquet files")
 
 
+def csv_header(path: Path) -> list[str]:
+    """The header row of a UTF-8 CSV frame (a BOM skipped); :class:`FrameSourceError` when the file is empty
+    or names a column twice."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError as e:
+        raise FrameSourceError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); {NOT_UTF8}") from e
+    if not header or not any(h.strip() for h in header):
+        raise FrameSourceError(f"{path}: the file is empty (no header row)")
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            raise FrameSourceError(f"{path}: row 1 names column {name!r} twice")
+        seen.add(name)
+    return header
+
+
 def parquet_footer_sha256(path: Path) -> str:
     """SHA-256 of a Parquet file's footer (schema, row groups, their statistics and offsets): it changes when
     any row group does, and costs one small read however large the file."""
@@ -108,6 +129,7 @@ class DuckDBEngine(FrameEngine):
 
     name = "duckdb"
 
+    @reads_frame
     def __init__(self, frame: str | os.PathLike, *, threads: int | None = None) -> None:
         import duckdb
 
@@ -129,7 +151,14 @@ class DuckDBEngine(FrameEngine):
             self.con.execute("SET parquet_metadata_cache = true")
             self._reader = f"read_parquet({_list(names)})"
         else:
-            self._reader = f"read_csv({_list(names)}, header = true, all_varchar = true)"
+            # the header read here and every column given: DuckDB's sniffer would guess another header row or
+            # dialect from a ragged file; strict, a row with too few or too many fields is an error with its line
+            header = csv_header(self.files[0])
+            columns_sql = "{" + ", ".join(f"{_quote_path(h)}: 'VARCHAR'" for h in header) + "}"
+            self._reader = (
+                f"read_csv({_list(names)}, header = true, auto_detect = false, columns = {columns_sql},"
+                " delim = ',', quote = '\"', escape = '\"', strict_mode = true)"
+            )
         columns = None
         # None when pyarrow cannot read it: then DuckDB reads it below and says what is wrong
         self._meta: pq.FileMetaData | None = footer.result() if footer is not None else None
@@ -178,6 +207,7 @@ class DuckDBEngine(FrameEngine):
     def _set_ids(self, name: str, ids: Sequence[str]) -> None:
         self._register(name, pa.table({"id": pa.array(list(ids), pa.string())}))
 
+    @reads_frame
     def describe(self) -> dict:
         files = []
         for p in self.files:
@@ -199,6 +229,7 @@ class DuckDBEngine(FrameEngine):
         return {"source": str(self.path.resolve()), "kind": self.kind, "rows": int(rows or 0), "files": files,
                 "prepared": self.prepared is not None}  # fmt: skip
 
+    @reads_frame
     def cell_counts(self, excluded: Sequence[str] = ()) -> pd.DataFrame:
         if self.prepared is not None and not excluded:
             return cells_frame(self.prepared.cells[list(CELL_COUNT_COLUMNS)])
@@ -208,6 +239,7 @@ class DuckDBEngine(FrameEngine):
         out.columns = list(CELL_COUNT_COLUMNS)
         return cells_frame(out)
 
+    @reads_frame
     def select(self, salt, cells, takes, excluded=(), *, ranges=None) -> pd.DataFrame:
         self._set_salt(salt)
         self._set_ids("survey_excluded", excluded)
@@ -232,12 +264,14 @@ class DuckDBEngine(FrameEngine):
         out.columns = list(SELECTION_COLUMNS)
         return out
 
+    @reads_frame
     def duplicate_ids(self, ids: Sequence[str]) -> dict[str, int]:
         if self.prepared is not None and self.prepared.unique_ids:
             return {}
         self._set_ids("survey_picked", ids)
         return {i: int(n) for i, n in self._sql(duplicates_sql(DUCKDB, self.mapping)).fetchall()}
 
+    @reads_frame
     def locate(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
         wanted = set(ids)
         found: dict[str, tuple[str, int | None]] = {}
@@ -256,6 +290,7 @@ class DuckDBEngine(FrameEngine):
             found.setdefault(i, (name, int(row) + 1))
         return found
 
+    @reads_frame
     def write_prepared(
         self, out: str | os.PathLike, salt: str, cells: pd.DataFrame, info: PreparedInfo
     ) -> None:
@@ -274,12 +309,29 @@ class DuckDBEngine(FrameEngine):
             f" KV_METADATA {{'{PREPARED_KEY}': '{meta}'}})"
         )
 
+    @reads_frame
     def id_duplicates_total(self) -> list[tuple[str, int]]:
         """The first ids that occur more than once in the whole frame (for a preparation's uniqueness check)."""
         src = source_sql(DUCKDB, self.mapping)
         return self._sql(
             f"SELECT id, count(*) FROM ({src}) s GROUP BY id HAVING count(*) > 1 ORDER BY id LIMIT 20"
         ).fetchall()
+
+    def read_error(self, exc: Exception) -> FrameSourceError | None:
+        import duckdb
+
+        if isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)):
+            text = first_lines(str(exc).removeprefix("Invalid Input Error: ").removeprefix("IO Error: "),
+                               stop=("Possible", "LINE 1:", "file =", "*"))  # fmt: skip
+            hint = f"; {NOT_UTF8}" if "utf-8" in text.lower() else ""
+            return FrameSourceError(
+                f"{self.path}: DuckDB cannot read it as {self.kind.upper()}: {text}{hint}"
+            )
+        if isinstance(exc, (pa.ArrowException, OSError)):
+            return FrameSourceError(
+                f"{self.path}: cannot read it as {self.kind.upper()}: {first_lines(str(exc))}"
+            )
+        return None
 
     def close(self) -> None:
         self.con.close()

@@ -19,13 +19,17 @@ import pandas as pd
 
 from sampling.engines.base import (
     CELL_COUNT_COLUMNS,
+    NOT_UTF8,
     PREPARED_KEY,
     SELECTION_COLUMNS,
     FrameEngine,
     PreparedInfo,
     cells_frame,
+    first_lines,
+    reads_frame,
 )
 from sampling.engines.rule import (
+    CELL_FIELDS,
     PRN_COLUMN,
     SPARK,
     STRATUM_COLUMN,
@@ -75,10 +79,11 @@ class SparkEngine(FrameEngine):
 
     name = "spark"
 
+    @reads_frame
     def __init__(
         self, frame=None, *, table: str | None = None, master: str | None = None, spark=None
     ) -> None:
-        from sampling.engines.duckdb_engine import frame_files
+        from sampling.engines.duckdb_engine import csv_header, frame_files
 
         self.spark = spark or spark_session(master)
         self.table = table
@@ -92,7 +97,11 @@ class SparkEngine(FrameEngine):
             if self.kind == "parquet":
                 df = self.spark.read.parquet(str(self.path))
             else:
-                df = self.spark.read.option("header", True).option("encoding", "UTF-8").csv(str(self.path))
+                # an empty file, a header that is not UTF-8, a column named twice: said as DuckDB says them
+                csv_header(self.files[0])
+                # FAILFAST: a row with too many fields is an error, not a silently shortened row
+                df = (self.spark.read.option("header", True).option("encoding", "UTF-8").option("mode", "FAILFAST")
+                      .csv(str(self.path)))  # fmt: skip
         self.df = df
         df.createOrReplaceTempView("frame_src")
         self.mapping = column_mapping(df.columns)
@@ -105,12 +114,31 @@ class SparkEngine(FrameEngine):
             self.prepared = _prepared_info(self.files[0])
         self._view("survey_params", [(" ", WHITESPACE)], "salt STRING, ws STRING")
 
+    def read_error(self, exc: Exception) -> FrameSourceError | None:
+        from py4j.protocol import Py4JJavaError
+        from pyspark.errors import PySparkException
+
+        source = self.table or self.path
+        if isinstance(exc, Py4JJavaError):
+            error, causes = exc.java_exception, []
+            while error is not None and len(causes) < 8:
+                causes.append(str(error.getMessage() or error.toString()))
+                error = error.getCause()
+            text = causes[0].strip().splitlines()[0]
+            root = causes[-1].strip().splitlines()[0]
+            detail = text if root in text else f"{text} (cause: {root})"
+            return FrameSourceError(f"{source}: Spark cannot read the frame: {detail}")
+        if isinstance(exc, PySparkException):
+            return FrameSourceError(f"{source}: Spark cannot read the frame: {first_lines(str(exc))}")
+        return None
+
     def _view(self, name: str, rows: list[tuple], schema: str) -> None:
         self.spark.createDataFrame(rows, schema).createOrReplaceTempView(name)
 
     def _ids(self, name: str, ids: Sequence[str]) -> None:
         self._view(name, [(str(i),) for i in ids], "id STRING")
 
+    @reads_frame
     def describe(self) -> dict:
         from sampling.engines.duckdb_engine import parquet_footer_sha256
 
@@ -124,13 +152,24 @@ class SparkEngine(FrameEngine):
         return {"source": source, "kind": self.kind, "rows": int(self.df.count()), "files": files,
                 "input_files": len(self.df.inputFiles()), "prepared": self.prepared is not None}  # fmt: skip
 
+    @reads_frame
     def cell_counts(self, excluded: Sequence[str] = ()) -> pd.DataFrame:
         if self.prepared is not None and not excluded:
             return cells_frame(self.prepared.cells[list(CELL_COUNT_COLUMNS)])
         self._ids("survey_excluded", excluded)
         rows = self.spark.sql(cell_counts_sql(SPARK, self.mapping, excluded=bool(excluded))).collect()
-        return cells_frame(pd.DataFrame([tuple(r) for r in rows], columns=list(CELL_COUNT_COLUMNS)))
+        cells = cells_frame(pd.DataFrame([tuple(r) for r in rows], columns=list(CELL_COUNT_COLUMNS)))
+        if self.kind == "csv":  # Spark decodes bytes that are not UTF-8 as U+FFFD instead of failing
+            for field in CELL_FIELDS:
+                bad = cells.loc[cells[field].str.contains("\ufffd", regex=False), field]
+                if len(bad):
+                    raise FrameSourceError(
+                        f"{self.path}: not UTF-8 text (column {self.mapping[field]!r} holds {bad.iloc[0]!r});"
+                        f" {NOT_UTF8}"
+                    )
+        return cells
 
+    @reads_frame
     def select(self, salt, cells, takes, excluded=(), *, ranges=None) -> pd.DataFrame:
         self._view("survey_params", [(salt, WHITESPACE)], "salt STRING, ws STRING")
         self._ids("survey_excluded", excluded)
@@ -151,12 +190,14 @@ class SparkEngine(FrameEngine):
         rows = self.spark.sql(sql).collect()
         return pd.DataFrame([tuple(r) for r in rows], columns=list(SELECTION_COLUMNS))
 
+    @reads_frame
     def duplicate_ids(self, ids: Sequence[str]) -> dict[str, int]:
         if self.prepared is not None and self.prepared.unique_ids:
             return {}
         self._ids("survey_picked", ids)
         return {r[0]: int(r[1]) for r in self.spark.sql(duplicates_sql(SPARK, self.mapping)).collect()}
 
+    @reads_frame
     def locate(self, ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
         """Files of the given ids (``input_file_name``); Spark gives no row numbers, so rows are None."""
         self._ids("survey_picked", list(ids))

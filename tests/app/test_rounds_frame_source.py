@@ -137,3 +137,22 @@ def test_a_file_with_an_unknown_region_is_refused_before_the_design(store_app, f
     shown = re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
     assert all(w in shown for w in words), shown
     assert not [b for b in at.button if b.key == "draw_go"]
+
+
+@pytest.mark.parametrize("lang, words", [("zh", ["无法读取文件 cut.parquet，未抽样", "PARQUET"]),
+                                         ("en", ["The file cut.parquet cannot be read; nothing was drawn",
+                                                 "PARQUET"])])  # fmt: skip
+def test_a_file_that_cannot_be_read_is_said_and_offers_no_draw(store_app, frame_dir, lang, words):
+    """A Parquet file cut off half-way (an interrupted copy to the server): the page says the file cannot be
+    read, in either language, instead of raising DuckDB's error."""
+    data = (frame_dir / "province.parquet").read_bytes()
+    (frame_dir / "cut.parquet").write_bytes(data[: len(data) // 2])
+    at = store_app(STAFF, lang="zh")
+    at.switch_page("app_pages/rounds.py").run()
+    at.session_state["draw_source"] = str(frame_dir / "cut.parquet")
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    shown = re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
+    assert all(w in shown for w in words), shown
+    assert not [b for b in at.button if b.key == "draw_go"]
