@@ -4,6 +4,7 @@ the stratum label, sorted by stratum and PRN in small row groups, so a draw read
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,11 @@ def prepare_frame(
     out = Path(out)
     if out.exists():
         raise FrameSourceError(f"{out} exists: choose a new file")
+    folder = out.parent.resolve()
+    if not folder.is_dir():
+        raise FrameSourceError(f"{out}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise FrameSourceError(f"{out}: the folder {folder} is not writable")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     salt = _salt(db)

@@ -174,3 +174,12 @@ def test_the_cli_says_it_in_one_line_and_draws_nothing(tmp_path, database_target
     db.conn.close()
     assert not (tmp_path / "p.parquet").exists()
     shutil.rmtree(frames)
+
+
+def test_prepare_frame_into_a_missing_folder_says_so_before_reading(tmp_path, database_target):
+    write_frame(tmp_path / "f.parquet", 500)
+    out = tmp_path / "no_such_folder" / "p.parquet"
+    result = CliRunner().invoke(cli, ["prepare-frame", "--db", str(database_target), str(tmp_path / "f.parquet"),
+                                      str(out)])  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == f"Error: {out}: the folder {out.parent} does not exist", result.output
