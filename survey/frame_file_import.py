@@ -46,18 +46,19 @@ from survey.frame_import import (
     _new_entry_problems,
     _region_out_of_scope,
 )
-from survey.frames import (
-    _CHANGED,
-    _COLS,
-    _UPSERT_SET,
+from survey.frame_rows import (
+    CHANGED,
+    COLUMNS_SQL,
     FRAME_COLUMNS,
     IMPORT_CACHE_KIB,
     INDEX_CACHE_KIB,
+    UPSERT_SET,
+    DeactivationNotConfirmed,
     ImportSummary,
-    _audit,
-    _clear_cells,
-    _columns,
-    _insert_rows,
+    audit_import,
+    clear_cells,
+    column_lists,
+    insert_rows,
 )
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
@@ -131,13 +132,13 @@ def stage_file(
     with transaction(db, immediate=False):  # writes only the temp database: no write lock on the store
         db.execute(
             "CREATE TEMP TABLE incoming AS SELECT "  # noqa: S608 (constant column names)
-            + _COLS + ", prn, 0 AS row_no FROM customers WHERE 1 = 0"
+            + COLUMNS_SQL + ", prn, 0 AS row_no FROM customers WHERE 1 = 0"
         )  # fmt: skip
         dialect.add_rowid(db, "incoming")  # the chunks of survey.frame_apply.apply_staged
         row = f"({', '.join('?' * (len(FRAME_COLUMNS) + 2))})"
 
         def sql(k: int) -> str:
-            return f"INSERT INTO temp.incoming ({_COLS}, prn, row_no) VALUES {', '.join([row] * k)}"  # noqa: S608
+            return f"INSERT INTO temp.incoming ({COLUMNS_SQL}, prn, row_no) VALUES {', '.join([row] * k)}"  # noqa: S608
 
         done, last = 0, None
         for frame, rows in stream.chunks():
@@ -147,13 +148,15 @@ def stage_file(
             ):  # sorted distinct ids so far (as exported): no duplicate possible
                 staged.ids_sorted = strictly_increasing(ids) and (last is None or ids.iloc[0] > last)
                 last = ids.iloc[-1]
-            columns = _columns(frame)
+            columns = column_lists(frame)
             columns.append(prn_array(salt, columns[0]).tolist())
             columns.append(np.asarray(rows, dtype=np.int64).tolist())
             if dialect.has_copy(db):
-                dialect.bulk_insert(db, "incoming", [*FRAME_COLUMNS, "prn", "row_no"], zip(*columns, strict=True))
+                dialect.bulk_insert(
+                    db, "incoming", [*FRAME_COLUMNS, "prn", "row_no"], zip(*columns, strict=True)
+                )
             else:
-                _insert_rows(db, sql, columns)
+                insert_rows(db, sql, columns)
             _count_cells(staged, frame)
             done += len(frame)
             if progress is not None:
@@ -292,8 +295,6 @@ def import_staged(
     (:class:`survey.frame_import.UnknownPlaces`); an unconfirmed deactivation raises
     :class:`survey.frames.DeactivationNotConfirmed`. Either way nothing is changed.
     """
-    from survey.frames import DeactivationNotConfirmed
-
     if not staged.ok:
         raise ValueError("the staged file has problems: nothing can be imported")
     require_role(by_user, STAFF_ROLES, "importing a customer frame")
@@ -317,8 +318,8 @@ def import_staged(
         if unknown:
             raise UnknownPlaces(unknown, "stage the file again with the region list's choices")
 
-    def write_cells() -> None:
-        _clear_cells(db, scope)  # as survey.frames writes them: the scope's cells replaced
+    def store_cells() -> None:
+        clear_cells(db, scope)  # as survey.frames writes them: the scope's cells replaced
         db.conn.executemany(
             f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
             [(*key, n) for key, n in staged.cells.items()],
@@ -339,12 +340,12 @@ def import_staged(
 
             def finish(existing: int, moved: int, deactivated: int) -> None:
                 checks()
-                write_cells()
-                _audit(db, by, staged.source, ImportSummary(rows - existing, existing, deactivated, moved=moved),
+                store_cells()
+                audit_import(db, by, staged.source, ImportSummary(rows - existing, existing, deactivated, moved=moved),
                        scope)  # fmt: skip
 
             existing, moved, deactivated = apply_staged(
-                db, columns=_COLS, update_set=_UPSERT_SET, changed=_CHANGED, stamp=stamp, by=by,
+                db, columns=COLUMNS_SQL, update_set=UPSERT_SET, changed=CHANGED, stamp=stamp, by=by,
                 deactivate_where=region_filter("customers.region", scope), before_insert=before_insert,
                 finish=finish, report=report,
             )  # fmt: skip
@@ -358,16 +359,16 @@ def import_staged(
                 drop_triggers(db)
                 drop_indexes(db)
                 db.execute(
-                    f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
-                    f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming ORDER BY {'rowid' if staged.ids_sorted else 'id'}",
+                    f"INSERT INTO customers ({COLUMNS_SQL}, prn, active, updated_at)"  # noqa: S608
+                    f" SELECT {COLUMNS_SQL}, prn, 1, ? FROM temp.incoming ORDER BY {'rowid' if staged.ids_sorted else 'id'}",
                     [stamp],
                 )
                 report(0.8)
                 dialect.set_cache_kib(db, INDEX_CACHE_KIB)
                 create_indexes(db)
-                write_cells()
+                store_cells()
                 create_triggers(db)
                 summary = ImportSummary(rows, 0, 0)
-                _audit(db, by, staged.source, summary, scope)
+                audit_import(db, by, staged.source, summary, scope)
     report(1.0)
     return summary

@@ -8,7 +8,7 @@ Fast path (benchmarks/bench_import.py, step timings in ``ImportSummary.timings``
 - PRNs are hashed in a worker process, chunk after chunk, while the rows of the chunks already hashed are
   inserted (:func:`sampling.prn.prn_chunks`): the hashing costs only the wait for the first chunk;
 - region, district, customer type, urban/rural, complaints and the two flags take a few thousand distinct
-  combinations ("cells", ``_cell_codes``): each row is bound as 5 values (id, name, phone, prn, cell code)
+  combinations ("cells", ``cell_codes``): each row is bound as 5 values (id, name, phone, prn, cell code)
   instead of 11, in multi-row ``INSERT … SELECT … FROM (VALUES (…), (…), …) CROSS JOIN temp.frame_cellmap``
   statements of ``ROWS_PER_INSERT`` rows (binding is per value, stepping per statement); the stored rows
   are the same. A frame with a missing cell value takes the plain 11-values path;
@@ -28,10 +28,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, closing
-from dataclasses import dataclass, field
-from itertools import chain
 
-import numpy as np
 import pandas as pd
 import sqlite_utils
 
@@ -40,202 +37,35 @@ from sampling.prn import prn_chunks
 from survey import dialect
 from survey.access import NotPermitted, outside_scope
 from survey.frame_apply import apply_staged, refuse_while_importing, visible
+from survey.frame_rows import (
+    CELL_VALUE_COLUMNS,
+    CHANGED,
+    CHUNK,
+    COLUMNS_SQL,
+    FRAME_COLUMNS,
+    IMPORT_CACHE_KIB,
+    INDEX_CACHE_KIB,
+    UPSERT_SET,
+    Clock,
+    DeactivationNotConfirmed,
+    ImportSummary,
+    audit_import,
+    cell_codes,
+    column_lists,
+    insert_rows,
+    text_list,
+    write_cells,
+    write_cells_from_codes,
+)
 from survey.migrations.m0002_eligible_prn_indexes import (
-    CELL,
     create_indexes,
     create_triggers,
     drop_indexes,
     drop_triggers,
 )
 from survey.rounds import frame_salt
-from survey.store import audit, get_setting, now, transaction
+from survey.store import get_setting, now, transaction
 from survey.users import region_filter
-
-FRAME_COLUMNS = (
-    "id",
-    "name",
-    "phone",
-    "region",
-    "district",
-    "customer_type",
-    "urban_rural",
-    "complaints_12m",
-    "opted_out",
-    "has_valid_phone",
-)
-#: Text columns with few distinct values (one Python string per distinct value is enough).
-CATEGORY_COLUMNS = ("region", "district", "customer_type", "urban_rural")
-#: Columns whose distinct combinations ("cells") are sent as one integer code per row (see ``_cell_codes``).
-CELL_VALUE_COLUMNS = (*CELL, "complaints_12m", "opted_out", "has_valid_phone")
-CHUNK = 100_000
-ROWS_PER_INSERT = (
-    200  # 5 values a row (cell-code path): 1,000 parameters per statement (SQLite allows 32,766)
-)
-IMPORT_CACHE_KIB = -131_072  # 128 MiB page cache while importing (negative = KiB)
-INDEX_CACHE_KIB = -8_192  # 8 MiB while building the draw index (see _store)
-_COLS = ", ".join(FRAME_COLUMNS)
-_UPSERT_SET = """name = excluded.name, phone = excluded.phone, region = excluded.region,
-    district = excluded.district, customer_type = excluded.customer_type, urban_rural = excluded.urban_rural,
-    complaints_12m = excluded.complaints_12m, opted_out = excluded.opted_out,
-    has_valid_phone = excluded.has_valid_phone, active = 1, updated_at = excluded.updated_at"""
-
-
-#: A stored customer the upsert rewrites: inactive, or any frame column differs (unchanged rows are not
-#: rewritten, so a re-import of the same customers writes little under the lock; their updated_at stays).
-_CHANGED = "customers.active = 0 OR ({}) IS DISTINCT FROM ({})".format(
-    ", ".join(f"customers.{c}" for c in FRAME_COLUMNS[1:]),
-    ", ".join(f"excluded.{c}" for c in FRAME_COLUMNS[1:]),
-)
-
-
-class DeactivationNotConfirmed(ValueError):
-    "The import would mark customers inactive and that was not confirmed."
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    """What an import did: customers added, updated in place (``moved`` of them to another region), and
-    marked inactive.
-
-    ``timings`` holds ``(step, seconds)`` pairs in order (sort, columns, prn, insert, index, cells, commit…).
-    """
-
-    added: int
-    updated: int
-    deactivated: int
-    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
-    moved: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.added + self.updated
-
-
-class _Clock:
-    def __init__(self) -> None:
-        self.steps: list[tuple[str, float]] = []
-        self._last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        t = time.perf_counter()
-        self.steps.append((step, t - self._last))
-        self._last = t
-
-
-def _text_list(s: pd.Series, categorical: bool) -> list:
-    """A text column as a Python list, None for missing values."""
-    if categorical:
-        codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        lookup = np.array([*(str(u) for u in uniques), None], dtype=object)  # code -1 (missing) → None
-        return lookup[codes].tolist()
-    values = s.tolist()
-    if s.hasnans:
-        for i in np.flatnonzero(s.isna().to_numpy()):
-            values[i] = None
-    return values
-
-
-def _columns(data: pd.DataFrame) -> list[list]:
-    """Plain Python column lists in FRAME_COLUMNS order (None for missing text)."""
-    out = []
-    for col in FRAME_COLUMNS:
-        s = data[col]
-        if col in ("opted_out", "has_valid_phone"):
-            out.append(s.to_numpy(dtype=bool).astype(np.int8).tolist())
-        elif col == "complaints_12m":
-            out.append(s.to_numpy(dtype=np.int64).tolist())
-        else:
-            out.append(_text_list(s, col in CATEGORY_COLUMNS))
-    return out
-
-
-def _insert_rows(db: sqlite_utils.Database, sql: Callable[[int], str], columns: list[list]) -> None:
-    """Run ``sql(k)`` (a statement taking k rows of ``len(columns)`` values) over every row of ``columns``,
-    ``ROWS_PER_INSERT`` rows a statement."""
-    n = len(columns[0])
-    full = n - n % ROWS_PER_INSERT
-    if full:
-        flat = chain.from_iterable(zip(*(c[:full] for c in columns), strict=True))
-        db.conn.executemany(
-            sql(ROWS_PER_INSERT), zip(*[flat] * (len(columns) * ROWS_PER_INSERT), strict=True)
-        )
-    if full < n:
-        db.conn.executemany(sql(1), zip(*(c[full:] for c in columns), strict=True))
-
-
-def _cell_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[tuple]] | None:
-    """One integer code per row for its ``CELL_VALUE_COLUMNS`` values, and the values of each code.
-
-    A million rows fall into a few thousand such cells, so the rows are sent to SQLite as 5 values
-    (id, name, phone, prn, code) instead of 11 and joined with the cell table there. None when a cell
-    value is missing (those rows take the plain path, which stores NULL).
-    """
-    key, span = np.zeros(len(data), dtype=np.int64), 1
-    for col in CELL_VALUE_COLUMNS:
-        codes, uniques = pd.factorize(data[col], use_na_sentinel=True)
-        if len(codes) and codes.min() < 0:
-            return None
-        if (
-            span * max(len(uniques), 1) >= 2**62
-        ):  # renumber 0…m-1 first so the mixed-radix key cannot overflow
-            key = pd.factorize(key)[0]
-            span = int(key.max()) + 1 if len(key) else 1
-        key = key * len(uniques) + codes
-        span *= max(len(uniques), 1)
-    key = pd.factorize(key)[0]  # codes 0…m-1 numbered in order of first appearance, so the running maximum
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(key), prepend=-1))  # rises at each code's first row
-    sample = data.iloc[first]
-    values = []
-    for col in CELL_VALUE_COLUMNS:
-        s = sample[col]
-        if col in ("opted_out", "has_valid_phone"):
-            values.append(s.to_numpy(dtype=bool).astype(np.int8).tolist())
-        elif col == "complaints_12m":
-            values.append(s.to_numpy(dtype=np.int64).tolist())
-        else:
-            values.append([str(v) for v in s.tolist()])
-    return key, list(zip(*values, strict=True))
-
-
-def _clear_cells(db: sqlite_utils.Database, scope: str | None) -> None:
-    """Forget the eligible counts an import replaces: every cell, or only the cells of a scoped import's
-    regions (the other regions' customers are untouched)."""
-    scope_sql, scope_params = region_filter("region", scope)
-    db.execute("DELETE FROM frame_cells WHERE 1 = 1" + scope_sql, scope_params)  # noqa: S608 (fixed text)
-
-
-def _write_cells(db: sqlite_utils.Database, data: pd.DataFrame, scope: str | None = None) -> None:
-    """``frame_cells`` from the imported frame (= the active customers after an import, within ``scope``);
-    same values as :func:`survey.migrations.m0002_eligible_prn_indexes.rebuild_cells` (missing text counts as
-    '')."""
-    mask = ~data["opted_out"].to_numpy(dtype=bool) & data["has_valid_phone"].to_numpy(dtype=bool)
-    cells = data.loc[mask, list(CELL)]
-    cells = cells.assign(**{c: cells[c].fillna("").astype(str) for c in CELL if cells[c].hasnans})
-    counts = cells.groupby(list(CELL), sort=False).size()
-    _clear_cells(db, scope)
-    db.conn.executemany(
-        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-        [(*key, int(count)) for key, count in counts.items()],
-    )
-
-
-def _write_cells_from_codes(
-    db: sqlite_utils.Database, code: np.ndarray, table: list[tuple], scope: str | None = None
-) -> None:
-    """``frame_cells`` as :func:`_write_cells` computes it, by counting the rows of each cell code (no
-    group-by over a million text values): a code fixes the cell and the eligibility flags."""
-    counts = np.bincount(code, minlength=len(table))
-    at = {c: k for k, c in enumerate(CELL_VALUE_COLUMNS)}
-    eligible: dict[tuple, int] = {}
-    for values, count in zip(table, counts.tolist(), strict=True):
-        if count and not values[at["opted_out"]] and values[at["has_valid_phone"]]:
-            key = tuple(values[at[c]] for c in CELL)
-            eligible[key] = eligible.get(key, 0) + count
-    _clear_cells(db, scope)
-    db.conn.executemany(
-        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-        [(*key, count) for key, count in eligible.items()],
-    )
 
 
 def store_frame(
@@ -277,7 +107,7 @@ def store_frame(
     if foreign:
         raise NotPermitted(f"the frame holds rows of regions outside the scope {scope}: {', '.join(foreign)}")
     report = progress or (lambda fraction: None)
-    clock = _Clock()
+    clock = Clock()
     data = frame.loc[:, list(FRAME_COLUMNS)]
     ids = data["id"].astype(str)
     if strictly_increasing(ids):  # sorted distinct ids (as exported, checked in one vectorised pass)
@@ -300,10 +130,10 @@ def store_frame(
 
 
 def _load(
-    db, data: pd.DataFrame, salt: str, target: str, stamp: str, report, clock: _Clock, cleanup
+    db, data: pd.DataFrame, salt: str, target: str, stamp: str, report, clock: Clock, cleanup
 ) -> tuple | None:
     """Insert the rows of ``data`` with their PRNs into ``target`` (``customers`` on a first import, else
-    ``temp.incoming``); returns ``_cell_codes(data)``."""
+    ``temp.incoming``); returns ``cell_codes(data)``."""
     n = len(data)
     id_list = data["id"].tolist()  # also bound, chunk by chunk, on the cell-code path
     # hashed in a worker process, chunk after chunk, while the rows of the chunks done are inserted
@@ -315,13 +145,13 @@ def _load(
     else:
         db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS incoming AS SELECT "  # noqa: S608 (constant column names)
-            + _COLS + ", prn FROM customers WHERE 1 = 0"
+            + COLUMNS_SQL + ", prn FROM customers WHERE 1 = 0"
         )  # fmt: skip
         dialect.add_rowid(db, "incoming")  # the chunks of survey.frame_apply.apply_staged
         db.execute("DELETE FROM incoming")
         extra_cols, extra_values = "", ""
     t0 = time.perf_counter()
-    cells = _cell_codes(data)
+    cells = cell_codes(data)
     convert = time.perf_counter() - t0
     copy = dialect.has_copy(db)  # PostgreSQL: COPY the plain columns (the cell codes still count frame_cells)
     if copy:
@@ -335,7 +165,7 @@ def _load(
         row = f"(?,?,?,?,?,?,?,?,?,?,?{extra_values})"
 
         def sql(k: int) -> str:
-            return f"INSERT INTO {target} ({_COLS}, prn{extra_cols}) VALUES {', '.join([row] * k)}"  # noqa: S608
+            return f"INSERT INTO {target} ({COLUMNS_SQL}, prn{extra_cols}) VALUES {', '.join([row] * k)}"  # noqa: S608
 
     else:
         code, table = cells
@@ -361,11 +191,11 @@ def _load(
         t0 = time.perf_counter()
         part = data.iloc[lo : lo + CHUNK]
         if cells is None or copy:
-            columns = _columns(part)
+            columns = column_lists(part)
         else:
             columns = [
                 id_list[lo : lo + CHUNK],
-                *(_text_list(part[c], False) for c in ("name", "phone")),
+                *(text_list(part[c], False) for c in ("name", "phone")),
                 code[lo : lo + CHUNK].tolist(),
             ]
         t1 = time.perf_counter()
@@ -373,9 +203,11 @@ def _load(
         t2 = time.perf_counter()
         convert, wait = convert + (t1 - t0), wait + (t2 - t1)
         if copy:
-            dialect.bulk_insert(db, target, copy_cols, (row + tuple(extra) for row in zip(*columns, strict=True)))
+            dialect.bulk_insert(
+                db, target, copy_cols, (row + tuple(extra) for row in zip(*columns, strict=True))
+            )
         else:
-            _insert_rows(db, sql, columns)
+            insert_rows(db, sql, columns)
         report(0.05 + 0.75 * min(lo + CHUNK, n) / max(n, 1))
     if cells is not None and not copy:
         db.execute("DROP TABLE temp.frame_cellmap")
@@ -388,7 +220,7 @@ def _load(
     return cells
 
 
-def _stage(db, data: pd.DataFrame, stamp: str, report, clock: _Clock, cleanup) -> tuple | None:
+def _stage(db, data: pd.DataFrame, stamp: str, report, clock: Clock, cleanup) -> tuple | None:
     """Load a re-import into ``temp.incoming`` WITHOUT the write lock (the long part of an import: PRNs,
     conversion, inserts, its index), so customers' drafts and submissions go on meanwhile.
 
@@ -420,7 +252,7 @@ def _store(
     by,
     source: str,
     report,
-    clock: _Clock,
+    clock: Clock,
     allow_deactivation: bool = True,
     scope: str | None = None,
     checks: Callable[[], None] | None = None,
@@ -459,29 +291,21 @@ def _apply(
         if checks is not None:
             checks()  # e.g. survey.frame_import's scope and region-list checks, in the final transaction
         if cells is None:
-            _write_cells(db, data, scope)
+            write_cells(db, data, scope)
         else:
-            _write_cells_from_codes(db, *cells, scope)
-        _audit(db, by, source, ImportSummary(len(data) - existing, existing, deactivated, moved=moved), scope)
+            write_cells_from_codes(db, *cells, scope)
+        audit_import(
+            db, by, source, ImportSummary(len(data) - existing, existing, deactivated, moved=moved), scope
+        )
 
     existing, moved, deactivated = apply_staged(
-        db, columns=_COLS, update_set=_UPSERT_SET, changed=_CHANGED, stamp=stamp, by=by,
+        db, columns=COLUMNS_SQL, update_set=UPSERT_SET, changed=CHANGED, stamp=stamp, by=by,
         deactivate_where=region_filter("customers.region", scope), before_insert=before_insert, finish=finish,
         report=report,
     )  # fmt: skip
     clock.lap("merge")
     report(0.95)
     return ImportSummary(len(data) - existing, existing, deactivated, moved=moved)
-
-
-def _audit(db, by, source: str, summary: ImportSummary, scope: str | None) -> None:
-    audit(
-        db,
-        by,
-        "import_frame",
-        f"{source} added={summary.added} updated={summary.updated} moved={summary.moved}"
-        f" deactivated={summary.deactivated}" + (f" scope={scope}" if scope else ""),
-    )
 
 
 def _merge(
@@ -529,22 +353,22 @@ def _merge(
                 " confirm the deactivation to import"
             )
         db.execute(
-            f"INSERT INTO customers ({_COLS}, prn, active, updated_at)"  # noqa: S608
-            f" SELECT {_COLS}, prn, 1, ? FROM temp.incoming WHERE true"
-            f" ON CONFLICT(id) DO UPDATE SET {_UPSERT_SET} WHERE {_CHANGED}",
+            f"INSERT INTO customers ({COLUMNS_SQL}, prn, active, updated_at)"  # noqa: S608
+            f" SELECT {COLUMNS_SQL}, prn, 1, ? FROM temp.incoming WHERE true"
+            f" ON CONFLICT(id) DO UPDATE SET {UPSERT_SET} WHERE {CHANGED}",
             [stamp],
         )
         db.execute("DROP TABLE temp.incoming")
         clock.lap("merge")
     if cells is None:
-        _write_cells(db, data, scope)
+        write_cells(db, data, scope)
     else:
-        _write_cells_from_codes(db, *cells, scope)
+        write_cells_from_codes(db, *cells, scope)
     create_triggers(db)
     clock.lap("cells")
     report(0.95)
     summary = ImportSummary(n - existing, existing, deactivated, moved=moved)
-    _audit(db, by, source, summary, scope)
+    audit_import(db, by, source, summary, scope)
     return summary
 
 

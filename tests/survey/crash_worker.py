@@ -27,7 +27,7 @@ def main(op: str, db_path: str, arg: str = "") -> None:
         def slow_cells(*args):  # inside store_frame's transaction, after deactivation and the upsert
             pause_here()
 
-        frames._write_cells = frames._write_cells_from_codes = slow_cells
+        frames.write_cells = frames.write_cells_from_codes = slow_cells
         frames.store_frame(db, frame, by="crash-test")
     elif op == "import-chunks":  # killed between the short transactions that add the new customers
         import pandas as pd

@@ -74,7 +74,7 @@ def paused_import(monkeypatch):
         return held
 
     # the first row insert: SQLite's multi-row INSERTs or PostgreSQL's COPY
-    monkeypatch.setattr(frames, "_insert_rows", holding(frames._insert_rows))
+    monkeypatch.setattr(frames, "insert_rows", holding(frames.insert_rows))
     monkeypatch.setattr(dialect, "bulk_insert", holding(dialect.bulk_insert))
     outcome: dict = {}
 

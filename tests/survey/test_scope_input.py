@@ -13,6 +13,7 @@ import inspect
 import pkgutil
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -323,6 +324,14 @@ def _calls(db, blank):
         )(db, scope=blank),
         "survey.frame_file_import.stage_file": lambda: _fn("survey.frame_file_import.stage_file")(
             db, frame_file(), scope=blank
+        ),
+        "survey.frame_rows.clear_cells": lambda: _fn("survey.frame_rows.clear_cells")(db, blank),
+        "survey.frame_rows.write_cells": lambda: _fn("survey.frame_rows.write_cells")(db, new_frame(), blank),
+        "survey.frame_rows.write_cells_from_codes": lambda: _fn("survey.frame_rows.write_cells_from_codes")(
+            db, np.zeros(0, dtype=np.int64), [], blank
+        ),
+        "survey.frame_rows.audit_import": lambda: _fn("survey.frame_rows.audit_import")(
+            db, "x", "frame.csv", _fn("survey.frame_rows.ImportSummary")(0, 0, 0), blank
         ),
         "survey.frame_file_import.staged_scope_problems": lambda: (
             _fn("survey.frame_file_import.stage_file")(db, frame_file()),
