@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import random
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,155 +38,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.form_client import FormError, FormSession  # noqa: E402 (after the sys.path insert)
+from benchmarks.load_store import STORES  # noqa: E402
+from benchmarks.load_tools import CHROMIUM, browser_customers, start_profile, summarise_profile  # noqa: E402
 from survey.cluster import Cluster, free_port_block  # noqa: E402
 
 PAGE_LIMIT = 3.0  # p95 page-ready, seconds
 SUBMIT_LIMIT = 2.0  # p95 submit, seconds
-
-
-# --- the store ------------------------------------------------------------------------------------------------
-@dataclass
-class LoadStore:
-    """A store with one open round of personal links for the load test, and how to check it afterwards."""
-
-    kind: str
-    env: dict[str, str]  # what the app processes need to find the store (SURVEY_DB=… or SURVEY_DATABASE_URL=…)
-    db_path: Path | str  # the SQLite file or the PostgreSQL URL
-    round_id: int
-    tokens: list[str]
-    outside: Callable[[], str]  # checksum of everything outside the load round
-    outside_before: str = ""
-    close: Callable[[], None] = lambda: None  # stops a server started for the run
-
-
-def prepare_sqlite(workdir: Path, *, customers: int, links: int, seed: int) -> LoadStore:
-    """A seeded demo database (``customers``) plus a round of ``links`` customers drawn for the test."""
-    return _prepare("sqlite", workdir / "survey.db", customers=customers, links=links, seed=seed)
-
-
-def prepare_postgresql(workdir: Path, *, customers: int, links: int, seed: int) -> LoadStore:
-    """The same on a throwaway PostgreSQL server (its own temporary folder, stopped at the end)."""
-    from survey.cluster import free_port_block
-    from tests import postgres_server
-
-    server = postgres_server.start(free_port_block(1))
-    try:
-        server.psql("CREATE DATABASE load_test")
-        store = _prepare("postgresql", server.url("load_test"), customers=customers, links=links, seed=seed,
-                         env={"SURVEY_SECRET_FILE": str(workdir / "secret.key")})  # fmt: skip
-    except BaseException:
-        server.stop()
-        raise
-    store.close = server.stop
-    return store
-
-
-def _prepare(kind: str, target: Path | str, *, customers: int, links: int, seed: int,
-             env: dict[str, str] | None = None) -> LoadStore:  # fmt: skip
-    from survey.demo import build_demo
-    from survey.rounds import draw_round
-    from survey.store import open_db, store_env
-    from survey.tokens import make_token, secret_key
-
-    os.environ.update(env or {})  # the link key this process signs with is the one the workers read
-    path = target
-    db = open_db(path)
-    build_demo(db, customers=customers, seed=seed)
-    result = draw_round(db, size=links, strata=(), name="load test", created_by="bench")
-    key = secret_key(db)
-    ids = [
-        r[0]
-        for r in db.execute(
-            "SELECT id FROM assignments WHERE round_id = ? AND is_reserve = 0 ORDER BY id", [result.round_id]
-        )
-    ]
-    db.conn.close()
-    store = LoadStore(
-        kind,
-        store_env(path),
-        path,
-        result.round_id,
-        [make_token(key, i) for i in ids],
-        lambda: outside_checksum(path, result.round_id),
-    )
-    store.outside_before = store.outside()
-    return store
-
-
-def outside_checksum(path: Path | str, round_id: int) -> str:
-    """SHA-256 over every row outside the load round (customers, users, rounds, other rounds' assignments,
-    responses, answers, follow-ups, audit entries not written by a customer's submission)."""
-    from survey.store import open_db
-
-    queries = [
-        "SELECT * FROM customers ORDER BY id",
-        "SELECT * FROM users ORDER BY name",
-        "SELECT * FROM rounds WHERE id != ? ORDER BY id",
-        "SELECT * FROM round_strata WHERE round_id != ? ORDER BY round_id, stratum",
-        "SELECT * FROM assignments WHERE round_id != ? ORDER BY id",
-        "SELECT r.* FROM responses r JOIN assignments a ON a.id = r.assignment_id WHERE a.round_id != ? ORDER BY r.id",
-        "SELECT x.* FROM answers x JOIN responses r ON r.id = x.response_id JOIN assignments a"
-        " ON a.id = r.assignment_id WHERE a.round_id != ? ORDER BY x.response_id, x.question_id",
-        "SELECT f.* FROM follow_ups f JOIN responses r ON r.id = f.response_id JOIN assignments a"
-        " ON a.id = r.assignment_id WHERE a.round_id != ? ORDER BY f.response_id",
-    ]
-    db = open_db(path)
-    digest = hashlib.sha256()
-    try:
-        for sql in queries:
-            params = [round_id] if "?" in sql else []
-            for row in db.execute(sql, params):
-                digest.update(repr(tuple(row)).encode())  # compared with itself: one store's types
-    finally:
-        db.conn.close()
-    return digest.hexdigest()
-
-
-def verify_store(store: LoadStore, submitted: dict[str, dict]) -> dict:
-    """Compare the store with what the customers saw: ``lost`` (thank-you shown, no response), ``duplicated``
-    (more than one response for a link), ``unconfirmed`` (a response without a thank-you shown), ``mismatched``
-    (stored question ids differ from those answered), ``outside_changed``."""
-    from survey.store import open_db
-    from survey.tokens import token_hash
-
-    db = open_db(store.db_path)
-    try:
-        rows = db.execute(
-            "SELECT a.token_hash, r.id FROM responses r JOIN assignments a ON a.id = r.assignment_id"
-            " WHERE a.round_id = ?",
-            [store.round_id],
-        ).fetchall()
-        by_hash: dict[str, list[int]] = {}
-        for h, rid in rows:
-            by_hash.setdefault(h, []).append(rid)
-        stored_ids = {
-            rid: set(q for (q,) in db.execute("SELECT question_id FROM answers WHERE response_id = ?", [rid]))
-            for rid in (ids[0] for ids in by_hash.values())
-        }
-    finally:
-        db.conn.close()
-    expected = {token_hash(t): {q for q, v in answers.items() if v not in ("", [], None)}
-                for t, answers in submitted.items()}  # fmt: skip
-    lost = sum(1 for h in expected if h not in by_hash)
-    duplicated = sum(1 for ids in by_hash.values() if len(ids) > 1)
-    unconfirmed = sum(1 for h in by_hash if h not in expected)
-    mismatched = sum(1 for h, want in expected.items() if h in by_hash and stored_ids[by_hash[h][0]] != want)
-    return {
-        "responses": len(rows),
-        "thank_yous": len(submitted),
-        "lost": lost,
-        "duplicated": duplicated,
-        "unconfirmed": unconfirmed,
-        "mismatched": mismatched,
-        "outside_changed": store.outside() != store.outside_before,
-    }
-
-
-#: How to build and check each kind of store (the checks are the same SQL on both).
-STORES: dict[str, tuple[Callable[..., LoadStore], Callable[[LoadStore, dict], dict]]] = {
-    "sqlite": (prepare_sqlite, verify_store),
-    "postgresql": (prepare_postgresql, verify_store),
-}
 
 
 # --- the processes under test -----------------------------------------------------------------------------
@@ -342,102 +197,6 @@ async def run_level(url: str, tokens: Iterator[str], concurrency: int, *, durati
         cpu={k: cpu1.get(k, 0.0) - cpu0.get(k, 0.0) for k in cpu1},
         client_cpu=(client1.ru_utime + client1.ru_stime) - (client0.ru_utime + client0.ru_stime),
         wall=wall,
-    )
-
-
-# --- cross-check in a real browser ------------------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
-#: Radio questions a browser customer answers (option index), as the e2e customer journey does.
-BROWSER_ANSWERS = {"overall": 3, "attitude": 4, "skill": 3, "reliability": 3, "voltage": 4, "planned_outage": 1,
-                   "reported_fault": 1, "billing": 2, "complained": 1, "vs_last_year": 1}  # fmt: skip
-
-
-def browser_customers(url: str, tokens: Iterator[str], count: int, submitted: dict[str, dict]) -> list[tuple]:
-    """``count`` customers one after the other in headless Chromium (Debian's, a phone-sized window, a new
-    browser context each: nothing cached): (seconds until the first question shows, seconds from pressing
-    提交问卷 until the thank-you shows)."""
-    from playwright.sync_api import sync_playwright
-
-    out = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            for _ in range(count):
-                token = next(tokens)
-                context = browser.new_context(viewport={"width": 390, "height": 844})
-                page = context.new_page()
-                start = time.perf_counter()
-                page.goto(f"{url}/?t={token}")
-                page.locator(".st-key-q_overall [data-testid='stRadioOption']").first.wait_for(timeout=60_000)
-                ready = time.perf_counter() - start
-                for qid, option in BROWSER_ANSWERS.items():
-                    page.locator(f".st-key-q_{qid} [data-testid='stRadioOption']").nth(option).click()
-                    page.locator(f".st-key-q_{qid} input[type='radio']").nth(option).wait_for(
-                        state="attached"
-                    )
-                page.wait_for_timeout(500)  # let the last click's run end, as a customer would look
-                start = time.perf_counter()
-                page.get_by_role("button", name="提交问卷").click()
-                page.get_by_text("提交成功").wait_for(timeout=60_000)
-                out.append((ready, time.perf_counter() - start))
-                submitted[token] = dict.fromkeys(BROWSER_ANSWERS, "x")
-                context.close()
-        finally:
-            browser.close()
-    return out
-
-
-# --- profile ------------------------------------------------------------------------------------------------
-def start_profile(pid: int, seconds: float, out: Path) -> subprocess.Popen | None:
-    """``py-spy record`` of one worker in the collapsed-stack format (None when py-spy is missing)."""
-    spy = shutil.which("py-spy")
-    if spy is None:
-        print("  (py-spy not installed: pip install py-spy; no profile)")
-        return None
-    return subprocess.Popen(
-        [spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--rate", "50", "--format", "raw",
-         "--output", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def summarise_profile(path: Path, top: int = 25) -> str:
-    """Where the worker's samples were: share of all samples per function (inclusive), the busiest first,
-    over the samples of threads that were running (py-spy leaves out idle ones)."""
-    inclusive: Counter = Counter()
-    own: Counter = Counter()
-    total = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count = line.rpartition(" ")
-        if not stack or not count.isdigit():
-            continue
-        n = int(count)
-        frames = stack.split(";")
-        if any(
-            f.startswith(("wait (threading", "select (selectors", "_worker (concurrent")) for f in frames[-3:]
-        ):
-            continue  # idle threads (py-spy --idle keeps them; they say nothing about the cost)
-        total += n
-        for frame in set(frames):
-            inclusive[_short(frame)] += n
-        own[_short(frames[-1])] += n
-    if not total:
-        return "  (no busy samples)"
-    lines = [f"  busy samples: {total}", "  inclusive share of busy samples (top functions):"]
-    lines += [f"    {n / total:6.1%}  {name}" for name, n in inclusive.most_common(top)]
-    lines.append("  own time (leaf frames):")
-    lines += [f"    {n / total:6.1%}  {name}" for name, n in own.most_common(12)]
-    return "\n".join(lines)
-
-
-def _short(frame: str) -> str:
-    # "render_questionnaire (ui/form.py:140)" → keep the function and file, drop the site-packages prefix
-    return (
-        frame.replace(str(Path(np.__file__).parents[1]) + "/", "").split(":")[0] + ")"
-        if "(" in frame
-        else frame
     )
 
 
