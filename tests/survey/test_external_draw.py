@@ -5,30 +5,33 @@ exclusion continue across stored and external rounds (the external draw into eit
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 from sampling.engines import open_engine
 from sampling.engines.generate import write_frame
+from sampling.engines.rule import DUCKDB, PRN_SCALE, SPARK, WHITESPACE, prn_sql, source_sql
 from survey.cli import cli
 from survey.external_frames import FrameProblems, draw_from_frame
 from survey.frame_import import import_frame, read_import
 from survey.frame_prepare import prepare_frame
 from survey.rounds import draw_round
-from survey.store import open_db
+from survey.store import get_setting, open_db
 
 ASSIGNED = (
     "SELECT customer_id, stratum, prn, pi, weight, is_reserve, region, district, customer_type, urban_rural"
     " FROM assignments WHERE round_id = ? ORDER BY id"
 )
 STRATA_SQL = "SELECT stratum, population, sample_size, reserve_size, start, next_start FROM round_strata WHERE round_id = ?"
-#: Rows of the frame every engine draws in the default suite; SURVEY_LARGE_TESTS=1 draws 1,000,000 too.
+#: Rows of the frame the other tests draw from (the engines' agreement is tested on 1,000,000 rows).
 ROWS = 200_000
+#: A prime for the PRN checksum (sums of a million residues stay far below 2**63).
+CHECK_PRIME = 1_000_003
 
 
 @pytest.fixture(scope="module")
@@ -111,16 +114,45 @@ def _all_engines_agree(frames, tmp_path, spark, design=DESIGN) -> dict[str, floa
     return seconds
 
 
-def test_sqlite_duckdb_and_spark_draw_the_same_sample(frames, tmp_path, spark):
-    _all_engines_agree(frames, tmp_path, spark)
+def _prn_checksum(engine, salt: str) -> tuple[int, int, int]:
+    """XOR and sum (mod a prime) of every frame row's PRN numerator ``prn × 16¹³`` (an exact integer), and the
+    rows: equal checksums on a million rows say the engine's PRNs are Python's, bit for bit, without collecting
+    the frame."""
+    d = DUCKDB if engine.name == "duckdb" else SPARK
+    k = f"CAST({prn_sql(d, 's.id')} * {PRN_SCALE} AS BIGINT)"
+    sql = (
+        f"SELECT bit_xor(k), sum(k % {CHECK_PRIME}), count(*) FROM"
+        f" (SELECT {k} AS k FROM ({source_sql(d, engine.mapping)}) s CROSS JOIN survey_params p) t"
+    )
+    if engine.name == "duckdb":
+        engine._set_salt(salt)
+        row = engine._sql(sql).fetchall()[0]
+    else:
+        engine._view("survey_params", [(salt, WHITESPACE)], "salt STRING, ws STRING")
+        row = tuple(engine.spark.sql(sql).collect()[0])
+    return tuple(int(v) for v in row)
 
 
-@pytest.mark.skipif(
-    not os.environ.get("SURVEY_LARGE_TESTS"), reason="set SURVEY_LARGE_TESTS=1 (1M rows, minutes)"
-)
-def test_one_million_rows_the_same_sample_in_every_engine(tmp_path_factory, tmp_path, spark):
-    frames = _store(tmp_path_factory.mktemp("million"), 1_000_000)
-    seconds = _all_engines_agree(frames, tmp_path, spark, dict(size=3000, reserve=2))
+def test_one_million_rows_the_same_prns_and_sample_in_every_engine(tmp_path_factory, tmp_path, spark):
+    """Issue 15.2 on the issue's 1M-row frame: the PRN of every row is Python's in DuckDB (Parquet and CSV) and
+    Spark (checksums over all rows), and the SQLite store, DuckDB and Spark draw the identical sample and
+    reserve, in order, with the identical strata."""
+    csv, parquet, ref = _store(tmp_path_factory.mktemp("million"), 1_000_000)
+    db = open_db(ref)
+    salt = get_setting(db, "prn_salt")
+    prns = np.array([r[0] for r in db.execute("SELECT prn FROM customers")], dtype=np.float64)
+    numerators = (prns * PRN_SCALE).astype(np.int64)
+    db.conn.close()
+    assert len(numerators) == 1_000_000
+    expected = (
+        int(np.bitwise_xor.reduce(numerators)),
+        int((numerators % CHECK_PRIME).sum()),
+        len(numerators),
+    )
+    for engine, source in (("duckdb", parquet), ("duckdb", csv), ("spark", parquet)):
+        with open_engine(engine, source, spark=spark if engine == "spark" else None) as e:
+            assert _prn_checksum(e, salt) == expected, (engine, source.suffix)
+    seconds = _all_engines_agree((csv, parquet, ref), tmp_path, spark, dict(size=3000, reserve=2))
     print("seconds per draw:", {k: round(v, 1) for k, v in seconds.items()})
 
 
