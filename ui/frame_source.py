@@ -82,7 +82,8 @@ def show_problems(path: Path, e: FrameProblems | FrameSourceError) -> None:
     """The file's problems (file, row, column, value), as the import page lists an import's; or why the file
     cannot be read at all."""
     if isinstance(e, FrameSourceError):
-        st.error(t("draw_source_unreadable", name=md(path.name), e=md(e)))
+        why = t(f"frame_unreadable_{e.reason}") + "\n\n" if e.reason else ""
+        st.error(t("draw_source_unreadable", name=md(path.name)) + "\n\n" + why + md(e))
         return
     lines = [md(p.describe(lang())) for p in e.problems[:SHOWN_PROBLEMS]]
     shown = sum(p.count for p in e.problems[:SHOWN_PROBLEMS])

@@ -196,8 +196,28 @@ STRINGS: dict[str, tuple[str, str]] = {
         "The file {name} has {n} problem(s); nothing was drawn:",
     ),
     "draw_source_unreadable": (
-        "无法读取文件 {name}，未抽样：{e}",
-        "The file {name} cannot be read; nothing was drawn: {e}",
+        "无法读取文件 {name}，未抽样。",
+        "The file {name} cannot be read; nothing was drawn.",
+    ),
+    # why a frame file cannot be read (sampling.engines.rule.READ_REASONS), above the engine's own words
+    "frame_unreadable_damaged": (
+        "文件已损坏或不完整（例如复制中断）：请重新导出或重新复制到服务器。",
+        "The file is damaged or incomplete (an interrupted copy, say): export it again or copy it again.",
+    ),
+    "frame_unreadable_not_utf8": (
+        "文件不是 UTF-8 编码（可能是 GBK）：请另存为 UTF-8，或在“客户名单导入”页导入（支持 GBK）。",
+        "The file is not UTF-8 (GBK, perhaps): save it as UTF-8, or import it on the Customer frame page, "
+        "which reads GBK.",
+    ),
+    "frame_unreadable_csv_rows": (
+        "有一行与表头不符（字段过多或过少，或引号未闭合），行号见下：请修正该行后重新导出。",
+        "A row does not fit the header (too many or too few fields, or an unclosed quote); its line is "
+        "below: correct it and export again.",
+    ),
+    "frame_unreadable_empty": ("文件是空的（没有表头行）。", "The file is empty (no header row)."),
+    "frame_unreadable_duplicate_column": (
+        "表头中有重复的列名：请删除或重命名其中一列。",
+        "The header names a column twice: remove or rename one of them.",
     ),
     "draw_source_more": ("\n\n……另有 {n} 处", "\n\n… {n} more"),
     # rounds page on a new installation

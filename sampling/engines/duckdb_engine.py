@@ -92,13 +92,15 @@ def csv_header(path: Path) -> list[str]:
         with open(path, encoding="utf-8-sig", newline="") as f:
             header = next(csv.reader(f), None)
     except UnicodeDecodeError as e:
-        raise FrameSourceError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); {NOT_UTF8}") from e
+        raise FrameSourceError(
+            f"{path}: not UTF-8 text ({e.reason} at byte {e.start}); {NOT_UTF8}", reason="not_utf8"
+        ) from e
     if not header or not any(h.strip() for h in header):
-        raise FrameSourceError(f"{path}: the file is empty (no header row)")
+        raise FrameSourceError(f"{path}: the file is empty (no header row)", reason="empty")
     seen: set[str] = set()
     for name in header:
         if name in seen:
-            raise FrameSourceError(f"{path}: row 1 names column {name!r} twice")
+            raise FrameSourceError(f"{path}: row 1 names column {name!r} twice", reason="duplicate_column")
         seen.add(name)
     return header
 
@@ -110,7 +112,7 @@ def parquet_footer_sha256(path: Path) -> str:
         f.seek(-8, os.SEEK_END)
         tail = f.read(8)
         if tail[4:] != b"PAR1":
-            raise FrameSourceError(f"{path}: not a Parquet file")
+            raise FrameSourceError(f"{path}: not a Parquet file", reason="damaged")
         length = int.from_bytes(tail[:4], "little")
         f.seek(-8 - length, os.SEEK_END)
         return hashlib.sha256(f.read(length)).hexdigest()
@@ -323,13 +325,17 @@ class DuckDBEngine(FrameEngine):
         if isinstance(exc, (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)):
             text = first_lines(str(exc).removeprefix("Invalid Input Error: ").removeprefix("IO Error: "),
                                stop=("Possible", "LINE 1:", "file =", "*"))  # fmt: skip
-            hint = f"; {NOT_UTF8}" if "utf-8" in text.lower() else ""
+            utf8 = "utf-8" in text.lower()
+            reason = "not_utf8" if utf8 else "csv_rows" if self.kind == "csv" else "damaged"
             return FrameSourceError(
-                f"{self.path}: DuckDB cannot read it as {self.kind.upper()}: {text}{hint}"
+                f"{self.path}: DuckDB cannot read it as {self.kind.upper()}: {text}"
+                + (f"; {NOT_UTF8}" if utf8 else ""),
+                reason=reason,
             )
         if isinstance(exc, (pa.ArrowException, OSError)):
             return FrameSourceError(
-                f"{self.path}: cannot read it as {self.kind.upper()}: {first_lines(str(exc))}"
+                f"{self.path}: cannot read it as {self.kind.upper()}: {first_lines(str(exc))}",
+                reason="damaged" if self.kind == "parquet" else "csv_rows",
             )
         return None
 

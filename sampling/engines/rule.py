@@ -43,7 +43,21 @@ STRATUM_COLUMN = "survey_stratum"
 
 
 class FrameSourceError(ValueError):
-    "The frame source cannot be read as a customer frame."
+    """The frame source cannot be read as a customer frame.
+
+    ``reason`` says why in a word a page can translate (``READ_REASONS``), None for other problems (a missing
+    column, a wrong path); the message itself is English and names the source."""
+
+    def __init__(self, message: str, *, reason: str | None = None) -> None:
+        if reason is not None and reason not in READ_REASONS:
+            raise ValueError(f"reason must be one of {', '.join(READ_REASONS)} or None, but got {reason!r}")
+        super().__init__(message)
+        self.reason = reason
+
+
+#: Why a frame file could not be read: damaged (corrupt or truncated Parquet), not UTF-8, a CSV row that does
+#: not fit the header (too few or too many fields, an unterminated quote), an empty file, a column named twice.
+READ_REASONS = ("damaged", "not_utf8", "csv_rows", "empty", "duplicate_column")
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,15 @@ class SparkEngine(FrameEngine):
             text = causes[0].strip().splitlines()[0]
             root = causes[-1].strip().splitlines()[0]
             detail = text if root in text else f"{text} (cause: {root})"
-            return FrameSourceError(f"{source}: Spark cannot read the frame: {detail}")
+            reason = {
+                "parquet": "damaged",
+                "csv": "csv_rows" if "MALFORMED_CSV_RECORD" in detail else None,
+            }.get(self.kind)
+            return FrameSourceError(f"{source}: Spark cannot read the frame: {detail}", reason=reason)
         if isinstance(exc, PySparkException):
-            return FrameSourceError(f"{source}: Spark cannot read the frame: {first_lines(str(exc))}")
+            detail = first_lines(str(exc))
+            reason = "damaged" if self.kind == "parquet" and "INFER_SCHEMA" in detail else None
+            return FrameSourceError(f"{source}: Spark cannot read the frame: {detail}", reason=reason)
         return None
 
     def _view(self, name: str, rows: list[tuple], schema: str) -> None:
@@ -165,7 +171,8 @@ class SparkEngine(FrameEngine):
                 if len(bad):
                     raise FrameSourceError(
                         f"{self.path}: not UTF-8 text (column {self.mapping[field]!r} holds {bad.iloc[0]!r});"
-                        f" {NOT_UTF8}"
+                        f" {NOT_UTF8}",
+                        reason="not_utf8",
                     )
         return cells
 

@@ -139,9 +139,9 @@ def test_a_file_with_an_unknown_region_is_refused_before_the_design(store_app, f
     assert not [b for b in at.button if b.key == "draw_go"]
 
 
-@pytest.mark.parametrize("lang, words", [("zh", ["无法读取文件 cut.parquet，未抽样", "PARQUET"]),
+@pytest.mark.parametrize("lang, words", [("zh", ["无法读取文件 cut.parquet，未抽样", "文件已损坏或不完整", "PARQUET"]),
                                          ("en", ["The file cut.parquet cannot be read; nothing was drawn",
-                                                 "PARQUET"])])  # fmt: skip
+                                                 "damaged or incomplete", "PARQUET"])])  # fmt: skip
 def test_a_file_that_cannot_be_read_is_said_and_offers_no_draw(store_app, frame_dir, lang, words):
     """A Parquet file cut off half-way (an interrupted copy to the server): the page says the file cannot be
     read, in either language, instead of raising DuckDB's error."""

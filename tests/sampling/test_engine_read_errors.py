@@ -33,7 +33,7 @@ def _good_rows(n: int) -> str:
 def _corrupt(folder):
     path = folder / "corrupt.parquet"
     path.write_bytes(b"PAR1 this was never a Parquet file " * 20)
-    return path, "parquet"
+    return path, "parquet", "damaged"
 
 
 def _truncated(folder):
@@ -44,13 +44,13 @@ def _truncated(folder):
     path = folder / "truncated.parquet"
     path.write_bytes(data[: len(data) // 2])
     whole.unlink()
-    return path, "parquet"
+    return path, "parquet", "damaged"
 
 
 def _empty_parquet(folder):
     path = folder / "empty.parquet"
     path.write_bytes(b"")
-    return path, "parquet"
+    return path, "parquet", "damaged"
 
 
 def _folder_with_a_bad_part(folder):
@@ -59,32 +59,32 @@ def _folder_with_a_bad_part(folder):
     export.mkdir()
     write_frame(export / "part-00000.parquet", 500)
     (export / "part-00001.parquet").write_bytes(b"garbage" * 50)
-    return export, "parquet"
+    return export, "parquet", "damaged"
 
 
 def _gbk_header(folder):
     path = folder / "gbk.csv"
     path.write_bytes((HEADER + _good_rows(20)).encode("gbk"))
-    return path, "utf-8"
+    return path, "utf-8", "not_utf8"
 
 
 def _gbk_late_row(folder):
     """UTF-8 for the first 20,000 rows (far past any first read buffer), then one row saved as GBK."""
     path = folder / "late_gbk.csv"
     path.write_bytes((HEADER + _good_rows(20000)).encode() + "C99999,泉州,居民,13800000000\n".encode("gbk"))
-    return path, "utf-8"
+    return path, "utf-8", "not_utf8"
 
 
 def _short_row(folder):
     path = folder / "short.csv"
     path.write_text(HEADER + _good_rows(5) + "C00006,福州\n" + _good_rows(3), encoding="utf-8")
-    return path, "C00006,福州"
+    return path, "C00006,福州", "csv_rows"
 
 
 def _long_row(folder):
     path = folder / "long.csv"
     path.write_text(HEADER + _good_rows(5) + "C00006,福州,居民,13800000000,多余,字段\n", encoding="utf-8")
-    return path, "C00006,福州,居民,13800000000,多余,字段"
+    return path, "C00006,福州,居民,13800000000,多余,字段", "csv_rows"
 
 
 def _open_quote(folder):
@@ -92,19 +92,19 @@ def _open_quote(folder):
     path.write_text(
         HEADER + _good_rows(3) + 'C00004,"福州,居民,13800000000\n' + _good_rows(2), encoding="utf-8"
     )
-    return path, '"福州'
+    return path, '"福州', "csv_rows"
 
 
 def _empty_csv(folder):
     path = folder / "empty.csv"
     path.write_bytes(b"")
-    return path, "empty"
+    return path, "empty", "empty"
 
 
 def _twice(folder):
     path = folder / "twice.csv"
     path.write_text("户号,供电单位,户号,用户类别\n" + "C1,福州,C1,居民\n", encoding="utf-8")
-    return path, "'户号' twice"
+    return path, "'户号' twice", "duplicate_column"
 
 
 CASES = {
@@ -133,9 +133,10 @@ def _read(engine: str, path, spark):
 @pytest.mark.parametrize("case", list(CASES))
 def test_an_unreadable_frame_is_one_clear_error_naming_the_file(case, engine, tmp_path, request):
     spark = request.getfixturevalue("spark") if engine == "spark" else None
-    path, said = CASES[case](tmp_path)
+    path, said, reason = CASES[case](tmp_path)
     with pytest.raises(FrameSourceError) as caught:
         _read(engine, path, spark)
+    assert caught.value.reason == reason, caught.value
     message = str(caught.value)
     assert message.startswith(str(path)), message
     assert said.lower() in message.lower(), message
@@ -159,7 +160,7 @@ def test_the_cli_says_it_in_one_line_and_draws_nothing(tmp_path, database_target
     db_path = str(database_target)
     frames = tmp_path / "frames"
     frames.mkdir()
-    path, _ = _truncated(frames)
+    path, _, _ = _truncated(frames)
     runner = CliRunner()
     for command in (["draw", "--db", db_path, "--frame", str(path), "--size", "20"],
                     ["prepare-frame", "--db", db_path, str(path), str(tmp_path / "p.parquet")]):  # fmt: skip
