@@ -46,21 +46,22 @@ class ReleasedReserve:
     replaces: int
 
 
-def _open_assignment(db: sqlite_utils.Database, assignment_id: int) -> tuple:
+def _open_assignment(db: sqlite_utils.Database, assignment_id: int) -> None:
+    """Refuse calls on a unit that does not exist, is of a closed round, an unreleased reserve or answered."""
     row = db.execute(
-        "SELECT a.id, a.round_id, a.stratum, a.status, a.is_reserve, a.released_at, r.status"
+        "SELECT a.round_id, a.status, a.is_reserve, a.released_at, r.status"
         " FROM assignments a JOIN rounds r ON r.id = a.round_id WHERE a.id = ?",
         [assignment_id],
     ).fetchone()
     if row is None:
         raise LookupError(f"assignment {assignment_id!r} does not exist")
-    if row[6] != "open":
-        raise CallError(f"round {row[1]} is closed: no more calls can be recorded")
-    if row[4] and not row[5]:
+    round_id, status, is_reserve, released_at, round_status = row
+    if round_status != "open":
+        raise CallError(f"round {round_id} is closed: no more calls can be recorded")
+    if is_reserve and not released_at:
         raise CallError(f"assignment {assignment_id} is an unreleased reserve unit")
-    if row[3] == "complete":
+    if status == "complete":
         raise CallError(f"assignment {assignment_id} has already answered")
-    return row
 
 
 def _timestamp(value: str | datetime | None, name: str) -> str | None:
@@ -127,8 +128,9 @@ def _in_scope(db: sqlite_utils.Database, assignment_id: int, region: str | None)
     from survey.access import NotPermitted, outside_scope
 
     row = db.execute("SELECT region FROM assignments WHERE id = ?", [assignment_id]).fetchone()
-    if row is not None and outside_scope(region, [row[0]]):
-        raise NotPermitted(f"assignment {assignment_id} is in {row[0]}, outside the regions {region}")
+    unit_region = row[0] if row is not None else None
+    if row is not None and outside_scope(region, [unit_region]):
+        raise NotPermitted(f"assignment {assignment_id} is in {unit_region}, outside the regions {region}")
 
 
 def _insert_call(db, assignment_id: int, outcome: str, interviewer: str, callback_at, note) -> int:
@@ -229,13 +231,14 @@ def release_reserve(
         ).fetchone()
         if reserve is None:
             raise NoReserve(f"stratum {stratum!r} of round {round_id} has no reserve unit left")
+        reserve_id, customer_id, prn = reserve
         db.execute(
             "UPDATE assignments SET released_at = ?, status = 'issued', replaces_id = ?, updated_at = ? WHERE id = ?",
-            [now(), assignment_id, now(), reserve[0]],
+            [now(), assignment_id, now(), reserve_id],
         )
         audit(db, by, "release_reserve", f"round={round_id} stratum={stratum} replaces={assignment_id} "
-              f"released={reserve[0]}")  # fmt: skip
-    return ReleasedReserve(reserve[0], reserve[1], stratum, reserve[2], assignment_id)
+              f"released={reserve_id}")  # fmt: skip
+    return ReleasedReserve(reserve_id, customer_id, stratum, prn, assignment_id)
 
 
 def call_list(
@@ -348,6 +351,7 @@ def open_contact(
         )
     cols = ("assignment_id", "round_id", "customer_id", "name", "phone", "region", "district",
             "customer_type", "stratum", "status")  # fmt: skip
+    contact = dict(zip(cols, row, strict=True))
     with transaction(db):
-        audit(db, by, "view_contact", f"assignment={assignment_id} customer={row[2]}")
-    return dict(zip(cols, row, strict=True))
+        audit(db, by, "view_contact", f"assignment={assignment_id} customer={contact['customer_id']}")
+    return contact

@@ -272,9 +272,12 @@ def _item(db: sqlite_utils.Database, follow_up_id: int, region: str | None) -> d
         "SELECT id, status, owner, note, region FROM follow_ups WHERE id = ?", [follow_up_id]
     ).fetchone()
     regions = parse_regions(region)
-    if row is None or (regions and row[4] not in regions):
+    item = (
+        dict(zip(("id", "status", "owner", "note", "region"), row, strict=True)) if row is not None else None
+    )
+    if item is None or (regions and item["region"] not in regions):
         raise FollowUpError(f"follow_up_id {follow_up_id!r} is not a follow-up item in your scope")
-    return dict(zip(("id", "status", "owner", "note", "region"), row, strict=True))
+    return item
 
 
 def update_follow_up(

@@ -156,7 +156,8 @@ def round_classification(
     frame = scoped(responses_frame(db, round_id), scope)
     stored = {rid: (version, json.loads(p)) for rid, version, p in db.execute(
         "SELECT response_id, model_version, prediction FROM suggestion_topics WHERE round_id = ?", [round_id])}  # fmt: skip
-    fixes = {r[0]: r[1:] for r in db.execute(
+    fixes = {rid: {"labels": labels, "complaint": complaint, "praise": praise, "by": by, "at": at}
+             for rid, labels, complaint, praise, by, at in db.execute(
         "SELECT response_id, labels, complaint, praise, corrected_by, corrected_at FROM topic_corrections"
         " WHERE round_id = ?", [round_id])}  # fmt: skip
     records = []
@@ -174,10 +175,10 @@ def round_classification(
         if prediction.empty and fix is None:
             continue
         if fix is not None:
-            prediction = _corrected(prediction, *fix[:3])
+            prediction = _corrected(prediction, fix["labels"], fix["complaint"], fix["praise"])
         records.append({"response_id": int(rid), "region": region, "text": text, "weight": float(weight),
                         "prediction": prediction, "model_version": version,
-                        "corrected_by": fix[3] if fix else None, "corrected_at": fix[4] if fix else None})  # fmt: skip
+                        "corrected_by": fix["by"] if fix else None, "corrected_at": fix["at"] if fix else None})  # fmt: skip
     columns = [
         "response_id",
         "region",

@@ -96,7 +96,10 @@ def _cached_file(data_hash: str) -> Path:
     import sklearn
 
     code = training_fingerprint()[:12]
-    return _cache_dir() / f"topic-model-{data_hash[:16]}-f{MODEL_FORMAT}-c{code}-sklearn{sklearn.__version__}.joblib"
+    return (
+        _cache_dir()
+        / f"topic-model-{data_hash[:16]}-f{MODEL_FORMAT}-c{code}-sklearn{sklearn.__version__}.joblib"
+    )
 
 
 def _trusted(path: Path) -> bool:
@@ -244,9 +247,9 @@ def model_info(db: sqlite_utils.Database, version: str | None = None) -> ModelIn
         ).fetchone()
         if row is None:
             raise TopicModelError(f"version must name a stored topic model, but {version!r} does not exist")
-        scores = json.loads(row[2])
-        f1 = ((scores.get("held_out") or {}).get("micro") or {}).get("f1")
-        return ModelInfo(version, row[0], row[1], f1, row[3], "stored", row[4], row[5])
+        created_at, created_by, scores, data_hash, n_train, n_corrections = row
+        f1 = ((json.loads(scores).get("held_out") or {}).get("micro") or {}).get("f1")
+        return ModelInfo(version, created_at, created_by, f1, data_hash, "stored", n_train, n_corrections)
     if version.startswith(SHIPPED):
         model = shipped_model()
         info = model.info if model is not None and model.version == version else {}
