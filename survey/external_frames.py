@@ -33,18 +33,18 @@ from sampling.engines.draw import (
 from sampling.select import stratum_key
 from survey.access import STAFF_ROLES, require_all_regions, require_role
 from survey.design import _RECENT, DrawError, exclusion_cutoff
-from survey.frame_apply import refuse_while_importing
-from survey.region_list import place_list
-from survey.rounds import (
+from survey.draws import (
     CELL_TOTALS,
     DrawResult,
     _start_points,
     check_draw_arguments,
-    frame_salt,
     planned_sizes,
     record_round,
     salt_id,
 )
+from survey.frame_apply import refuse_while_importing
+from survey.region_list import place_list
+from survey.rounds import frame_salt
 from survey.store import now, transaction
 from survey.users import User
 

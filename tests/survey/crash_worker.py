@@ -47,14 +47,14 @@ def main(op: str, db_path: str, arg: str = "") -> None:
         frame_apply._beat = slow_beat
         frames.store_frame(db, frame, by="crash-test")
     elif op == "draw":
-        from survey import rounds
+        from survey import draws, rounds
 
-        rounds.audit = pause_here  # the last statement inside draw_round's transaction
+        draws.audit = pause_here  # the last statement inside draw_round's transaction (in draws.record_round)
         rounds.draw_round(db, size=int(arg), created_by="crash-test")
     elif op == "submit":
-        from survey import fieldwork
+        from survey import responses
 
-        real_encode = fieldwork.encode_value
+        real_encode = responses.encode_value
         calls = {"n": 0}
 
         def slow_encode(question, value):  # after the response row is inserted, before its answers
@@ -63,11 +63,11 @@ def main(op: str, db_path: str, arg: str = "") -> None:
                 pause_here()
             return real_encode(question, value)
 
-        fieldwork.encode_value = slow_encode
+        responses.encode_value = slow_encode
         from survey.demo import EXAMPLE_ANSWERS
 
         answers = dict(EXAMPLE_ANSWERS)
-        fieldwork.submit_response(db, arg, answers)
+        responses.submit_response(db, arg, answers)
     print("DONE", flush=True)
 
 

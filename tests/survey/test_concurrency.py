@@ -20,11 +20,11 @@ def test_eight_processes_store_every_response_exactly_once(database_target):
 def _hold_submission(target, token, holding, release):
     """Submit ``token`` from a thread of its own, pausing inside the transaction (after its checks and
     inserts, before COMMIT) until ``release`` is set."""
-    import survey.fieldwork as fieldwork
+    import survey.responses as responses
     from benchmarks.bench_submit import ANSWERS
 
     db = open_db(target)
-    original = fieldwork.open_for_response
+    original = responses.open_for_response
 
     def paused(db_, response_id):
         holding.set()
@@ -35,8 +35,8 @@ def _hold_submission(target, token, holding, release):
 
     def run():
         try:
-            fieldwork.open_for_response = paused
-            result["id"] = fieldwork.submit_response(db, token, ANSWERS)
+            responses.open_for_response = paused
+            result["id"] = responses.submit_response(db, token, ANSWERS)
         except Exception as e:  # noqa: BLE001 (reported to the test)
             result["error"] = e
         finally:
@@ -47,7 +47,7 @@ def _hold_submission(target, token, holding, release):
     thread = threading.Thread(target=run)
     thread.start()
     assert holding.wait(30)
-    fieldwork.open_for_response = original  # only the held submission pauses
+    responses.open_for_response = original  # only the held submission pauses
     return thread, result
 
 

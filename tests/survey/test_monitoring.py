@@ -7,9 +7,9 @@ import math
 import pytest
 
 from survey.calls import record_call
-from survey.fieldwork import _store_response
 from survey.forms import round_questionnaire
 from survey.monitoring import completes_over_time, round_progress
+from survey.responses import _store_response
 from survey.rounds import draw_round
 
 pytestmark = pytest.mark.demo_on_postgresql  # demo_db runs on both backends
