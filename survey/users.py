@@ -1,7 +1,9 @@
 """Staff, manager and admin accounts: argon2 password hashes, region scope, lockout, admin changes.
 
 A user's ``region`` is None (all regions) or a comma-separated list of regions; role and
-scope combine with AND — a 泉州 manager sees only 泉州's data.
+scope combine with AND — a 泉州 manager sees only 泉州's data. Reading a scope, its stored form and its SQL
+filter are :mod:`survey.scopes` (``parse_regions``, ``region_filter`` and ``known_regions`` are importable from
+here too).
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from survey.frame_apply import visible
+from survey.scopes import _names, _scope
+from survey.scopes import known_regions as known_regions
+from survey.scopes import parse_regions as parse_regions
+from survey.scopes import region_filter as region_filter
 from survey.store import audit, db_identity, now, transaction
 
 ROLES = ("staff", "manager", "admin")
@@ -51,51 +56,6 @@ class User:
 
     def can_see_region(self, region: str) -> bool:
         return self.regions is None or region in self.regions
-
-
-def _names(text: str) -> tuple[str, ...]:
-    """The region names of a comma-separated list (ASCII or full-width commas), stray separators ignored."""
-    names = (p.strip() for p in str(text).replace("，", ",").split(","))
-    return tuple(dict.fromkeys(p for p in names if p))
-
-
-def parse_regions(text: str | None) -> tuple[str, ...] | None:
-    """A region scope: None → None (all regions); ``"泉州, 厦门"`` → ``("泉州", "厦门")``.
-
-    A string that names no region (``""``, ``" "``, ``","``) is an error, never "all regions": all regions
-    are asked for only by None (``--all-regions`` on the command line).
-
-    >>> parse_regions("泉州，厦门,")
-    ('泉州', '厦门')
-    >>> parse_regions(",")
-    Traceback (most recent call last):
-    ...
-    survey.users.UserError: region must name at least one region (all regions: --all-regions), but got ','
-    """
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        raise TypeError(f"region must be a string or None, but got {type(text).__name__}")
-    names = _names(text)
-    if not names:
-        raise UserError(
-            f"region must name at least one region (all regions: --all-regions), but got {text!r}"
-        )
-    return names
-
-
-def _scope(region: str | list | tuple | None) -> str | None:
-    """The stored form of a scope: None (all regions) or the comma-joined names. An empty list, or a list
-    with a blank item, is an error (an empty multiselect or ``--region ""`` must not mean all regions)."""
-    if region is None:
-        return None
-    if isinstance(region, list | tuple):
-        if not region:
-            raise UserError("region must name at least one region (all regions: --all-regions), but got none")
-        for item in region:
-            parse_regions(item)  # each item names a region
-        region = ",".join(region)
-    return ",".join(parse_regions(region))
 
 
 class PasswordPolicy(UserError):
@@ -428,34 +388,3 @@ def list_users(db: sqlite_utils.Database) -> list[dict]:
             "SELECT name, role, region, disabled, locked_until, last_sign_in, created_at FROM users ORDER BY name"
         )
     ]
-
-
-def known_regions(db: sqlite_utils.Database) -> list[str]:
-    """The regions of the region list, in list order (for scope pickers), then any other region a customer
-    has (written without an import, e.g. by a script)."""
-    listed = [r[0] for r in db.execute("SELECT name FROM regions ORDER BY position, name")]
-    hidden_sql, hidden_params = visible(db)  # a running import's regions join the list when it finishes
-    others = db.execute(
-        "SELECT DISTINCT region FROM customers WHERE region NOT IN (SELECT name FROM regions)"  # noqa: S608
-        + hidden_sql
-        + " ORDER BY region",
-        hidden_params,
-    )
-    return listed + [r[0] for r in others if r[0]]
-
-
-def region_filter(column: str, region: str | None) -> tuple[str, list[str]]:
-    """SQL fragment and parameters restricting ``column`` to a user's region scope.
-
-    ``region`` is a scope string (None = all regions, or one or more comma-separated regions).
-    ``column`` must be a fixed column name from code, never user input.
-
-    >>> region_filter("c.region", "泉州,厦门")
-    (' AND c.region IN (?, ?)', ['泉州', '厦门'])
-    >>> region_filter("c.region", None)
-    ('', [])
-    """
-    regions = parse_regions(region)
-    if not regions:
-        return "", []
-    return f" AND {column} IN ({', '.join('?' for _ in regions)})", list(regions)

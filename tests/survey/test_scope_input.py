@@ -208,7 +208,7 @@ def test_every_region_option_refuses_a_blank_region(runner, scoped, tmp_path, co
 SINGLE_REGION = {
     "survey.region_list.add_district",
     "survey.regions.region_name_en",
-    "survey.demo.simulate_answers",
+    "survey.demo_rounds.simulate_answers",
 }
 
 
@@ -309,7 +309,7 @@ def _calls(db, blank):
         "survey.results.scoped": lambda: results.scoped(frame, blank),
         "survey.users.create_user": lambda: users.create_user(db, "z", "staff", "password123", region=blank),
         "survey.users.set_scope": lambda: users.set_scope(db, "staff", region=blank),
-        "survey.users.region_filter": lambda: users.region_filter("a.region", blank),
+        "survey.scopes.region_filter": lambda: _fn("survey.scopes.region_filter")("a.region", blank),
         "survey.calls.save_interview_draft": lambda: calls.save_interview_draft(
             db, aid, {"overall": 4}, region=blank
         ),
