@@ -42,40 +42,66 @@ class TokenInfo:
     draft: dict
 
 
-def _lookup(db: sqlite_utils.Database, token: str, *, lock: bool = False):
-    """The assignment behind ``token`` with its round's status; ``lock``: its row stays locked until the
-    transaction ends (a second submission of the same link waits, then sees it complete)."""
+@dataclass(frozen=True)
+class _Assignment:
+    """One assignment as a submission checks it (the columns of ``_ASSIGNMENT_SQL``, in order)."""
+
+    id: int
+    round_id: int
+    customer_id: str
+    status: str
+    expires_at: str | None
+    is_reserve: int
+    released_at: str | None
+    draft: str | None
+    round_status: str
+    questionnaire_id: int
+
+
+#: The columns of :class:`_Assignment` over ``assignments a JOIN rounds r``; a WHERE clause follows.
+_ASSIGNMENT_SQL = (
+    "SELECT a.id, a.round_id, a.customer_id, a.status, a.expires_at, a.is_reserve, a.released_at, a.draft,"
+    " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
+)
+
+
+def _assignment(db: sqlite_utils.Database, where: str, params: list, *, lock: bool) -> _Assignment | None:
+    """The assignment matching ``where`` (fixed text); ``lock``: its row stays locked until the transaction
+    ends (a second submission of the same link waits, then sees it complete)."""
+    locking = dialect.lock_rows(db, "a") if lock else ""
+    row = db.execute(f"{_ASSIGNMENT_SQL} WHERE {where}{locking}", params).fetchone()  # noqa: S608 (fixed text)
+    return _Assignment(*row) if row is not None else None
+
+
+def _lookup(db: sqlite_utils.Database, token: str, *, lock: bool = False) -> _Assignment | None:
+    """The assignment behind ``token`` with its round's status (None for text that is no link)."""
     if not looks_like_token(token):
         return None
-    locking = dialect.lock_rows(db, "a") if lock else ""
-    return db.execute(
-        "SELECT a.id, a.round_id, a.customer_id, a.status, a.expires_at, a.is_reserve, a.released_at,"  # noqa: S608
-        " a.draft, r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
-        f" WHERE a.token_hash = ?{locking}",  # (fixed text: the locking clause is the dialect's)
-        [token_hash(token)],
-    ).fetchone()
+    return _assignment(db, "a.token_hash = ?", [token_hash(token)], lock=lock)
 
 
-def _check(row) -> None:
-    if row is None:
+def _check(unit: _Assignment | None, *, link: bool = True) -> None:
+    """Refuse a unit that no link opens (unknown, an unreleased reserve), already answered, of a closed round,
+    or — for a ``link`` — past its expiry (an interviewer's phone answers do not expire)."""
+    if unit is None:
         raise TokenError("unknown")
-    _, _, _, status, expires_at, is_reserve, released_at, _, round_status, _ = row
-    if is_reserve and not released_at:
+    if unit.is_reserve and not unit.released_at:
         raise TokenError("unknown")
-    if status == "complete":
+    if unit.status == "complete":
         raise TokenError("used")
-    if round_status != "open":
+    if unit.round_status != "open":
         raise TokenError("closed")
-    if expires_at and expires_at < now():
+    if link and unit.expires_at and unit.expires_at < now():
         raise TokenError("expired")
 
 
 def resolve_token(db: sqlite_utils.Database, token: str) -> TokenInfo:
     """The open assignment behind a link, or :class:`TokenError` with ``state`` in
     unknown / used / closed / expired."""
-    row = _lookup(db, token)
-    _check(row)
-    return TokenInfo(row[0], row[1], row[2], get_questionnaire(db, row[9]), json.loads(row[7] or "{}"))
+    unit = _lookup(db, token)
+    _check(unit)
+    questionnaire = get_questionnaire(db, unit.questionnaire_id)
+    return TokenInfo(unit.id, unit.round_id, unit.customer_id, questionnaire, json.loads(unit.draft or "{}"))
 
 
 def save_draft(db: sqlite_utils.Database, token: str, answers: dict) -> None:
@@ -85,12 +111,12 @@ def save_draft(db: sqlite_utils.Database, token: str, answers: dict) -> None:
     timeout (nothing is written; the page keeps the answers and says "try again").
     """
     with busy_is_retry(), transaction(db):
-        row = _lookup(db, token)
-        _check(row)
+        unit = _lookup(db, token)
+        _check(unit)
         db.execute(
             "UPDATE assignments SET draft = ?, status = CASE WHEN status = 'issued' THEN 'started' ELSE status END,"
             " updated_at = ? WHERE id = ?",
-            [json.dumps(answers, ensure_ascii=False), now(), row[0]],
+            [json.dumps(answers, ensure_ascii=False), now(), unit.id],
         )
 
 
@@ -111,15 +137,15 @@ def submit_response(
     """
     # Validate before taking the write lock (a questionnaire version never changes), so
     # concurrent submitters hold the lock only for the re-check and the inserts.
-    row = _lookup(db, token)
-    _check(row)
-    questionnaire = get_questionnaire(db, row[9])
+    unit = _lookup(db, token)
+    _check(unit)
+    questionnaire = get_questionnaire(db, unit.questionnaire_id)
     clean = questionnaire.validate(answers)
     warm_follow_up_rules()  # load the topic dictionary (once per process) before taking the lock
     with busy_is_retry(), transaction(db, shared=True):  # submissions of different links run side by side
-        row = _lookup(db, token, lock=True)
-        _check(row)  # still open: another tab or process may have submitted meanwhile
-        return _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
+        unit = _lookup(db, token, lock=True)
+        _check(unit)  # still open: another tab or process may have submitted meanwhile
+        return _store_response(db, unit.id, questionnaire, clean, mode=mode, interviewer=interviewer)
 
 
 def submit_by_assignment(
@@ -140,17 +166,11 @@ def submit_by_assignment(
         raise ValueError(f"interviewer must be a non-empty name, but got {interviewer!r}")
     warm_follow_up_rules()
     with busy_is_retry(), transaction(db, shared=True):
-        locking = dialect.lock_rows(db, "a")
-        row = db.execute(
-            "SELECT a.id, a.round_id, a.customer_id, a.status, NULL, a.is_reserve, a.released_at, a.draft,"  # noqa: S608
-            " r.status, r.questionnaire_id FROM assignments a JOIN rounds r ON r.id = a.round_id"
-            f" WHERE a.id = ?{locking}",  # (fixed text: the locking clause is the dialect's)
-            [assignment_id],
-        ).fetchone()
-        _check(row)
-        questionnaire = get_questionnaire(db, row[9])
+        unit = _assignment(db, "a.id = ?", [assignment_id], lock=True)
+        _check(unit, link=False)
+        questionnaire = get_questionnaire(db, unit.questionnaire_id)
         clean = questionnaire.validate(answers)
-        response_id = _store_response(db, row[0], questionnaire, clean, mode=mode, interviewer=interviewer)
+        response_id = _store_response(db, unit.id, questionnaire, clean, mode=mode, interviewer=interviewer)
         audit(db, interviewer, "phone_response", f"assignment={assignment_id} response={response_id}")
         return response_id
 
