@@ -12,6 +12,7 @@ import functools
 import secrets
 import threading
 import time
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -292,7 +293,7 @@ def authenticate(
     if wait > 0:
         raise TooManyAttempts(wait)
 
-    row = None
+    account = None
     if (
         0 < len(name) <= MAX_NAME and name.isprintable()
     ):  # account names are (create_user); NUL never reaches SQL
@@ -300,26 +301,30 @@ def authenticate(
             "SELECT name, role, region, password_hash, disabled, locked_until FROM users WHERE name = ?",
             [name],
         ).fetchone()
-    usable = row is not None and not row[4] and len(password) <= MAX_PASSWORD
-    ok = _verify(row[3] if usable else _dummy_hash(), password if usable else "")
+        account = _SignIn(*row) if row is not None else None
+    usable = account is not None and not account.disabled and len(password) <= MAX_PASSWORD
+    ok = _verify(account.password_hash if usable else _dummy_hash(), password if usable else "")
     shown = audit_name(name)
 
     with transaction(db):  # short: counters and the audit line only
         stamp = now()
         current = None
-        if row is not None:
-            current = db.execute(
+        if account is not None:
+            row = db.execute(
                 "SELECT password_hash, disabled, failed_attempts, locked_until FROM users WHERE name = ?",
-                [row[0]],
+                [account.name],
             ).fetchone()
-        if current is None or current[1]:
+            current = _Counters(*row) if row is not None else None
+        if current is None or current.disabled:
             audit(db, shown, "sign_in_failed", "unknown or disabled account")
             ok = False
-        elif current[3] and current[3] > stamp:
-            audit(db, shown, "sign_in_locked", f"locked until {current[3]}")
+        elif current.locked_until and current.locked_until > stamp:
+            audit(db, shown, "sign_in_locked", f"locked until {current.locked_until}")
             ok = False
-        elif not ok or current[0] != row[3]:  # (a password reset meanwhile: the old one no longer counts)
-            failures, locked = current[2] + 1, None
+        elif (
+            not ok or current.password_hash != account.password_hash
+        ):  # (a reset meanwhile: the old one fails)
+            failures, locked = current.failed_attempts + 1, None
             if failures >= MAX_FAILURES:
                 locked = (
                     (datetime.now(UTC) + timedelta(minutes=LOCKOUT_MINUTES))
@@ -329,24 +334,30 @@ def authenticate(
                 failures = 0
             db.execute(
                 "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE name = ?",
-                [failures, locked, row[0]],
+                [failures, locked, account.name],
             )
             audit(db, shown, "sign_in_failed", f"locked until {locked}" if locked else "wrong password")
             ok = False
         else:
             db.execute(
                 "UPDATE users SET failed_attempts = 0, locked_until = NULL, last_sign_in = ? WHERE name = ?",
-                [stamp, row[0]],
+                [stamp, account.name],
             )
-            audit(db, row[0], "sign_in")
+            audit(db, account.name, "sign_in")
     if not ok:
         _limiter.fail(list(limits))
-        until = _locked_until(db, row[0] if row is not None else None, name_key)
+        until = _locked_until(db, account.name if account is not None else None, name_key)
         if until:
             raise AccountLocked(until)
         return None
     _limiter.clear(name_key)
-    return User(row[0], row[1], row[2])
+    return User(account.name, account.role, account.region)
+
+
+#: An account as a sign-in reads it before checking the password, and its counters read again inside the short
+#: transaction that updates them (rows read by name).
+_SignIn = namedtuple("_SignIn", "name role region password_hash disabled locked_until")
+_Counters = namedtuple("_Counters", "password_hash disabled failed_attempts locked_until")
 
 
 def _locked_until(db: sqlite_utils.Database, account: str | None, name_key: str) -> str | None:
@@ -355,8 +366,10 @@ def _locked_until(db: sqlite_utils.Database, account: str | None, name_key: str)
     answer for a name that does not exist looks like the answer for one that does."""
     if account is not None:
         row = db.execute("SELECT locked_until, disabled FROM users WHERE name = ?", [account]).fetchone()
-        if row is not None and not row[1]:
-            return row[0] if row[0] and row[0] > now() else None
+        if row is not None:
+            locked_until, disabled = row
+            if not disabled:
+                return locked_until if locked_until and locked_until > now() else None
     left = _limiter.locked_for(name_key, MAX_FAILURES)
     if left <= 0:
         return None
@@ -371,9 +384,10 @@ def _db_key(db: sqlite_utils.Database) -> str:
 def current_user(db: sqlite_utils.Database, name: str) -> User | None:
     """The account as it is now (None if deleted or disabled): role and scope changes apply at once."""
     row = db.execute("SELECT name, role, region, disabled FROM users WHERE name = ?", [name]).fetchone()
-    if row is None or row[3]:
+    if row is None:
         return None
-    return User(row[0], row[1], row[2])
+    account, role, region, disabled = row
+    return None if disabled else User(account, role, region)
 
 
 def has_users(db: sqlite_utils.Database) -> bool:
