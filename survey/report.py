@@ -169,7 +169,8 @@ def build_report(
         topics = topic_summary(db, view.round_id, scope=view.scope, response_ids=frame["response_id"])
     submitted = frame["submitted_at"].dropna() if "submitted_at" in frame else pd.Series(dtype=str)
     issued, rr1, rr3 = _rates(db, view)
-    return Report(view=view, round_name=row[0], round_status=row[1], drawn_at=row[2],
+    round_name, round_status, drawn_at = row
+    return Report(view=view, round_name=round_name, round_status=round_status, drawn_at=drawn_at,
                   first_answer=submitted.min() if len(submitted) else None,
                   last_answer=submitted.max() if len(submitted) else None,
                   responses=int(stats.n), issued=issued, rr1=rr1, rr3=rr3, stats=stats, items=items,

@@ -51,11 +51,12 @@ def _response(
         " WHERE r.id = ?",
         [response_id],
     ).fetchone()
-    if row is None or (user is not None and not user.can_see_region(row[1] or "")):
+    round_id, region, suggestion = row if row is not None else (None, None, None)
+    if row is None or (user is not None and not user.can_see_region(region or "")):
         raise CorrectionError(f"response_id {response_id!r} is not a response in your scope")
-    if not (row[2] or "").strip():
+    if not (suggestion or "").strip():
         raise CorrectionError(f"response {response_id} has no suggestion to correct")
-    return row
+    return round_id, region, suggestion
 
 
 def correct_suggestion(

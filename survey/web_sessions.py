@@ -61,9 +61,11 @@ def resume(db: sqlite_utils.Database, sid: str | None) -> User | None:
     row = db.execute(
         "SELECT user, last_seen, expires_at, revoked_at FROM web_sessions WHERE sid_hash = ?", [key]
     ).fetchone()
-    if row is None or row[3] is not None:
+    if row is None:
         return None
-    name, last_seen, expires_at, _ = row
+    name, last_seen, expires_at, revoked_at = row
+    if revoked_at is not None:
+        return None
     moment = now()
     idle_limit = (datetime.fromisoformat(last_seen) + timedelta(minutes=idle_minutes())).isoformat()
     account = current_user(db, name)
