@@ -11,6 +11,7 @@ Every change and every read of a customer's phone number is audited.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
@@ -168,23 +169,49 @@ def open_for_response(db: sqlite_utils.Database, response_id: int) -> int | None
     if not reasons:
         return None
     submitted_at, round_id, region = row
+    return _open_item(db, response_id, reasons, submitted_at=submitted_at, round_id=round_id, region=region)
+
+
+def open_for_new_response(
+    db: sqlite_utils.Database,
+    response_id: int,
+    answers: Mapping[str, str | None],
+    *,
+    round_id: int,
+    region: str | None,
+    submitted_at: str,
+) -> int | None:
+    """:func:`open_for_response` for a response the caller's open transaction has just stored, with its
+    answers as stored (``answers``: question id → stored text), its round, its region at the draw and its
+    time: nothing is read back, and no item, classification or staff correction can exist for it yet — seven
+    statements fewer per submission, the same item, classification and audit line."""
+    from survey.topic_classification import classify_new_response
+
+    text = answers.get("suggestion")
+    has_text = isinstance(text, str) and bool(text.strip())
+    prediction = classify_new_response(db, response_id, round_id, text) if has_text else None
+    reasons = follow_up_reasons(answers, prediction)
+    if not reasons:
+        return None
+    return _open_item(db, response_id, reasons, submitted_at=submitted_at, round_id=round_id, region=region)
+
+
+def _open_item(
+    db: sqlite_utils.Database, response_id: int, reasons: list[str], *, submitted_at: str, round_id: int,
+    region: str | None,
+) -> int:  # fmt: skip
+    """Insert the response's follow-up item (one per response: an existing one is kept) and audit it."""
     stamp = now()
     with transaction(db):
-        cursor = db.execute(
+        inserted = db.execute(
             "INSERT INTO follow_ups (response_id, reason, status, due_at, created_at, updated_at,"
-            " round_id, region) VALUES (?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                response_id,
-                ";".join(reasons),
-                _due(submitted_at, get_sla_days(db)),
-                stamp,
-                stamp,
-                round_id,
-                region,
-            ],
-        )
-        if cursor.rowcount:
+            " round_id, region) VALUES (?, ?, 'open', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            [response_id, ";".join(reasons), _due(submitted_at, get_sla_days(db)), stamp, stamp, round_id,
+             region],
+        ).fetchall()  # fmt: skip
+        if inserted:
             audit(db, None, "follow_up_open", f"response={response_id} reasons={';'.join(reasons)}")
+            return inserted[0][0]
     return db.execute("SELECT id FROM follow_ups WHERE response_id = ?", [response_id]).fetchone()[0]
 
 

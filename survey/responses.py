@@ -17,7 +17,7 @@ import sqlite_utils
 from questionnaires import Questionnaire, encode_value
 from survey import dialect
 from survey.busy import busy_is_retry
-from survey.follow_ups import open_for_response, warm_follow_up_rules
+from survey.follow_ups import open_for_new_response, warm_follow_up_rules
 from survey.forms import get_questionnaire
 from survey.store import audit, now, transaction
 from survey.tokens import looks_like_token, token_hash
@@ -192,16 +192,16 @@ def _store_response(
         [assignment_id, stamp, mode, interviewer, questionnaire.sha256()],
     )
     response_id = cur.fetchone()[0]
+    stored = {qid: encode_value(questionnaire.question(qid), value) for qid, value in clean.items()}
     db.conn.executemany(
         "INSERT INTO answers (response_id, question_id, value) VALUES (?, ?, ?)",
-        [
-            (response_id, qid, encode_value(questionnaire.question(qid), value))
-            for qid, value in clean.items()
-        ],
+        [(response_id, qid, value) for qid, value in stored.items()],
     )
-    db.execute(
-        "UPDATE assignments SET status = 'complete', mode = ?, draft = NULL, updated_at = ? WHERE id = ?",
+    ((round_id, region),) = db.execute(
+        "UPDATE assignments SET status = 'complete', mode = ?, draft = NULL, updated_at = ? WHERE id = ?"
+        " RETURNING round_id, region",
         [mode, stamp, assignment_id],
-    )
-    open_for_response(db, response_id)  # an unhappy customer gets a follow-up item in the same transaction
+    ).fetchall()
+    # an unhappy customer gets a follow-up item in the same transaction
+    open_for_new_response(db, response_id, stored, round_id=round_id, region=region, submitted_at=stamp)
     return response_id

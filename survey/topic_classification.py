@@ -70,9 +70,17 @@ def classify_response(db: sqlite_utils.Database, response_id: int, text: object)
     ).fetchone()
     if row is None:
         raise TopicModelError(f"response_id must name a response, but {response_id!r} does not exist")
+    return classify_new_response(db, response_id, row[0], text)
+
+
+def classify_new_response(
+    db: sqlite_utils.Database, response_id: int, round_id: int, text: object
+) -> TopicPrediction:
+    """:func:`classify_response` for a response of ``round_id`` stored by the caller's open transaction (nothing
+    read back)."""
     prediction = classify_texts(db, [text])[0]
     with transaction(db):
-        _store(db, row[0], [(response_id, prediction)])
+        _store(db, round_id, [(response_id, prediction)])
     return prediction
 
 

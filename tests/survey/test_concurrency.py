@@ -24,18 +24,18 @@ def _hold_submission(target, token, holding, release):
     from benchmarks.bench_submit import ANSWERS
 
     db = open_db(target)
-    original = responses.open_for_response
+    original = responses.open_for_new_response
 
-    def paused(db_, response_id):
+    def paused(*args, **kwargs):
         holding.set()
         assert release.wait(30)
-        return original(db_, response_id)
+        return original(*args, **kwargs)
 
     result = {}
 
     def run():
         try:
-            responses.open_for_response = paused
+            responses.open_for_new_response = paused
             result["id"] = responses.submit_response(db, token, ANSWERS)
         except Exception as e:  # noqa: BLE001 (reported to the test)
             result["error"] = e
@@ -47,7 +47,7 @@ def _hold_submission(target, token, holding, release):
     thread = threading.Thread(target=run)
     thread.start()
     assert holding.wait(30)
-    responses.open_for_response = original  # only the held submission pauses
+    responses.open_for_new_response = original  # only the held submission pauses
     return thread, result
 
 
