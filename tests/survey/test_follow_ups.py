@@ -235,3 +235,43 @@ def test_unhappy_web_submission_opens_a_follow_up_at_once(demo_db):
     rid = submit_response(demo_db, make_token(secret_key(demo_db), aid), answers)
     row = demo_db.execute("SELECT reason, status FROM follow_ups WHERE response_id = ?", [rid]).fetchone()
     assert row is not None and row[1] == "open"
+
+
+@pytest.mark.parametrize(
+    "suggestion, overall",
+    [
+        ("营业厅工作人员态度很差", 4),
+        ("上个月停电没有提前通知", 3),
+        ("服务很好", 2),
+        ("", 1),
+        ("师傅态度很好", 5),
+    ],
+)
+def test_a_submission_opens_what_the_backfill_would(demo_db, suggestion, overall):
+    """The submission decides from the answers it has just stored (nothing read back); the backfill
+    (:func:`sync_follow_ups`, which reads the response back) must come to the same item and classification."""
+    from survey.fieldwork import submit_response
+    from survey.tokens import make_token, secret_key
+
+    aid = demo_db.execute(
+        "SELECT a.id FROM assignments a WHERE a.round_id = 2 AND a.status = 'issued' AND a.is_reserve = 0"
+        " ORDER BY a.id LIMIT 1"
+    ).fetchone()[0]
+    answers = {"overall": overall, "attitude": 3, "skill": 3, "reliability": 3, "voltage": 3,
+               "planned_outage": "no", "reported_fault": "no", "billing": 3, "complained": "no",
+               "vs_last_year": "same", "suggestion": suggestion}  # fmt: skip
+    rid = submit_response(demo_db, make_token(secret_key(demo_db), aid), answers)
+    item_sql = "SELECT reason, status, due_at, round_id, region FROM follow_ups WHERE response_id = ?"
+    topic_sql = "SELECT round_id, model_version, prediction FROM suggestion_topics WHERE response_id = ?"
+    at_submission = (
+        demo_db.execute(item_sql, [rid]).fetchall(),
+        demo_db.execute(topic_sql, [rid]).fetchall(),
+    )
+    with transaction(demo_db):
+        demo_db.execute("DELETE FROM follow_ups WHERE response_id = ?", [rid])
+        demo_db.execute("DELETE FROM suggestion_topics WHERE response_id = ?", [rid])
+    sync_follow_ups(demo_db, 2)
+    backfilled = (demo_db.execute(item_sql, [rid]).fetchall(), demo_db.execute(topic_sql, [rid]).fetchall())
+    assert at_submission == backfilled
+    assert bool(at_submission[1]) == bool(suggestion)  # a suggestion is classified, an empty one is not
+    assert bool(at_submission[0]) == (overall <= 2 or "差" in suggestion or "没有" in suggestion)
