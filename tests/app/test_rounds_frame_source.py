@@ -119,6 +119,20 @@ def test_a_bad_file_names_its_problems_and_draws_nothing(store_app, demo_target,
     db.conn.close()
 
 
+def _refused_before_the_design(store_app, path, lang: str, words: list[str]) -> None:
+    """The rounds page with ``path`` chosen as the frame source, in ``lang``: no exception, every one of
+    ``words`` in its error messages, and no draw button."""
+    at = store_app(STAFF, lang="zh")
+    at.switch_page("app_pages/rounds.py").run()
+    at.session_state["draw_source"] = str(path)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    shown = re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
+    assert all(w in shown for w in words), shown
+    assert not [b for b in at.button if b.key == "draw_go"]
+
+
 @pytest.mark.parametrize("lang, words", [("zh", ["unknown.csv", "火星", "处问题，未抽样"]),
                                          ("en", ["unknown.csv", "火星", "problem(s); nothing was drawn"])])  # fmt: skip
 def test_a_file_with_an_unknown_region_is_refused_before_the_design(store_app, frame_dir, lang, words):
@@ -128,15 +142,7 @@ def test_a_file_with_an_unknown_region_is_refused_before_the_design(store_app, f
     pd.DataFrame(rows, columns=["户号", "供电单位", "用户类别", "联系电话"]).to_csv(
         frame_dir / "unknown.csv", index=False
     )
-    at = store_app(STAFF, lang="zh")
-    at.switch_page("app_pages/rounds.py").run()
-    at.session_state["draw_source"] = str(frame_dir / "unknown.csv")
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, at.exception
-    shown = re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
-    assert all(w in shown for w in words), shown
-    assert not [b for b in at.button if b.key == "draw_go"]
+    _refused_before_the_design(store_app, frame_dir / "unknown.csv", lang, words)
 
 
 @pytest.mark.parametrize("lang, words", [("zh", ["无法读取文件 cut.parquet，未抽样", "文件已损坏或不完整", "PARQUET"]),
@@ -147,12 +153,4 @@ def test_a_file_that_cannot_be_read_is_said_and_offers_no_draw(store_app, frame_
     read, in either language, instead of raising DuckDB's error."""
     data = (frame_dir / "province.parquet").read_bytes()
     (frame_dir / "cut.parquet").write_bytes(data[: len(data) // 2])
-    at = store_app(STAFF, lang="zh")
-    at.switch_page("app_pages/rounds.py").run()
-    at.session_state["draw_source"] = str(frame_dir / "cut.parquet")
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, at.exception
-    shown = re.sub(r"\\(.)", r"\1", "\n".join(str(e.value) for e in at.error))
-    assert all(w in shown for w in words), shown
-    assert not [b for b in at.button if b.key == "draw_go"]
+    _refused_before_the_design(store_app, frame_dir / "cut.parquet", lang, words)
