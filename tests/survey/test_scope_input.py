@@ -209,6 +209,7 @@ SINGLE_REGION = {
     "survey.region_list.add_district",
     "survey.regions.region_name_en",
     "survey.demo_rounds.simulate_answers",
+    "survey.follow_ups.open_for_new_response",  # the region the customer had at the draw, stored on the item
 }
 
 
