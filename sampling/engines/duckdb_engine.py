@@ -327,11 +327,15 @@ class DuckDBEngine(FrameEngine):
                                stop=("Possible", "LINE 1:", "file =", "*"))  # fmt: skip
             utf8 = "utf-8" in text.lower()
             reason = "not_utf8" if utf8 else "csv_rows" if self.kind == "csv" else "damaged"
+            if "permission denied" in text.lower() or "no space left" in text.lower():
+                reason = None  # the file may be fine: the engine's words say what is wrong
             return FrameSourceError(
                 f"{self.path}: DuckDB cannot read it as {self.kind.upper()}: {text}"
                 + (f"; {NOT_UTF8}" if utf8 else ""),
                 reason=reason,
             )
+        if isinstance(exc, (PermissionError, FileNotFoundError)):
+            return FrameSourceError(f"{self.path}: {first_lines(str(exc))}")
         if isinstance(exc, (pa.ArrowException, OSError)):
             return FrameSourceError(
                 f"{self.path}: cannot read it as {self.kind.upper()}: {first_lines(str(exc))}",
