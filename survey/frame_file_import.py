@@ -56,9 +56,9 @@ from survey.frame_rows import (
     DeactivationNotConfirmed,
     ImportSummary,
     audit_import,
-    clear_cells,
     column_lists,
     insert_rows,
+    replace_cells,
 )
 from survey.migrations.m0002_eligible_prn_indexes import (
     CELL,
@@ -318,13 +318,6 @@ def import_staged(
         if unknown:
             raise UnknownPlaces(unknown, "stage the file again with the region list's choices")
 
-    def store_cells() -> None:
-        clear_cells(db, scope)  # as survey.frames writes them: the scope's cells replaced
-        db.conn.executemany(
-            f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-            [(*key, n) for key, n in staged.cells.items()],
-        )
-
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(drop_staged, db)
         cleanup.enter_context(dialect.import_tuning(db, IMPORT_CACHE_KIB))
@@ -340,7 +333,7 @@ def import_staged(
 
             def finish(existing: int, moved: int, deactivated: int) -> None:
                 checks()
-                store_cells()
+                replace_cells(db, staged.cells, scope)  # as survey.frames writes them
                 audit_import(db, by, staged.source, ImportSummary(rows - existing, existing, deactivated, moved=moved),
                        scope)  # fmt: skip
 
@@ -366,7 +359,7 @@ def import_staged(
                 report(0.8)
                 dialect.set_cache_kib(db, INDEX_CACHE_KIB)
                 create_indexes(db)
-                store_cells()
+                replace_cells(db, staged.cells, scope)  # as survey.frames writes them
                 create_triggers(db)
                 summary = ImportSummary(rows, 0, 0)
                 audit_import(db, by, staged.source, summary, scope)

@@ -6,7 +6,7 @@ per cell (``frame_cells``), the import's summary and its audit line."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -164,11 +164,16 @@ def cell_codes(data: pd.DataFrame) -> tuple[np.ndarray, list[tuple]] | None:
     return key, list(zip(*values, strict=True))
 
 
-def clear_cells(db: sqlite_utils.Database, scope: str | None) -> None:
-    """Forget the eligible counts an import replaces: every cell, or only the cells of a scoped import's
-    regions (the other regions' customers are untouched)."""
+def replace_cells(db: sqlite_utils.Database, eligible: Mapping[tuple, int], scope: str | None) -> None:
+    """Replace the eligible counts an import changes with ``eligible`` ({(region, district, customer_type,
+    urban_rural): customers}): every cell, or only the cells of a scoped import's regions (the other regions'
+    customers are untouched)."""
     scope_sql, scope_params = region_filter("region", scope)
     db.execute("DELETE FROM frame_cells WHERE 1 = 1" + scope_sql, scope_params)  # noqa: S608 (fixed text)
+    db.conn.executemany(
+        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+        [(*key, int(count)) for key, count in eligible.items()],
+    )
 
 
 def write_cells(db: sqlite_utils.Database, data: pd.DataFrame, scope: str | None = None) -> None:
@@ -178,12 +183,7 @@ def write_cells(db: sqlite_utils.Database, data: pd.DataFrame, scope: str | None
     mask = ~data["opted_out"].to_numpy(dtype=bool) & data["has_valid_phone"].to_numpy(dtype=bool)
     cells = data.loc[mask, list(CELL)]
     cells = cells.assign(**{c: cells[c].fillna("").astype(str) for c in CELL if cells[c].hasnans})
-    counts = cells.groupby(list(CELL), sort=False).size()
-    clear_cells(db, scope)
-    db.conn.executemany(
-        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-        [(*key, int(count)) for key, count in counts.items()],
-    )
+    replace_cells(db, cells.groupby(list(CELL), sort=False).size().to_dict(), scope)
 
 
 def write_cells_from_codes(
@@ -198,11 +198,7 @@ def write_cells_from_codes(
         if count and not values[at["opted_out"]] and values[at["has_valid_phone"]]:
             key = tuple(values[at[c]] for c in CELL)
             eligible[key] = eligible.get(key, 0) + count
-    clear_cells(db, scope)
-    db.conn.executemany(
-        f"INSERT INTO frame_cells ({', '.join(CELL)}, eligible) VALUES (?, ?, ?, ?, ?)",  # noqa: S608
-        [(*key, count) for key, count in eligible.items()],
-    )
+    replace_cells(db, eligible, scope)
 
 
 def audit_import(db, by, source: str, summary: ImportSummary, scope: str | None) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import functools
 import secrets
-import threading
-import time
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,6 +18,7 @@ import sqlite_utils
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from survey.attempts import FailureLimiter
 from survey.scopes import _names, _scope
 from survey.scopes import known_regions as known_regions
 from survey.scopes import parse_regions as parse_regions
@@ -189,55 +188,7 @@ class AccountLocked(UserError):
         super().__init__(f"the account is locked until {until} after {MAX_FAILURES} wrong passwords")
 
 
-class _FailureLimiter:
-    """Failed attempts per key in a sliding window, in this process (thread-safe). Keys are bounded
-    strings; the table forgets keys whose failures have aged out, so it cannot grow without bound."""
-
-    def __init__(self) -> None:
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now_s: float) -> list[float]:
-        kept = [t for t in self._failures.get(key, ()) if now_s - t < WINDOW_SECONDS]
-        if kept:
-            self._failures[key] = kept
-        else:
-            self._failures.pop(key, None)
-        return kept
-
-    def retry_after(self, limits: dict[str, int]) -> float:
-        """Seconds until every key is below its limit (0 when none is at it)."""
-        now_s = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            if len(self._failures) > 10_000:  # prune aged-out keys now and then
-                for key in list(self._failures):
-                    self._recent(key, now_s)
-            for key, limit in limits.items():
-                recent = self._recent(key, now_s)
-                if len(recent) >= limit:
-                    wait = max(wait, WINDOW_SECONDS - (now_s - recent[-limit]))
-        return wait
-
-    def fail(self, keys: list[str]) -> None:
-        now_s = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures.setdefault(key, []).append(now_s)
-
-    def locked_for(self, key: str, count: int) -> float:
-        """Seconds left of the window that began at the ``count``-th most recent failure of ``key`` (0 if fewer)."""
-        now_s = time.monotonic()
-        with self._lock:
-            recent = self._recent(key, now_s)
-            return max(0.0, WINDOW_SECONDS - (now_s - recent[-count])) if len(recent) >= count else 0.0
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
-
-
-_limiter = _FailureLimiter()
+_limiter = FailureLimiter(WINDOW_SECONDS)
 
 
 @functools.cache

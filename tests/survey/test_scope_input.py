@@ -326,7 +326,7 @@ def _calls(db, blank):
         "survey.frame_file_import.stage_file": lambda: _fn("survey.frame_file_import.stage_file")(
             db, frame_file(), scope=blank
         ),
-        "survey.frame_rows.clear_cells": lambda: _fn("survey.frame_rows.clear_cells")(db, blank),
+        "survey.frame_rows.replace_cells": lambda: _fn("survey.frame_rows.replace_cells")(db, {}, blank),
         "survey.frame_rows.write_cells": lambda: _fn("survey.frame_rows.write_cells")(db, new_frame(), blank),
         "survey.frame_rows.write_cells_from_codes": lambda: _fn("survey.frame_rows.write_cells_from_codes")(
             db, np.zeros(0, dtype=np.int64), [], blank
