@@ -2,7 +2,7 @@
 
 This module is the entry point and re-exports the public names of its parts: :mod:`sampling.frame_schema`
 (columns, aliases, ``Problem``, ``FrameResult``), :mod:`sampling.frame_read` (decoding, CSV/XLSX parsing,
-header-row detection), :mod:`sampling.frame_validate` (the checks, ``validate_frame``, ``problems_table``)
+header-row detection), :mod:`sampling.frame_validate` (the checks, ``validate_frame``)
 and :mod:`sampling.frame_cells` (cells turned into values: text, lookups, counts, phones).
 
 Pure (no database): ``survey/`` stores a valid frame in one transaction. Every problem is reported at once with
@@ -38,6 +38,8 @@ from __future__ import annotations
 import os
 from typing import BinaryIO
 
+import pandas as pd
+
 from sampling.frame_read import HEADER_SEARCH_ROWS, find_header_row, read_source, read_table
 from sampling.frame_schema import (
     CANONICAL_COLUMNS,
@@ -56,7 +58,7 @@ from sampling.frame_schema import (
     failed,
     header_key,
 )
-from sampling.frame_validate import check_arguments, problems_table, validate_frame, validate_table
+from sampling.frame_validate import check_arguments, validate_frame, validate_table
 from sampling.places import PlaceList
 
 __all__ = [
@@ -109,3 +111,30 @@ def read_frame(
     if problem is not None:
         return failed([problem])
     return validate_table(table, mapping, max_problems, places)
+
+
+def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:
+    """Problems as a table for the UI.
+
+    Parameters
+    ----------
+    result : a ``FrameResult``.
+    lang : ``"zh"`` or ``"en"``, the language of the message column.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``row`` (nullable Int64; empty for file-level problems), ``column`` (the file's own header when
+        known, else the canonical name), ``value`` and ``message``; at most ``len(result.problems)`` rows.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
+    header_of = {c: h for h, c in result.mapping.items()}
+    records = [
+        (p.row, header_of.get(p.column, p.column) if p.column else None, p.value,
+         p.message_zh if lang == "zh" else p.message_en)
+        for p in result.problems
+    ]  # fmt: skip
+    table = pd.DataFrame(records, columns=["row", "column", "value", "message"])
+    table["row"] = table["row"].astype("Int64")
+    return table

@@ -380,30 +380,3 @@ def _districts(region: pd.Series, district: pd.Series, places: PlaceList) -> pd.
     if values == [str(du[p % span]) for p in pu.tolist()]:
         return district
     return pd.Series(values, dtype="str").take(pc).reset_index(drop=True)
-
-
-def problems_table(result: FrameResult, lang: str = "zh") -> pd.DataFrame:
-    """Problems as a table for the UI.
-
-    Parameters
-    ----------
-    result : a ``FrameResult``.
-    lang : ``"zh"`` or ``"en"``, the language of the message column.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``row`` (nullable Int64; empty for file-level problems), ``column`` (the file's own header when
-        known, else the canonical name), ``value`` and ``message``; at most ``len(result.problems)`` rows.
-    """
-    if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', but got {lang!r}")
-    header_of = {c: h for h, c in result.mapping.items()}
-    records = [
-        (p.row, header_of.get(p.column, p.column) if p.column else None, p.value,
-         p.message_zh if lang == "zh" else p.message_en)
-        for p in result.problems
-    ]  # fmt: skip
-    table = pd.DataFrame(records, columns=["row", "column", "value", "message"])
-    table["row"] = table["row"].astype("Int64")
-    return table
